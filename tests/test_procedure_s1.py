@@ -1,0 +1,216 @@
+"""Situação 1 (PROCEDURE.md §3): the holder asks; one test per branch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tests.world import CPF_2, World, person
+from worker.core.calendar import SAO_PAULO
+from worker.core.state import Phase
+
+MARIA = person("Maria Souza", "maria@exemplo.com.br")
+
+
+def holder_world() -> tuple[World, str]:
+    world = World()
+    world.pf(MARIA)
+    ticket = world.opens(MARIA)
+    world.poll()
+    return world, ticket
+
+
+def three_failed_calls(world: World, ticket: str) -> None:
+    for _ in range(3):
+        world.agent_says(ticket, "#tentativa")
+        world.later(hours=1)
+        world.poll()
+
+
+def test_first_step_registers_in_the_ficha_at_once_and_sets_em_atendimento() -> None:
+    world, ticket = holder_world()
+    note = world.last_note(ticket)
+    assert note.startswith("[Cancelamento]")
+    assert "Situação 1 (titular)" in note
+    assert "Maria Souza" in note
+    assert world.status(ticket) == "Em atendimento"
+    assert world.ticket(ticket).fields["situation"] == "titular"
+    assert world.emails(ticket) == []
+
+
+def test_each_failed_call_is_confirmed_as_tentativa_n_de_3() -> None:
+    world, ticket = holder_world()
+    world.agent_says(ticket, "#tentativa")
+    world.poll()
+    assert "tentativa 1 de 3" in world.last_note(ticket)
+    assert world.ticket(ticket).fields["attempts"] == "1"
+    world.agent_says(ticket, "#tentativa")
+    world.poll()
+    assert "tentativa 2 de 3" in world.last_note(ticket)
+    assert world.emails(ticket) == []
+
+
+def test_two_failed_calls_between_two_polls_count_twice() -> None:
+    world, ticket = holder_world()
+    world.agent_says(ticket, "#tentativa")
+    world.agent_says(ticket, "#TENTATIVA")
+    world.poll()
+    assert world.history(ticket).state.attempts == 2
+    world.poll()
+    assert world.history(ticket).state.attempts == 2, "a command is never counted twice"
+
+
+def test_after_three_failed_calls_contact_email_waiting_status_and_a_deadline() -> None:
+    world, ticket = holder_world()
+    three_failed_calls(world, ticket)
+    assert world.email_templates(ticket) == ["email-contato"]
+    assert world.status(ticket) == "Aguardando retorno do cliente"
+    state = world.history(ticket).state
+    assert state.phase is Phase.WAITING_CUSTOMER
+    # Monday's e-mail + 2 business days: due at the end of Wednesday 9 December.
+    assert state.deadline == datetime(2026, 12, 10, tzinfo=SAO_PAULO)
+    assert world.ticket(ticket).fields["deadline"] == "2026-12-09"
+    notes = world.notes(ticket)
+    assert "tentativa 3 de 3" in notes[-2]
+    assert "09/12/2026" in notes[-1]
+
+
+def test_third_call_is_two_steps_in_the_same_run() -> None:
+    world, ticket = holder_world()
+    world.agent_says(ticket, "#tentativa\n#tentativa\n#tentativa")
+    report = world.poll()
+    assert report.steps == 4  # three calls and the contact attempt
+    assert len(world.notes(ticket)) == 5  # with the first note
+
+
+def test_call_gets_through_and_customer_is_retained() -> None:
+    world, ticket = holder_world()
+    world.agent_says(ticket, "#revertido motivo: Preço - desconto de 10%")
+    world.poll()
+    assert world.email_templates(ticket) == ["revertido"]
+    assert world.status(ticket) == "solved"
+    assert "cancelamento-revertido" in world.ticket(ticket).tags
+    assert world.ticket(ticket).fields["reason"] == "preco"
+    assert world.ticket(ticket).fields["outcome"] == "revertido"
+    assert "Preço - desconto de 10%" in world.last_note(ticket)
+
+
+def test_call_gets_through_and_customer_cancels_contract_then_confirmation() -> None:
+    world, ticket = holder_world()
+    world.agent_says(ticket, "#cancelar motivo: não usa mais")
+    world.poll()
+    assert "cancelamento-executar" in world.ticket(ticket).tags
+    assert world.emails(ticket) == [], "manual mode: nothing is sent before the agent cancels"
+    assert "#contrato-cancelado" in world.last_note(ticket)
+    world.agent_says(ticket, "#contrato-cancelado")
+    world.poll()
+    assert world.email_templates(ticket) == ["cancelado"]
+    assert world.status(ticket) == "solved"
+    tags = world.ticket(ticket).tags
+    assert "cancelamento-cancelado" in tags
+    assert "cancelamento-executar" not in tags
+
+
+def test_customer_answers_before_the_deadline_back_to_em_atendimento() -> None:
+    world, ticket = holder_world()
+    three_failed_calls(world, ticket)
+    world.customer_writes(ticket, MARIA, "Podem me ligar amanhã às 10h?")
+    world.poll()
+    state = world.history(ticket).state
+    assert state.phase is Phase.CALLING
+    assert state.deadline is None
+    assert world.status(ticket) == "Em atendimento"
+    assert world.ticket(ticket).fields["deadline"] is None
+    assert "Podem me ligar" in world.last_note(ticket)
+    world.later(days=10)
+    world.poll()
+    assert world.email_templates(ticket) == ["email-contato"], "no deadline runs any more"
+
+
+def test_an_auto_reply_is_not_an_answer_and_the_deadline_still_runs() -> None:
+    world, ticket = holder_world()
+    three_failed_calls(world, ticket)
+    world.customer_writes(ticket, MARIA, "Resposta automática: estou fora do escritório.")
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.WAITING_CUSTOMER
+
+
+def test_no_answer_from_registered_email_cancels_at_the_deadline() -> None:
+    world, ticket = holder_world()
+    three_failed_calls(world, ticket)
+    world.at(datetime(2026, 12, 9, 23, 59, tzinfo=SAO_PAULO))
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.WAITING_CUSTOMER, "not before the end"
+    world.at(datetime(2026, 12, 10, 0, 1, tzinfo=SAO_PAULO))
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.CANCEL_PENDING
+    assert "cancelamento-executar" in world.ticket(ticket).tags
+    assert "e-mail de cadastro" in world.last_note(ticket)
+
+
+def test_no_answer_from_another_address_is_not_cancelled() -> None:
+    world = World()
+    personal = person("Maria Souza", "maria.pessoal@exemplo.com.br")
+    world.pf(personal, registered="maria@exemplo.com.br")
+    ticket = world.opens(personal)
+    world.poll()
+    three_failed_calls(world, ticket)
+    world.later(days=5)
+    world.poll()
+    assert world.email_templates(ticket) == ["email-contato", "nao-cancelado"]
+    assert world.status(ticket) == "solved"
+    assert "cancelamento-nao-cancelado" in world.ticket(ticket).tags
+    assert "cancelamento-executar" not in world.ticket(ticket).tags
+
+
+def test_no_answer_but_identity_confirmed_by_agent_cancels() -> None:
+    world = World()
+    personal = person("Maria Souza", "maria.pessoal@exemplo.com.br")
+    world.pf(personal, registered="maria@exemplo.com.br")
+    ticket = world.opens(personal)
+    world.poll()
+    world.agent_says(ticket, "#identidade-confirmada")
+    three_failed_calls(world, ticket)
+    world.later(days=5)
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.CANCEL_PENDING
+    assert "#identidade-confirmada" in world.last_note(ticket)
+
+
+def test_deadline_counts_business_days_over_christmas() -> None:
+    world = World(start=datetime(2026, 12, 24, 10, 0, tzinfo=SAO_PAULO))
+    world.pf(MARIA)
+    ticket = world.opens(MARIA)
+    world.poll()
+    world.agent_says(ticket, "#tentativa\n#tentativa\n#tentativa")
+    world.poll()
+    assert world.ticket(ticket).fields["deadline"] == "2026-12-29"
+    world.at(datetime(2026, 12, 29, 18, 0, tzinfo=SAO_PAULO))
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.WAITING_CUSTOMER
+    world.at(datetime(2026, 12, 30, 0, 5, tzinfo=SAO_PAULO))
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.CANCEL_PENDING
+
+
+def test_a_newer_ticket_from_the_customer_stops_the_no_answer_branch() -> None:
+    world, ticket = holder_world()
+    three_failed_calls(world, ticket)
+    world.later(days=1)
+    newer = world.opens(MARIA, "Dúvida sobre a fatura", "Qual o valor?", tags=())
+    world.later(days=4)
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.REVIEW
+    assert "cancelamento-revisar" in world.ticket(ticket).tags
+    assert f"#{newer}" in world.last_note(ticket)
+    assert world.email_templates(ticket) == ["email-contato"], "nothing sent"
+
+
+def test_a_holder_marked_user_who_is_not_the_registered_email_is_situation_1() -> None:
+    world = World()
+    world.pf(
+        person("João", "joao@exemplo.com.br"), registered="cadastro@exemplo.com.br", document=CPF_2
+    )
+    ticket = world.opens(person("João", "joao@exemplo.com.br"))
+    world.poll()
+    assert world.history(ticket).state.situation == "titular"
+    assert world.history(ticket).state.from_registered_email is False

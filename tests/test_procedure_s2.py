@@ -1,0 +1,150 @@
+"""Situação 2 (PROCEDURE.md §4): one of several managing partners asks; every one must confirm."""
+
+from __future__ import annotations
+
+from tests.world import World, person
+from worker.core.state import Phase
+
+ANA = person("Ana Ribeiro", "ana@padaria.com.br")
+BRUNO = person("Bruno Ribeiro", "bruno@padaria.com.br")
+CARLA = person("Carla Mendes", "carla@padaria.com.br")
+
+QUOTE = (
+    "\n\nEm seg., 7 de dez. de 2026 às 11:16, Atendimento <suporte@empresa.com.br> escreveu:\n"
+    '> Responda confirmando: "Confirmo o cancelamento".'
+)
+
+
+def partners_world() -> tuple[World, str]:
+    world = World()
+    world.pj("Padaria Pão Quente Ltda", [ANA, BRUNO, CARLA])
+    ticket = world.opens(ANA)
+    world.poll()
+    return world, ticket
+
+
+def asked_to_confirm() -> tuple[World, str]:
+    world, ticket = partners_world()
+    world.agent_says(ticket, "#cancelar motivo: Encerramento da empresa")
+    world.poll()
+    return world, ticket
+
+
+def test_first_note_lists_every_partner_and_whose_confirmation_is_missing() -> None:
+    world, ticket = partners_world()
+    note = world.last_note(ticket)
+    assert "Situação 2" in note
+    for partner in (ANA, BRUNO, CARLA):
+        assert partner.email in note
+    assert world.history(ticket).state.confirmed == (ANA.email,), "the request is Ana's own"
+
+
+def test_after_three_failed_calls_the_partners_contact_email_copies_every_partner() -> None:
+    world, ticket = partners_world()
+    world.agent_says(ticket, "#tentativa\n#tentativa\n#tentativa")
+    world.poll()
+    [email] = world.emails(ticket)
+    assert email.step.endswith("email-contato")
+    assert set(email.cc) == {BRUNO.email, CARLA.email}
+    assert "todos os sócios-administradores" in email.text
+
+
+def test_call_gets_through_and_the_other_partners_are_asked_to_confirm() -> None:
+    world, ticket = asked_to_confirm()
+    [email] = world.emails(ticket)
+    assert email.step.endswith("pedido-socios")
+    assert set(email.cc) == {BRUNO.email, CARLA.email}
+    assert world.status(ticket) == "Aguardando retorno do cliente"
+    assert world.history(ticket).state.phase is Phase.WAITING_PARTNERS
+
+
+def test_every_partner_confirms_by_email_then_cancelled_with_confirmation_to_all() -> None:
+    world, ticket = asked_to_confirm()
+    world.customer_writes(ticket, BRUNO, "Confirmo o cancelamento." + QUOTE)
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.WAITING_PARTNERS
+    assert "Carla Mendes" in world.last_note(ticket)
+    world.customer_writes(ticket, CARLA, "De acordo." + QUOTE)
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.CANCEL_PENDING
+    world.agent_says(ticket, "#contrato-cancelado")
+    world.poll()
+    confirmation = world.emails(ticket)[-1]
+    assert confirmation.step.endswith("cancelado")
+    assert set(confirmation.cc) == {BRUNO.email, CARLA.email}
+    assert world.status(ticket) == "solved"
+
+
+def test_a_refusal_stops_the_cancellation_and_goes_to_an_agent() -> None:
+    world, ticket = asked_to_confirm()
+    world.customer_writes(ticket, BRUNO, "Não autorizo o cancelamento.")
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.REVIEW
+    assert "cancelamento-revisar" in world.ticket(ticket).tags
+    assert world.status(ticket) == "Em atendimento"
+    world.customer_writes(ticket, CARLA, "Confirmo.")
+    world.later(days=10)
+    world.poll()
+    assert "cancelamento-executar" not in world.ticket(ticket).tags
+
+
+def test_unclear_text_goes_to_an_agent_and_does_not_count() -> None:
+    world, ticket = asked_to_confirm()
+    world.customer_writes(ticket, BRUNO, "Confirmo, mas só depois de março.")
+    world.poll()
+    state = world.history(ticket).state
+    assert BRUNO.email not in state.confirmed
+    assert state.phase is Phase.WAITING_PARTNERS
+    assert "cancelamento-revisar" in world.ticket(ticket).tags
+    assert "#socio-confirmou bruno@padaria.com.br" in world.last_note(ticket)
+
+
+def test_agreement_only_in_the_quoted_history_does_not_count() -> None:
+    world, ticket = asked_to_confirm()
+    world.customer_writes(ticket, BRUNO, "Recebi, vou ver." + QUOTE)
+    world.poll()
+    assert BRUNO.email not in world.history(ticket).state.confirmed
+
+
+def test_an_agent_records_a_confirmation_made_another_way() -> None:
+    world, ticket = asked_to_confirm()
+    world.agent_says(ticket, "#socio-confirmou Bruno@Padaria.com.br")
+    world.agent_says(ticket, "#sócio-confirmou carla@padaria.com.br")
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.CANCEL_PENDING
+    assert "cancelamento-executar" in world.ticket(ticket).tags
+
+
+def test_socio_confirmou_with_someone_who_is_not_a_partner_is_refused() -> None:
+    world, ticket = asked_to_confirm()
+    world.agent_says(ticket, "#socio-confirmou contador@escritorio.com.br")
+    world.poll()
+    note = world.last_note(ticket)
+    assert "contador@escritorio.com.br" in note
+    assert "não é sócio-administrador" in note
+    assert world.history(ticket).state.confirmed == (ANA.email,)
+
+
+def test_deadline_without_every_confirmation_never_cancels() -> None:
+    world, ticket = asked_to_confirm()
+    world.customer_writes(ticket, BRUNO, "Confirmo.")
+    world.poll()
+    world.later(days=5)
+    world.poll()
+    assert world.email_templates(ticket) == ["pedido-socios", "prazo-socios"]
+    assert world.status(ticket) == "solved"
+    ticket_now = world.ticket(ticket)
+    assert "cancelamento-nao-cancelado" in ticket_now.tags
+    assert "cancelamento-executar" not in ticket_now.tags
+    assert "Carla Mendes" in world.last_note(ticket)
+
+
+def test_request_from_the_company_address_needs_every_partner() -> None:
+    world = World()
+    world.pj("Padaria", [ANA, BRUNO], registered="financeiro@padaria.com.br")
+    company = person("Financeiro", "financeiro@padaria.com.br")
+    ticket = world.opens(company)
+    world.poll()
+    state = world.history(ticket).state
+    assert state.situation == "socio"
+    assert state.confirmed == (), "the company address is not a partner's own confirmation"

@@ -1,0 +1,144 @@
+"""A small world for procedure tests: the in-memory helpdesk, a clock, the worker, and people.
+
+Tests read like the procedure: `world.opens(...)`, `world.agent_says(...)`,
+`world.customer_writes(...)`, `world.later(days=2)`, `world.poll()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from worker.adapters.memory import MemoryHelpdesk, SentEmail
+from worker.config import Config
+from worker.core.calendar import SAO_PAULO
+from worker.core.model import AuthorRole, Channel, Comment, Member, Person, Ticket
+from worker.core.state import MARKER_PREFIX, History, read_history
+from worker.render import Renderer
+from worker.service import PollReport, Worker
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+# Fictitious, valid documents.
+CPF = "529.982.247-25"
+CPF_2 = "111.444.777-35"
+CNPJ = "11.222.333/0001-81"
+CNPJ_2 = "45.723.174/0001-10"
+CNPJ_ALPHANUMERIC = "12.ABC.345/01DE-35"
+
+AGENT = Person("agent-1", "agente@empresa.com.br", "Paula")
+
+
+def person(name: str, email: str) -> Person:
+    return Person(email, email, name)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class World:
+    config: Config = field(default_factory=Config)
+    start: datetime = datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO)  # a Monday
+
+    def __post_init__(self) -> None:
+        self.clock = Clock(self.start)
+        self.helpdesk = MemoryHelpdesk(self.config, self.clock)
+        self.worker = Worker(self.helpdesk, self.config, Renderer(TEMPLATES), self.clock)
+
+    # --- the ficha ---------------------------------------------------------------------------
+
+    def pf(self, holder: Person, *, registered: str | None = None, document: str = CPF) -> None:
+        """A person's account; by default the holder writes from the registered e-mail."""
+        self.helpdesk.add_account(
+            f"pf-{holder.email}",
+            holder.name,
+            document,
+            registered or holder.email,
+            [Member(holder, holder=True)],
+        )
+
+    def pj(
+        self,
+        name: str,
+        partners: list[Person],
+        *,
+        others: list[Person] = (),  # type: ignore[assignment]
+        registered: str = "contato@empresa-cliente.com.br",
+        document: str | None = CNPJ,
+    ) -> None:
+        members = [Member(p, managing_partner=True) for p in partners]
+        members += [Member(p) for p in others]
+        self.helpdesk.add_account(f"pj-{name}", name, document, registered, members)
+
+    # --- what people do ----------------------------------------------------------------------
+
+    def opens(
+        self,
+        requester: Person,
+        subject: str = "Cancelamento do contrato",
+        body: str = "Quero cancelar o meu contrato.",
+        *,
+        tags: tuple[str, ...] = ("cancelamento",),
+        channel: Channel = "email",
+    ) -> str:
+        return self.helpdesk.create_ticket(requester, subject, body, channel=channel, tags=tags)
+
+    def agent_says(self, ticket_id: str, text: str, *, public: bool = False) -> None:
+        self.helpdesk.agent_note(ticket_id, AGENT, text, public=public)
+
+    def customer_writes(self, ticket_id: str, author: Person, text: str) -> None:
+        self.helpdesk.customer_writes(ticket_id, author, text)
+
+    def later(self, **delta: float) -> None:
+        self.clock.now += timedelta(**delta)
+
+    def at(self, moment: datetime) -> None:
+        self.clock.now = moment
+
+    def poll(self) -> PollReport:
+        report = self.worker.poll()
+        sweep = self.worker.sweep()
+        report.steps += sweep.steps
+        return report
+
+    # --- what we look at ---------------------------------------------------------------------
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        return self.helpdesk.ticket(ticket_id)
+
+    def history(self, ticket_id: str) -> History:
+        return read_history(self.ticket(ticket_id))
+
+    def notes(self, ticket_id: str) -> list[str]:
+        """The worker's notes, without their state marker line."""
+        return [
+            "\n".join(
+                line for line in c.body.splitlines() if not line.startswith(MARKER_PREFIX)
+            ).strip()
+            for c in self._worker_comments(ticket_id)
+            if not c.public
+        ]
+
+    def last_note(self, ticket_id: str) -> str:
+        return self.notes(ticket_id)[-1]
+
+    def emails(self, ticket_id: str) -> list[SentEmail]:
+        return [e for e in self.helpdesk.outbox if e.ticket_id == ticket_id]
+
+    def email_templates(self, ticket_id: str) -> list[str]:
+        """Which e-mails went out, by the step kind that sent them."""
+        return [e.step.split(":", 1)[1] for e in self.emails(ticket_id)]
+
+    def status(self, ticket_id: str) -> str:
+        ticket = self.ticket(ticket_id)
+        return ticket.custom_status or ticket.status.value
+
+    def _worker_comments(self, ticket_id: str) -> list[Comment]:
+        return [c for c in self.ticket(ticket_id).comments if c.role is AuthorRole.WORKER]

@@ -1,0 +1,3 @@
+from worker.cli import main
+
+main(prog_name="python -m worker")

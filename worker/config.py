@@ -1,0 +1,625 @@
+"""The worker's configuration: a YAML file validated at start, with a message that names the key.
+
+Everything customer-specific (names in the helpdesk, deadlines, phrases) lives here as data.
+Secrets never do: they come from the environment (see CONTRACT.md).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = Path("config/worker.yaml")
+
+
+class ConfigError(Exception):
+    """An invalid configuration; the message names the file, the key and the problem."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_default(cls, data: Any) -> Any:
+        """A section left empty (`procedure:` with every key commented out) reads as YAML null;
+        it means the same as leaving the section out: every default."""
+        return {} if data is None else data
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+def _without_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize(
+        "NFC", "".join(char for char in decomposed if unicodedata.category(char) != "Mn")
+    )
+
+
+def _tag(value: str) -> str:
+    if any(char.isspace() for char in value):
+        raise ValueError(
+            f"{value!r} contains a space; helpdesks split tags on spaces, use - or _ instead"
+        )
+    return value
+
+
+def _phrase(value: str) -> str:
+    """Phrases are compared without accents and case, so they are stored that way: "Não
+    autorizo" written by an operator must still match."""
+    if not value.strip():
+        raise ValueError("is blank; a blank phrase would be found in every message")
+    return _without_accents(value).lower()
+
+
+def _pattern(value: str) -> str:
+    """Patterns run against text without accents, so an accent in a pattern would never match."""
+    value = _without_accents(value)
+    try:
+        compiled = re.compile(value, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from None
+    if compiled.search("") is not None:
+        raise ValueError(f"{value!r} matches empty text, so it would match every ticket")
+    return value
+
+
+Tag = Annotated[str, Field(min_length=1), AfterValidator(_tag)]
+Phrase = Annotated[str, Field(min_length=1), AfterValidator(_phrase)]
+Pattern = Annotated[str, AfterValidator(_pattern)]
+
+
+class Tags(_Section):
+    cancellation: Tag = "cancelamento"
+    review: Tag = "cancelamento-revisar"
+    execute_contract: Tag = "cancelamento-executar"
+    retained: Tag = "cancelamento-revertido"
+    cancelled: Tag = "cancelamento-cancelado"
+    not_cancelled: Tag = "cancelamento-nao-cancelado"
+    third_party: Tag = "cancelamento-terceiro"
+    manual: Tag = "cancelamento-manual"
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Tags:
+        seen: dict[str, str] = {}
+        for name, value in self:
+            if value in seen:
+                raise ValueError(f"{name} and {seen[value]} are both {value!r}; each must differ")
+            seen[value] = name
+        return self
+
+
+class Statuses(_Section):
+    in_progress: NonEmpty = "Em atendimento"
+    waiting_customer: NonEmpty = "Aguardando retorno do cliente"
+
+
+class TicketFields(_Section):
+    situation: NonEmpty = "Situação do cancelamento"
+    attempts: NonEmpty = "Tentativas de ligação"
+    reason: NonEmpty = "Motivo da insatisfação"
+    outcome: NonEmpty = "Resultado do cancelamento"
+    deadline: NonEmpty = "Prazo do retorno"
+
+
+class FichaKeys(_Section):
+    document: NonEmpty = "documento"
+    registered_email: NonEmpty = "email_cadastro"
+    holder: NonEmpty = "titular"
+    managing_partner: NonEmpty = "socio_administrador"
+
+
+class Procedure(_Section):
+    max_call_attempts: int = Field(default=3, ge=1, le=10)
+    customer_deadline_business_days: int = Field(default=2, ge=1, le=30)
+    partners_deadline_business_days: int = Field(default=2, ge=1, le=30)
+    third_party_max_replies: int = Field(default=3, ge=0, le=20)
+    third_party_window_days: int = Field(default=30, ge=1, le=365)
+    first_run_lookback_days: int = Field(default=30, ge=1, le=365)
+
+
+_LEAP_YEAR = 2000  # a yearly "MM-DD" is valid when it exists in some year (02-29 included)
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTH_DAY = re.compile(r"(\d{2})-(\d{2})")
+_DAY_SLASH_MONTH = re.compile(r"(\d{1,2})/(\d{1,2})(?:/(\d{4}))?")
+
+
+def _holiday(value: Any) -> date | str:
+    """One extra day off: a date (YYYY-MM-DD, one day) or "MM-DD" (the same day every year)."""
+    if isinstance(value, datetime):
+        raise ValueError(f"{value.isoformat(sep=' ')} has a time of day; write only YYYY-MM-DD")
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(
+            f'{value!r} is not a day; write YYYY-MM-DD for one day or "MM-DD" for every year'
+        )
+    text = value.strip()
+    if _FULL_DATE.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a real date") from None
+    month_day = _MONTH_DAY.fullmatch(text)
+    if month_day:
+        try:
+            date(_LEAP_YEAR, int(month_day[1]), int(month_day[2]))
+        except ValueError:
+            raise ValueError(f"{value!r} is not a day of any year (MM-DD: month first)") from None
+        return text
+    hint = ""
+    slashed = _DAY_SLASH_MONTH.fullmatch(text)
+    if slashed:  # DD/MM or DD/MM/YYYY, as days are written in Brazil
+        day, month, year = int(slashed[1]), int(slashed[2]), slashed[3]
+        try:
+            date(int(year or _LEAP_YEAR), month, day)
+            hint = f"; for {text} write " + (
+                f"{year}-{month:02d}-{day:02d}" if year else f'"{month:02d}-{day:02d}" (every year)'
+            )
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is neither YYYY-MM-DD (one day) nor MM-DD (every year){hint}")
+
+
+Holiday = Annotated[date | str, BeforeValidator(_holiday)]
+
+
+class Calendar(_Section):
+    state: str | None = None  # a Brazilian state's code (e.g. "SP") for its holidays
+    include_optional: bool = False  # Carnaval, Corpus Christi, "ponto facultativo" days
+    extra_holidays: list[Holiday] = Field(default_factory=list)  # YYYY-MM-DD or MM-DD yearly
+
+    @field_validator("state")
+    @classmethod
+    def _known_state(cls, value: str | None) -> str | None:
+        """Returns the `holidays` library's own spelling: "sp" is "SP", "São Paulo" is "SP",
+        and "são paulo capital" (the city's own holidays) is "São Paulo Capital"."""
+        if value is None:
+            return None
+        from holidays.countries.brazil import Brazil
+
+        known: tuple[str, ...] = Brazil.subdivisions
+        spellings = {code.casefold(): code for code in known}
+        for name, code in Brazil.subdivisions_aliases.items():
+            spellings.setdefault(name.casefold(), code)
+        found = spellings.get(value.strip().casefold())
+        if found is None:
+            codes = [code for code in known if len(code) == 2]
+            others = "".join(f", or {code!r}" for code in known if len(code) != 2)
+            raise ValueError(
+                f"unknown state {value!r}; use one of {', '.join(codes)}{others}"
+                " (or null for national holidays only)"
+            )
+        return found
+
+
+Channel = Literal["email", "web", "api", "chat", "phone", "other"]
+
+
+def _default_channels() -> list[Channel]:
+    return ["email", "web"]
+
+
+class Detection(_Section):
+    """Keyword detection of untagged tickets (PROCEDURE.md §1). Patterns are regular expressions
+    matched case-insensitively against text without accents."""
+
+    keywords_enabled: bool = True
+    channels: list[Channel] = Field(default_factory=_default_channels)
+    patterns: list[Pattern] = Field(
+        default_factory=lambda: [
+            r"\bcancel(a|ar|amento|amos|e|em|o)\b",
+            r"\bquero cancelar\b",
+            r"\brescind(ir|o|imos)\b",
+            r"\brescisao\b",
+            r"\bencerrar (o |meu |nosso )?contrato\b",
+            r"\bencerramento (do |de )?contrato\b",
+            r"\bdistrato\b",
+        ]
+    )
+    exclusions: list[Pattern] = Field(
+        default_factory=lambda: [
+            r"\bcancel\w* (d?[oa]s? |de |um |uma |est[ea] |ess[ea] )?(notas?( fiscal| fiscais)?"
+            r"|nfs?|nf-?s?e)\b",
+            r"\bcancel\w* (d?[oa]s? |de |um |uma |est[ea] |ess[ea] )?(boletos?|pedidos?|faturas?"
+            r"|cobrancas?|compras?|pagamentos?|reuniao|reunioes|visitas?|agendamentos?)\b",
+        ]
+    )
+
+
+class Replies(_Section):
+    """How a partner's e-mail is read (PROCEDURE.md §4.5, CONTRACT 14). Phrases are compared
+    without accents and case; anything unclear goes to an agent."""
+
+    affirm: list[Phrase] = Field(
+        default_factory=lambda: [
+            "confirmo",
+            "confirmamos",
+            "de acordo",
+            "estou de acordo",
+            "autorizo",
+            "autorizamos",
+            "concordo",
+            "concordamos",
+            "pode cancelar",
+            "podem cancelar",
+            "pode prosseguir",
+            "ciente e de acordo",
+        ]
+    )
+    refuse: list[Phrase] = Field(
+        default_factory=lambda: [
+            "nao autorizo",
+            "nao autorizamos",
+            "nao concordo",
+            "nao concordamos",
+            "nao confirmo",
+            "nao confirmamos",
+            "nao estou de acordo",
+            "nao cancelar",
+            "nao cancele",
+            "nao cancelem",
+            "discordo",
+            "desautorizo",
+            "nao quero cancelar",
+        ]
+    )
+    # Words that, near an agreement, make it conditional or negated: an agent reads those.
+    hedges: list[Phrase] = Field(
+        default_factory=lambda: [
+            "nao",
+            "nunca",
+            "jamais",
+            "se ",
+            "caso",
+            "desde que",
+            "somente se",
+            "apenas se",
+            "mas",
+            "porem",
+            "entretanto",
+            "contudo",
+            "ainda nao",
+            "antes",
+            "depois",
+            "?",
+            "n",
+            "nem",
+            "so",
+            "somente",
+            "apenas",
+            "quando",
+            "talvez",
+            "ainda",
+            "a partir",
+            "apos",
+            "confirmo o recebimento",
+            "confirmo recebimento",
+            "de acordo com a",
+            "de acordo com as",
+            "de acordo com os",
+            "de acordo com o contrato",
+            "de acordo com o que",
+        ]
+    )
+    auto_reply_patterns: list[Pattern] = Field(
+        default_factory=lambda: [
+            r"resposta automatica",
+            r"fora do escritorio",
+            r"out of office",
+            r"auto(matic)?[- ]?reply",
+            r"estou ausente|estarei ausente|^ausente:",
+            r"mensagem automatica",
+            r"nao responda (a )?este e-?mail",
+            r"em ferias",
+        ]
+    )
+
+
+class ContractHttp(_Section):
+    url: NonEmpty
+    secret_env: NonEmpty = "CONTRACT_API_SECRET"  # HMAC key, read from the environment
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(
+                f"{value!r} is not a full http(s) URL, e.g. https://contratos.example.com/cancelar"
+            )
+        return value
+
+    @field_validator("secret_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        # The value is not repeated in the message: it may be the secret, pasted by mistake.
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError(
+                "must be the NAME of an environment variable (letters, digits and _),"
+                " never the secret itself"
+            )
+        return value
+
+
+class ContractCancellation(_Section):
+    mode: Literal["manual", "http"] = "manual"
+    http: ContractHttp | None = None
+
+    @model_validator(mode="after")
+    def _http_needs_endpoint(self) -> ContractCancellation:
+        if self.mode == "http" and self.http is None:
+            raise ValueError("mode is http, so the http section (at least its url) is required")
+        if self.mode == "http":
+            raise ValueError(
+                "mode http is not available in this version yet; use manual (the worker tags"
+                " the ticket and an agent cancels the contract, then types #contrato-cancelado)"
+            )
+        return self
+
+
+def _reason_value(value: str) -> str:
+    if not re.fullmatch(r"[a-z0-9_]+", value):
+        raise ValueError(
+            f"{value!r} may only use a-z, 0-9 and _ (the helpdesk stores it as a tag);"
+            " accents and spaces go in the label"
+        )
+    return value
+
+
+class ReasonOption(_Section):
+    value: Annotated[str, AfterValidator(_reason_value)]
+    label: NonEmpty
+
+
+def _default_reasons() -> list[ReasonOption]:
+    return [
+        ReasonOption(value="preco", label="Preço"),
+        ReasonOption(value="atendimento", label="Atendimento"),
+        ReasonOption(value="qualidade", label="Qualidade do serviço"),
+        ReasonOption(value="concorrente", label="Mudou para concorrente"),
+        ReasonOption(value="encerramento_empresa", label="Encerramento da empresa"),
+        ReasonOption(value="nao_utiliza", label="Não utiliza mais"),
+        ReasonOption(value="outro", label="Outro"),
+    ]
+
+
+class Emails(_Section):
+    """How the e-mails sign off; the wording itself lives in the templates."""
+
+    signature: NonEmpty = "Equipe de Atendimento"
+    company_name: str = ""
+
+
+class Config(_Section):
+    helpdesk: Literal["zendesk", "freshdesk"] = "zendesk"
+    tags: Tags = Field(default_factory=Tags)
+    statuses: Statuses = Field(default_factory=Statuses)
+    fields: TicketFields = Field(default_factory=TicketFields)
+    ficha: FichaKeys = Field(default_factory=FichaKeys)
+    procedure: Procedure = Field(default_factory=Procedure)
+    calendar: Calendar = Field(default_factory=Calendar)
+    detection: Detection = Field(default_factory=Detection)
+    replies: Replies = Field(default_factory=Replies)
+    contract_cancellation: ContractCancellation = Field(default_factory=ContractCancellation)
+    emails: Emails = Field(default_factory=Emails)
+    reasons: list[ReasonOption] = Field(default_factory=_default_reasons, min_length=1)
+    templates_dir: Path = Path("templates")
+
+    @field_validator("reasons")
+    @classmethod
+    def _distinct_reasons(cls, reasons: list[ReasonOption]) -> list[ReasonOption]:
+        values = [reason.value for reason in reasons]
+        repeated = sorted({value for value in values if values.count(value) > 1})
+        if repeated:
+            raise ValueError(f"value {', '.join(map(repr, repeated))} appears more than once")
+        return reasons
+
+    def resolved_templates_dir(self, config_file: Path | None = None) -> Path:
+        """Relative paths resolve beside the config file, else from the project root."""
+        if self.templates_dir.is_absolute():
+            return self.templates_dir
+        if config_file is not None:
+            beside = config_file.parent / self.templates_dir
+            if beside.is_dir():
+                return beside
+        return PROJECT_ROOT / self.templates_dir
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The section model inside a field's type (through `X | None`, `list[X]`, `Annotated`)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _keys_at(location: tuple[int | str, ...]) -> list[str]:
+    model: type[BaseModel] = Config
+    for part in location:
+        if isinstance(part, int):  # an item of a list of sections
+            continue
+        field = model.model_fields.get(part)
+        inner = _model_in(field.annotation) if field is not None else None
+        if inner is None:
+            return []
+        model = inner
+    return list(model.model_fields)
+
+
+def _unknown_key(location: tuple[int | str, ...]) -> str:
+    key = str(location[-1])
+    known = _keys_at(location[:-1])
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+    if close:
+        return f"unknown key; did you mean {close[0]!r}?"
+    homes = [
+        name
+        for name, field in Config.model_fields.items()
+        if (section := _model_in(field.annotation)) is not None
+        and key in section.model_fields
+        and (name,) != location[:-1]
+    ]
+    if homes:
+        return f"unknown key here; {key!r} belongs in the {homes[0]!r} section"
+    if not known:
+        return "unknown key (check its spelling and section)"
+    return f"unknown key; the keys here are {', '.join(known)}"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+_SECTION_ERRORS = ("model_type", "model_attributes_type", "dict_type")
+
+
+def _describe(error: dict[str, Any]) -> str:
+    location: tuple[int | str, ...] = tuple(error["loc"])
+    where = ".".join(str(part) for part in location) or "(top level)"
+    kind = str(error["type"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    given = error.get("input")
+    if kind == "extra_forbidden":
+        message = _unknown_key(location)
+    elif kind == "missing":
+        message = "required, but missing"
+    elif kind == "invalid_key":
+        message = f"a key must be a name, not {_shown(given)}"
+    elif kind in _SECTION_ERRORS:
+        message = f"must be a section (indented `key: value` lines), not {_shown(given)}"
+    elif kind == "list_type" and given is None:
+        message = "is empty; write [] for an empty list, or delete the key to use the default"
+    elif kind == "list_type":
+        message = f"must be a list (`- item` lines, or [a, b]), not {_shown(given)}"
+    elif kind == "too_short" and isinstance(given, list):
+        message = f"needs at least {error.get('ctx', {}).get('min_length', 1)} item(s), has none"
+    elif kind in ("bool_parsing", "bool_type"):
+        message = f"must be true or false, not {_shown(given)}"
+    elif given is None and kind != "value_error":
+        message = f"{message}, but it is empty (write a value, or delete the key for the default)"
+    elif kind != "value_error":  # our own messages already quote what is wrong
+        message = f"{message} (got {_shown(given)})"
+    return f"{where}: {message}"
+
+
+def parse_config(data: Any, source: str = "configuration") -> Config:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{source}: the top level must be a mapping of `key: value` lines,"
+            f" not a {type(data).__name__} ({_shown(data)})"
+        )
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = "\n".join(f"  - {_describe(dict(e))}" for e in exc.errors())
+        raise ConfigError(f"{source} is invalid:\n{problems}") from None
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML, but a repeated key is an error rather than a silent replacement (a second
+    `procedure:` would otherwise discard the first), and a date that does not exist (2026-02-30)
+    is a YAML error with its line rather than a bare ValueError."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                repeated = key in seen
+                seen.add(key)
+            except TypeError:  # an unhashable key: the base class reports it
+                continue
+            if repeated:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"found the key {key!r} twice (the second would silently replace the first)",
+                    key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_timestamp(self, node: yaml.ScalarNode) -> date:
+        try:
+            value: date = self.construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a real date ({exc})", node.start_mark
+            ) from None
+        return value
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_timestamp)
+
+
+def _read_yaml(text: str, path: Path) -> Any:
+    loader = _StrictLoader(text)
+    loader.name = str(path)  # so that marks read `in "config/worker.yaml", line 3`
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        where = "" if path.is_absolute() else f" (looked from {Path.cwd()})"
+        raise ConfigError(f"{path}: no such configuration file{where}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a configuration file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        data = _read_yaml(text, path)
+    except yaml.YAMLError as exc:
+        hint = ""
+        if "character '\\t'" in str(exc):
+            hint = " (indent with spaces, not tabs)"
+        elif "<block end>" in str(exc):
+            hint = " (check the indentation: keys of a section line up under each other)"
+        raise ConfigError(f"{path}: not valid YAML{hint}:\n{exc}") from None
+    config = parse_config(data, str(path))
+    templates = config.resolved_templates_dir(path)
+    if not templates.is_dir():
+        if config.templates_dir.is_absolute():
+            looked = str(templates)
+        else:
+            beside = path.parent / config.templates_dir
+            looked = f"{beside} beside the file, nor {templates} in the project root"
+        raise ConfigError(f"{path}: templates_dir: no folder {looked}")
+    return config

@@ -1,0 +1,82 @@
+"""What the engine decides, as data. Adapters turn these into helpdesk writes.
+
+A `Step` is one action of the procedure: exactly one ficha note, and at most one e-mail, plus the
+ticket changes that go with them. Its `key` is deterministic (derived from the ticket), so a step
+decided again after a crash or a conflict is recognisably the same step, and an adapter that
+writes in several calls can tell what already went out.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class TargetStatus(enum.Enum):
+    """Logical statuses; the configuration names them in the helpdesk."""
+
+    IN_PROGRESS = "in_progress"  # "Em atendimento"
+    WAITING_CUSTOMER = "waiting_customer"  # "Aguardando retorno do cliente"
+    SOLVED = "solved"
+
+
+class FieldKey(enum.Enum):
+    """Logical ticket fields; the configuration names them in the helpdesk."""
+
+    SITUATION = "situation"
+    ATTEMPTS = "attempts"
+    REASON = "reason"
+    OUTCOME = "outcome"
+    DEADLINE = "deadline"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A template to render and the values it needs. Rendering happens in the shell."""
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Email:
+    """A public reply on the ticket: the helpdesk e-mails it to the requester and the CCs."""
+
+    message: Message
+    cc: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    note: Message
+    marker: str  # the machine-readable line appended to the note: the procedure's state
+    email: Email | None = None
+    status: TargetStatus | None = None
+    fields: tuple[tuple[FieldKey, str | None], ...] = ()
+    add_tags: frozenset[str] = frozenset()
+    remove_tags: frozenset[str] = frozenset()
+    cancel_contract: bool = False  # ask the configured contract system to cancel (not "manual")
+
+    @property
+    def resolves(self) -> bool:
+        return self.status is TargetStatus.SOLVED
+
+
+@dataclass(frozen=True)
+class RelatedQuery:
+    """Tickets created by any of `emails` since `since` (CONTRACT 4 and 16)."""
+
+    emails: tuple[str, ...]
+    since: datetime
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The engine's answer. When it needs related tickets it asks for them instead of guessing;
+    the shell reads them and asks again with the answer in the context."""
+
+    steps: tuple[Step, ...] = ()
+    needs_related: RelatedQuery | None = None

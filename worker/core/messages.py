@@ -1,0 +1,338 @@
+"""Every text the worker writes, as a template name and the values it needs.
+
+One function per message keeps the engine and `templates/` in step: the engine only calls these,
+and the template test renders what each of them returns. E-mails live in `templates/emails/NAME`
+(`.txt.j2` and `.html.j2`), notes in `templates/notes/NAME.txt.j2`.
+
+Every context has the common keys of `TicketFacts.as_context()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from worker.core.effects import Message
+
+EMAIL_TEMPLATES = (
+    "contact_attempt_holder",
+    "contact_attempt_partners",
+    "partners_confirmation_request",
+    "partners_last_notice",
+    "cancellation_confirmation",
+    "not_cancelled_unconfirmed",
+    "third_party",
+    "third_party_reinforcement",
+    "retained",
+)
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    """What every text may mention. Names are pt-BR-facing values, already formatted."""
+
+    protocol: str  # the ticket number, shown as the protocol number
+    subject: str
+    requester_name: str
+    requester_email: str
+    account_name: str  # "" when unknown
+    document_label: str  # "CPF", "CNPJ" or ""
+    situation_label: str  # "" when not decided yet
+    received_at: str  # when the request arrived, "dd/mm/aaaa hh:mm"
+    signature: str  # from the configuration
+
+    def as_context(self) -> dict[str, Any]:
+        return {
+            "protocolo": self.protocol,
+            "assunto": self.subject,
+            "solicitante_nome": self.requester_name,
+            "solicitante_email": self.requester_email,
+            "conta_nome": self.account_name,
+            "documento_tipo": self.document_label,
+            "situacao": self.situation_label,
+            "recebido_em": self.received_at,
+            "assinatura": self.signature,
+        }
+
+
+def _message(template: str, facts: TicketFacts, **values: Any) -> Message:
+    return Message(template, {**facts.as_context(), **values})
+
+
+Partner = dict[str, str]  # {"nome": ..., "email": ...}
+
+
+# --- e-mails -------------------------------------------------------------------------------
+
+
+def contact_attempt_holder_email(facts: TicketFacts, attempts: int, deadline: str) -> Message:
+    """§3.3, after the failed calls: we tried to call; please answer by `deadline`."""
+    return _message("emails/contact_attempt_holder", facts, tentativas=attempts, prazo=deadline)
+
+
+def contact_attempt_partners_email(
+    facts: TicketFacts, attempts: int, deadline: str, partners: list[Partner]
+) -> Message:
+    """§4.3: we tried to call; why cancel? every managing partner (listed) must confirm."""
+    return _message(
+        "emails/contact_attempt_partners",
+        facts,
+        tentativas=attempts,
+        prazo=deadline,
+        socios=partners,
+    )
+
+
+def partners_confirmation_request_email(
+    facts: TicketFacts, deadline: str, pending: list[Partner], cancellation_protocol: str
+) -> Message:
+    """§4.4: to the partners still to confirm (CC'd): reply to this e-mail confirming the
+    cancellation requested by the requester, by `deadline`."""
+    return _message(
+        "emails/partners_confirmation_request",
+        facts,
+        prazo=deadline,
+        socios_pendentes=pending,
+        protocolo_cancelamento=cancellation_protocol,
+    )
+
+
+def partners_last_notice_email(
+    facts: TicketFacts, confirmed: list[Partner], pending: list[Partner]
+) -> Message:
+    """§4.7: the contract was NOT cancelled; we are still waiting for `pending` partners;
+    the request is closed, a new one can be opened once all partners agree."""
+    return _message(
+        "emails/partners_last_notice",
+        facts,
+        socios_confirmados=confirmed,
+        socios_pendentes=pending,
+    )
+
+
+def cancellation_confirmation_email(facts: TicketFacts, cancelled_on: str) -> Message:
+    """§3.6: the contract is cancelled as of `cancelled_on`."""
+    return _message("emails/cancellation_confirmation", facts, cancelado_em=cancelled_on)
+
+
+def not_cancelled_unconfirmed_email(facts: TicketFacts, deadline: str) -> Message:
+    """§3.7: no answer by `deadline` and the request did not come from the registered e-mail,
+    so for the customer's protection we did not cancel; call us to proceed."""
+    return _message("emails/not_cancelled_unconfirmed", facts, prazo=deadline)
+
+
+def third_party_email(facts: TicketFacts) -> Message:
+    """§5.1: only the holder or a managing partner may ask, by phone (preferably) or chat."""
+    return _message("emails/third_party", facts)
+
+
+def third_party_reinforcement_email(facts: TicketFacts) -> Message:
+    """§5.2: even if you are the holder, the request must be made by phone by the holder (the call
+    is recorded); requests by e-mail are never accepted for this."""
+    return _message("emails/third_party_reinforcement", facts)
+
+
+def retained_email(facts: TicketFacts) -> Message:
+    """§3.4 revertido: thank you for staying; the contract continues as agreed on the phone."""
+    return _message("emails/retained", facts)
+
+
+# --- notes (the ficha) ---------------------------------------------------------------------
+
+
+def start_note(
+    facts: TicketFacts,
+    detected_by: str,
+    channel: str,
+    next_steps: str,
+    partners: list[Partner],
+    pending: list[Partner],
+    max_attempts: int,
+) -> Message:
+    """§3.1/§4.1: the first ficha note: who, when, channel, account, situation, what happens next;
+    for Situação 2 every partner and whose confirmation is missing. `detected_by` says how the
+    ticket was recognised ("tag cancelamento" or "palavra-chave: ...")."""
+    return _message(
+        "notes/start",
+        facts,
+        detectado_por=detected_by,
+        canal=channel,
+        proximos_passos=next_steps,
+        socios=partners,
+        socios_pendentes=pending,
+        max_tentativas=max_attempts,
+    )
+
+
+def review_note(facts: TicketFacts, problems: list[str], detected_by: str) -> Message:
+    """§2: data missing or ambiguous: what is missing (one line each), tagged for an agent, who can
+    fix the ficha or set the situation field by hand."""
+    return _message("notes/review", facts, problemas=problems, detectado_por=detected_by)
+
+
+def in_progress_note(facts: TicketFacts, evidence: str) -> Message:
+    """CONTRACT 17: agents were already handling this ticket (`evidence`); the worker will not act
+    until an agent types #retomar."""
+    return _message("notes/in_progress", facts, evidencia=evidence)
+
+
+def third_party_replied_note(facts: TicketFacts, detected_by: str) -> Message:
+    """§5.1: third party answered with the standard e-mail, ticket resolved."""
+    return _message("notes/third_party_replied", facts, detectado_por=detected_by)
+
+
+def third_party_reinforced_note(facts: TicketFacts, count: int, limit: int) -> Message:
+    """§5.2: the third party wrote again; reinforcement `count` of `limit` sent; resolved."""
+    return _message("notes/third_party_reinforced", facts, contagem=count, limite=limit)
+
+
+def third_party_loop_note(facts: TicketFacts, limit: int) -> Message:
+    """CONTRACT 4: past `limit` answers: no e-mail (possible mail loop), an agent should look."""
+    return _message("notes/third_party_loop", facts, limite=limit)
+
+
+def attempt_note(facts: TicketFacts, attempt: int, max_attempts: int, agent: str) -> Message:
+    """§3.2: failed call recorded by `agent`: "tentativa N de 3"; past the limit, still noted."""
+    return _message(
+        "notes/attempt", facts, tentativa=attempt, max_tentativas=max_attempts, agente=agent
+    )
+
+
+def contact_email_sent_note(
+    facts: TicketFacts, attempts: int, deadline: str, partners: list[Partner]
+) -> Message:
+    """§3.3/§4.3: contact-attempt e-mail sent, status waiting, answer expected by `deadline`;
+    `partners` is empty for Situação 1."""
+    return _message(
+        "notes/contact_email_sent", facts, tentativas=attempts, prazo=deadline, socios=partners
+    )
+
+
+def customer_replied_note(facts: TicketFacts, author: str, excerpt: str) -> Message:
+    """§3.5: the customer answered before the deadline: back to "Em atendimento", deadline
+    cleared, the agent carries on."""
+    return _message("notes/customer_replied", facts, autor=author, trecho=excerpt)
+
+
+def retained_note(facts: TicketFacts, reason: str, agent: str) -> Message:
+    """§3.4: retained, with the reason the agent typed; retention e-mail sent; resolved."""
+    return _message("notes/retained", facts, motivo=reason, agente=agent)
+
+
+def cancel_pending_note(facts: TicketFacts, why: str, reason: str, manual: bool) -> Message:
+    """§3.6/§7: the contract must be cancelled now (`why`: call, no answer with registered e-mail,
+    all partners confirmed). Manual mode: an agent cancels it in the company's system and types
+    #contrato-cancelado; the confirmation e-mail goes out only then."""
+    return _message("notes/cancel_pending", facts, porque=why, motivo=reason, manual=manual)
+
+
+def cancelled_note(facts: TicketFacts, agent: str, recipients: list[str]) -> Message:
+    """§3.6: contract cancelled (recorded by `agent`), confirmation e-mail sent to `recipients`,
+    ticket resolved."""
+    return _message("notes/cancelled", facts, agente=agent, destinatarios=recipients)
+
+
+def not_cancelled_note(facts: TicketFacts, deadline: str) -> Message:
+    """§3.7: deadline passed, request not from the registered e-mail and identity never confirmed:
+    not cancelled, e-mail says why, resolved."""
+    return _message("notes/not_cancelled", facts, prazo=deadline)
+
+
+def partners_requested_note(
+    facts: TicketFacts, reason: str, deadline: str, pending: list[Partner], agent: str
+) -> Message:
+    """§4.4: the call got through and the partner wants to cancel (`reason`); confirmation asked of
+    `pending` partners, copied on the ticket; waiting until `deadline`."""
+    return _message(
+        "notes/partners_requested",
+        facts,
+        motivo=reason,
+        prazo=deadline,
+        socios_pendentes=pending,
+        agente=agent,
+    )
+
+
+def partner_confirmed_note(
+    facts: TicketFacts,
+    partner: Partner,
+    how: str,
+    confirmed: list[Partner],
+    pending: list[Partner],
+) -> Message:
+    """§4.5: one partner confirmed (`how`: "por e-mail neste ticket", "registrado por <agente>");
+    who has confirmed and who is still missing."""
+    return _message(
+        "notes/partner_confirmed",
+        facts,
+        socio=partner,
+        como=how,
+        socios_confirmados=confirmed,
+        socios_pendentes=pending,
+    )
+
+
+def partner_needs_agent_note(
+    facts: TicketFacts, partner: Partner, refused: bool, excerpt: str
+) -> Message:
+    """§4.5: a partner refused (cancellation stopped) or wrote something unclear: an agent reads
+    it and, if it is a confirmation, records it with #socio-confirmou."""
+    return _message(
+        "notes/partner_needs_agent", facts, socio=partner, recusou=refused, trecho=excerpt
+    )
+
+
+def partners_deadline_note(
+    facts: TicketFacts, deadline: str, confirmed: list[Partner], pending: list[Partner]
+) -> Message:
+    """§4.7: deadline passed without every confirmation: NOT cancelled; last e-mail sent; everything
+    recorded; resolved."""
+    return _message(
+        "notes/partners_deadline",
+        facts,
+        prazo=deadline,
+        socios_confirmados=confirmed,
+        socios_pendentes=pending,
+    )
+
+
+def identity_confirmed_note(facts: TicketFacts, agent: str) -> Message:
+    """§3.7: an agent confirmed the account data: on no answer the contract may be cancelled."""
+    return _message("notes/identity_confirmed", facts, agente=agent)
+
+
+def manual_note(facts: TicketFacts, agent: str) -> Message:
+    """CONTRACT 3: `agent` took the ticket over; the worker does nothing here until #retomar."""
+    return _message("notes/manual", facts, agente=agent)
+
+
+def resumed_note(facts: TicketFacts, agent: str, where: str) -> Message:
+    """#retomar: the worker carries on from `where` the ticket stands (a waiting period restarts
+    now)."""
+    return _message("notes/resumed", facts, agente=agent, situacao_atual=where)
+
+
+def command_rejected_note(
+    facts: TicketFacts, line: str, problem: str, valid_commands: list[str]
+) -> Message:
+    """§6: a command line that was not understood, or does not apply now: what and why, and the
+    valid commands."""
+    return _message(
+        "notes/command_rejected", facts, linha=line, problema=problem, comandos=valid_commands
+    )
+
+
+def related_tickets_note(facts: TicketFacts, tickets: list[str], deadline: str) -> Message:
+    """CONTRACT 16: at the deadline, newer tickets by the requester or the account's people exist
+    (`tickets`, "#id – assunto"): nothing sent, an agent should look."""
+    return _message("notes/related_tickets", facts, tickets=tickets, prazo=deadline)
+
+
+def situation_set_by_agent_note(facts: TicketFacts, next_steps: str) -> Message:
+    """§2: an agent set the situation field by hand; the worker follows it from here."""
+    return _message("notes/situation_set_by_agent", facts, proximos_passos=next_steps)
+
+
+def message_after_close_note(facts: TicketFacts, author: str, excerpt: str) -> Message:
+    """A message arrived after the worker had resolved the ticket: an agent should read it."""
+    return _message("notes/message_after_close", facts, autor=author, trecho=excerpt)

@@ -1,0 +1,86 @@
+"""The one interface every helpdesk implements: Zendesk, Freshdesk and the in-memory fake.
+
+It is deliberately small: find what changed, read a ticket and its ficha, look up related tickets,
+and apply one step. Everything the procedure decides happens in `worker.core`; everything vendor
+specific happens behind this port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from worker.core.effects import FieldKey, TargetStatus
+from worker.core.model import Ficha, RelatedTicket, Ticket
+
+
+class HelpdeskError(Exception):
+    """The helpdesk could not be reached or refused a request; the message says why (no secrets)."""
+
+
+class StaleTicket(HelpdeskError):
+    """The ticket changed since it was read (an agent, a lost response): re-read, re-decide."""
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    ticket_ids: tuple[str, ...]
+    cursor: str  # where the next poll resumes; opaque to the worker
+    more: bool  # another page is ready now
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    text: str
+    html: str
+    cc: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenderedStep:
+    """A step with its texts rendered, ready to write. `key` lets an adapter that needs several
+    calls for one step recognise a step it already started (CONTRACT 5)."""
+
+    key: str
+    note: str  # ends with the state marker line
+    email: OutgoingEmail | None
+    status: TargetStatus | None
+    fields: Mapping[FieldKey, str | None]
+    add_tags: frozenset[str]
+    remove_tags: frozenset[str]
+
+
+@dataclass(frozen=True)
+class HelpdeskStatus:
+    name: str
+    category: str  # new, open, pending, hold, solved
+
+
+class Helpdesk(Protocol):
+    def changed_tickets(self, cursor: str | None, since: datetime) -> TicketPage:
+        """Tickets that may be cancellation requests changed after `cursor` (or, with no cursor,
+        since `since`), oldest change first."""
+        ...
+
+    def due_tickets(self, now: datetime) -> tuple[str, ...]:
+        """Tickets waiting for an answer whose deadline day is over: the cheap sweep."""
+        ...
+
+    def read_ticket(self, ticket_id: str) -> Ticket: ...
+
+    def read_ficha(self, ticket: Ticket) -> Ficha: ...
+
+    def related_tickets(
+        self, emails: tuple[str, ...], since: datetime
+    ) -> tuple[RelatedTicket, ...]:
+        """Tickets requested by any of `emails`, created at or after `since`."""
+        ...
+
+    def apply_step(self, ticket: Ticket, step: RenderedStep) -> str:
+        """Write one step against the version read; return the ticket's new version.
+        Raises StaleTicket when the ticket changed meanwhile, HelpdeskError on failure."""
+        ...
+
+    def list_statuses(self) -> tuple[HelpdeskStatus, ...]: ...
