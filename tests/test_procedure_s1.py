@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tests.world import CPF_2, World, person
 from worker.core.calendar import SAO_PAULO
@@ -214,3 +214,43 @@ def test_a_holder_marked_user_who_is_not_the_registered_email_is_situation_1() -
     world.poll()
     assert world.history(ticket).state.situation == "titular"
     assert world.history(ticket).state.from_registered_email is False
+
+
+def test_a_second_request_while_one_is_under_way_joins_the_first() -> None:
+    world, ticket = holder_world()
+    three_failed_calls(world, ticket)
+    world.later(hours=5)
+    new = world.opens(MARIA, "Cancelamento", "Ainda aguardo o cancelamento!", tags=())
+    world.poll()
+    assert world.status(new) == "solved"
+    assert world.emails(new) == [], "no second procedure, no second e-mail"
+    assert f"#{ticket}" in world.last_note(new)
+    assert world.history(ticket).state.phase is Phase.REVIEW
+    assert f"#{new}" in world.last_note(ticket)
+    world.agent_says(ticket, "#retomar")
+    world.poll()
+    state = world.history(ticket).state
+    assert state.phase is Phase.WAITING_CUSTOMER
+    assert state.deadline is not None and state.deadline > world.clock.now
+
+
+def test_a_new_email_while_agents_are_still_calling_is_noted_on_the_first_ticket() -> None:
+    world, ticket = holder_world()
+    world.later(hours=1)
+    new = world.opens(MARIA, "Cancelamento", "Podem ligar depois das 14h.", tags=())
+    world.poll()
+    assert world.status(new) == "solved"
+    note = world.last_note(ticket)
+    assert f"#{new}" in note
+    assert "depois das 14h" in note
+    assert world.history(ticket).state.phase is Phase.CALLING
+
+
+def test_taking_a_waiting_ticket_over_clears_its_deadline_for_the_views() -> None:
+    world, ticket = holder_world()
+    three_failed_calls(world, ticket)
+    assert world.ticket(ticket).fields["deadline"] is not None
+    world.agent_says(ticket, "#manual")
+    world.poll()
+    assert world.ticket(ticket).fields["deadline"] is None
+    assert world.helpdesk.due_tickets(world.clock.now + timedelta(days=30)) == ()

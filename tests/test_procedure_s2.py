@@ -148,3 +148,59 @@ def test_request_from_the_company_address_needs_every_partner() -> None:
     state = world.history(ticket).state
     assert state.situation == "socio"
     assert state.confirmed == (), "the company address is not a partner's own confirmation"
+
+
+def test_a_partner_confirming_in_a_new_email_is_linked_and_counted_on_the_first_ticket() -> None:
+    world, ticket = asked_to_confirm()
+    world.customer_writes(ticket, BRUNO, "Confirmo o cancelamento.")
+    world.poll()
+    world.later(hours=2)
+    new = world.opens(
+        CARLA, "Cancelamento Padaria", "Confirmo o cancelamento do contrato.", tags=()
+    )
+    world.poll()
+    assert world.status(new) == "solved"
+    assert "cancelamento-vinculado" in world.ticket(new).tags
+    assert f"#{ticket}" in world.last_note(new)
+    assert world.emails(new) == []
+    assert world.history(ticket).state.phase is Phase.CANCEL_PENDING
+    confirmation = world.notes(ticket)[-2]
+    assert "Carla Mendes" in confirmation
+    assert f"no ticket #{new}" in confirmation
+
+
+def test_a_partner_refusing_in_a_new_email_stops_the_cancellation() -> None:
+    world, ticket = asked_to_confirm()
+    world.later(hours=2)
+    new = world.opens(CARLA, "Cancelamento Padaria", "Não autorizo o cancelamento!", tags=())
+    world.poll()
+    assert world.status(new) == "solved"
+    assert world.history(ticket).state.phase is Phase.REVIEW
+    assert "cancelamento-revisar" in world.ticket(ticket).tags
+
+
+def test_a_partners_new_email_not_read_as_a_request_still_counts_at_the_deadline() -> None:
+    world, ticket = asked_to_confirm()
+    world.customer_writes(ticket, BRUNO, "Confirmo.")
+    world.poll()
+    world.later(hours=2)
+    new = world.opens(CARLA, "Re: Padaria", "De acordo.", tags=())
+    world.poll()
+    assert world.notes(new) == [], "not a cancellation request by itself"
+    world.later(days=5)
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.CANCEL_PENDING
+
+
+def test_after_a_refusal_the_agent_can_record_the_partners_confirmation_and_it_proceeds() -> None:
+    world, ticket = asked_to_confirm()
+    world.customer_writes(ticket, BRUNO, "Confirmo.")
+    world.customer_writes(ticket, CARLA, "Não concordo.")
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.REVIEW
+    assert world.ticket(ticket).fields["deadline"] is None, "no deadline while an agent looks"
+    world.agent_says(
+        ticket, "Liguei para a Carla; gravação 123.\n#socio-confirmou carla@padaria.com.br"
+    )
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.CANCEL_PENDING

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.world import World, person
+from worker.core.model import StatusCategory
 from worker.core.state import Phase
 
 CARLOS = person("Carlos Nunes", "carlos@technova.com.br")
@@ -65,8 +66,26 @@ def test_the_loop_guard_counts_the_requesters_other_tickets() -> None:
 def test_commands_to_cancel_are_refused_for_a_third_party() -> None:
     world, ticket = third_party_world()
     world.customer_writes(ticket, FERNANDA, "Sou eu mesma.")
-    world.poll()
     world.agent_says(ticket, "#cancelar motivo: cliente pediu")
     world.poll()
     assert "não se aplica" in world.last_note(ticket)
     assert "cancelamento-executar" not in world.ticket(ticket).tags
+
+
+def test_several_messages_between_two_polls_get_one_reinforcement() -> None:
+    world, ticket = third_party_world()
+    world.customer_writes(ticket, FERNANDA, "Sou a titular.")
+    world.customer_writes(ticket, FERNANDA, "Alguém pode me responder?")
+    world.poll()
+    assert world.email_templates(ticket) == ["terceiro", "terceiro-reforco"]
+    world.poll()
+    assert world.email_templates(ticket) == ["terceiro", "terceiro-reforco"]
+
+
+def test_a_ticket_an_agent_solved_after_a_reopening_is_left_alone() -> None:
+    world, ticket = third_party_world()
+    world.customer_writes(ticket, FERNANDA, "Sou a titular.")
+    world.helpdesk.agent_sets(ticket, status=StatusCategory.SOLVED)
+    writes = world.helpdesk.writes
+    world.poll()
+    assert world.helpdesk.writes == writes

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from worker.core import messages
+from worker.core.commands import CommandKind
 from worker.core.effects import Message
 from worker.core.messages import EMAIL_TEMPLATES, Partner, TicketFacts
 from worker.render import RenderedEmail, Renderer, TemplateProblem, check_templates
@@ -31,7 +32,10 @@ FACTS = TicketFacts(
     situation_label="Situação 2 (sócio)",
     received_at="07/12/2026 09:10",
     signature="Equipe de Atendimento",
+    phone="(11) 4000-1234",
+    chat="https://www.exemplo.com.br/atendimento",
 )
+NO_CONTACTS = replace(FACTS, phone="", chat="")
 CANCELLATION_PROTOCOL = "48190"
 DEADLINE = "29/12/2026"
 
@@ -128,6 +132,13 @@ CASES: dict[str, Build] = {
     ),
     "related_tickets_note": lambda f: messages.related_tickets_note(
         f, ["#48250 – Re: Cancelamento", "#48251 – Dúvida sobre a fatura"], DEADLINE
+    ),
+    "linked_note": lambda f: messages.linked_note(f, "48200", "Encerramento do contrato"),
+    "customer_message_note": lambda f: messages.customer_message_note(
+        f, "Maria Souza", "Resposta automática: estou fora do escritório."
+    ),
+    "other_ticket_message_note": lambda f: messages.other_ticket_message_note(
+        f, "48260", "ana@padaria.com.br", "Por favor, me liguem às 14h."
     ),
     "situation_set_by_agent_note": lambda f: messages.situation_set_by_agent_note(
         f, "ligar para o titular (até 3 tentativas)"
@@ -343,16 +354,111 @@ def test_key_sentences_cover_every_email() -> None:
     assert set(KEY_SENTENCES) == set(EMAIL_CASES)
 
 
+@pytest.mark.parametrize("facts", [FACTS, NO_CONTACTS], ids=["contacts", "no-contacts"])
 @pytest.mark.parametrize("name", sorted(KEY_SENTENCES))
-def test_email_says_what_the_procedure_demands(renderer: Renderer, name: str) -> None:
+def test_email_says_what_the_procedure_demands(
+    renderer: Renderer, name: str, facts: TicketFacts
+) -> None:
     required, forbidden = KEY_SENTENCES[name]
-    email = _email(renderer, name)
+    email = _email(renderer, name, facts)
     for body in (email.text.lower(), _visible(email.html).lower()):
         flat = " ".join(body.split())
         for phrase in required:
             assert phrase in flat, f"{name}: missing {phrase!r}"
         for phrase in forbidden:
             assert phrase not in flat, f"{name}: must not say {phrase!r}"
+
+
+# --- where customers reach us (emails.phone, emails.chat) -----------------------------------
+
+# The e-mails that tell the customer to call or use the chat.
+CONTACT_EMAILS = (
+    "third_party_email",
+    "third_party_reinforcement_email",
+    "not_cancelled_unconfirmed_email",
+    "contact_attempt_holder_email",
+    "contact_attempt_partners_email",
+    "partners_last_notice_email",
+)
+# Those that offer the chat too (the reinforcement and the not-cancelled e-mail ask for a call).
+CHAT_EMAILS = tuple(
+    name
+    for name in CONTACT_EMAILS
+    if name not in ("third_party_reinforcement_email", "not_cancelled_unconfirmed_email")
+)
+
+
+def _reads_well(body: str) -> None:
+    """No gap left by an empty value: doubled spaces, a space before punctuation, "chat: ."."""
+    assert not any("  " in line.strip() for line in body.splitlines()), body
+    flat = " ".join(body.split())
+    for bad in (" .", " ,", " :", "..", ",.", ":.", "( ", " )"):
+        assert bad not in flat, f"{bad!r} in {flat!r}"
+
+
+def _read(email: RenderedEmail) -> tuple[str, str]:
+    """The text e-mail and what a reader sees of the HTML one (inline tags dropped in place)."""
+    return email.text, _visible(re.sub(r"</?(strong|a)\b[^>]*>", "", email.html))
+
+
+def test_third_party_email_shows_the_configured_phone_and_chat(renderer: Renderer) -> None:
+    email = _email(renderer, "third_party_email")
+    for body in _read(email):
+        flat = " ".join(body.split())
+        assert "preferencialmente pelo telefone (11) 4000-1234" in flat
+        assert "pelo chat: https://www.exemplo.com.br/atendimento" in flat
+        _reads_well(body)
+    assert '<a href="https://www.exemplo.com.br/atendimento">' in email.html
+
+
+def test_third_party_email_reads_well_without_phone_or_chat(renderer: Renderer) -> None:
+    email = _email(renderer, "third_party_email", NO_CONTACTS)
+    for body in _read(email):
+        flat = " ".join(body.split())
+        assert "entre em contato conosco preferencialmente por telefone ou pelo chat." in flat
+        assert "pelo telefone" not in flat and "chat:" not in flat
+        _reads_well(body)
+    assert "<a " not in email.html
+
+
+@pytest.mark.parametrize("name", CONTACT_EMAILS)
+def test_contact_emails_show_the_configured_phone(renderer: Renderer, name: str) -> None:
+    email = _email(renderer, name)
+    for body in _read(email):
+        assert "(11) 4000-1234" in body
+        if name in CHAT_EMAILS:
+            assert "pelo chat: https://www.exemplo.com.br/atendimento" in " ".join(body.split())
+        _reads_well(body)
+
+
+@pytest.mark.parametrize("name", CONTACT_EMAILS)
+def test_contact_emails_read_well_without_phone_or_chat(renderer: Renderer, name: str) -> None:
+    email = _email(renderer, name, NO_CONTACTS)
+    for body in _read(email):
+        flat = " ".join(body.split()).lower()
+        assert "telefone" in flat or "ligar para a nossa central de atendimento" in flat
+        assert "no número" not in flat and "chat:" not in flat and "pelo telefone" not in flat
+        if name in CHAT_EMAILS:
+            assert "por telefone ou pelo chat" in flat
+        _reads_well(body)
+
+
+def test_chat_given_in_words_follows_pelo_chat(renderer: Renderer) -> None:
+    email = _email(renderer, "third_party_email", replace(FACTS, chat="no nosso site"))
+    for body in _read(email):
+        assert "ou pelo chat no nosso site." in " ".join(body.split())
+    assert "<a " not in email.html
+
+
+def test_phone_and_chat_are_escaped_in_html(renderer: Renderer) -> None:
+    facts = replace(FACTS, phone="<b>4000</b>", chat='https://x.com/"><script>')
+    email = _email(renderer, "third_party_email", facts)
+    assert "<script>" not in email.html and "<b>" not in email.html
+    assert "&lt;b&gt;4000&lt;/b&gt;" in email.html
+    assert 'href="https://x.com/&#34;&gt;&lt;script&gt;"' in email.html
+    assert "pelo telefone <b>4000</b>" in email.text  # the text version is not escaped
+    scheme = _email(renderer, "third_party_email", replace(FACTS, chat="javascript:alert(1)"))
+    assert "href" not in scheme.html  # only http(s) addresses become links
 
 
 # --- notes ----------------------------------------------------------------------------------
@@ -368,21 +474,53 @@ def test_note_is_clean_and_scannable(renderer: Renderer, name: str) -> None:
     assert all(line == line.rstrip() for line in note.splitlines())
 
 
-NOTE_COMMANDS = {
-    "cancel_pending_note": "#contrato-cancelado",
-    "partner_needs_agent_note": "#socio-confirmou carla.dias@exemplo.com.br",
-    "partner_needs_agent_note_refused": "#socio-confirmou carla.dias@exemplo.com.br",
-    "partners_requested_note": "#socio-confirmou <email>",
-    "in_progress_note": "#retomar",
-    "manual_note": "#retomar",
-    "attempt_note": "#tentativa",
-    "start_note": "#tentativa",
+RETAINED = "#revertido motivo: <texto>"
+CANCEL = "#cancelar motivo: <texto>"
+NOTE_COMMANDS: dict[str, tuple[str, ...]] = {
+    "cancel_pending_note": ("#contrato-cancelado",),
+    "partner_needs_agent_note": ("#socio-confirmou carla.dias@exemplo.com.br",),
+    "partner_needs_agent_note_refused": (
+        "#socio-confirmou carla.dias@exemplo.com.br",
+        "#retomar",
+        RETAINED,
+        "#manual",
+    ),
+    "partners_requested_note": ("#socio-confirmou <email>",),
+    "in_progress_note": ("#retomar",),
+    "manual_note": ("#retomar",),
+    "review_note": ("#retomar",),
+    "related_tickets_note": ("#retomar",),
+    "attempt_note": ("#tentativa", RETAINED, CANCEL),
+    "start_note": ("#tentativa", RETAINED, CANCEL, "#socio-confirmou <email>"),
+    "start_note_holder": ("#tentativa", RETAINED, CANCEL, "#identidade-confirmada"),
+    "situation_set_by_agent_note": (RETAINED, CANCEL),
+    "contact_email_sent_note": (RETAINED, CANCEL, "#socio-confirmou <email>"),
+    "contact_email_sent_note_holder": (RETAINED, CANCEL, "#identidade-confirmada"),
+    "customer_replied_note": (RETAINED, CANCEL, "#tentativa"),
 }
 
 
 @pytest.mark.parametrize("name", sorted(NOTE_COMMANDS))
 def test_note_names_the_command_to_type(renderer: Renderer, name: str) -> None:
-    assert NOTE_COMMANDS[name] in renderer.note(_build(name))
+    note = renderer.note(_build(name))
+    for command in NOTE_COMMANDS[name]:
+        assert command in note, f"{name}: missing {command!r}"
+
+
+def test_identity_command_only_where_it_matters(renderer: Renderer) -> None:
+    """#identidade-confirmada only changes Situação 1 (no answer by the deadline)."""
+    for name in ("start_note", "contact_email_sent_note", "situation_set_by_agent_note"):
+        assert "#identidade-confirmada" not in renderer.note(_build(name)), name
+    holder = replace(FACTS, situation_label="Situação 1 (titular)")
+    note = renderer.note(_build("situation_set_by_agent_note", holder))
+    assert "#identidade-confirmada" in note
+
+
+@pytest.mark.parametrize("name", NOTE_CASES)
+def test_notes_name_only_real_commands(renderer: Renderer, name: str) -> None:
+    words = {kind.value for kind in CommandKind}
+    for word in re.findall(r"#([^\W\d_][\w-]*)", renderer.note(_build(name))):
+        assert word in words, f"{name}: #{word} is not a command"
 
 
 def test_note_lists_are_dash_lines(renderer: Renderer) -> None:
@@ -463,14 +601,16 @@ def test_check_templates_reports_a_broken_template(tmp_path: Path) -> None:
     shutil.copytree(TEMPLATES, copy)
     email = copy / "emails" / "third_party.txt.j2"
     email.write_text(
-        email.read_text("utf-8").replace("{% endblock %}", "Ligue: {{ telefone }}\n{% endblock %}"),
+        email.read_text("utf-8").replace(
+            "{% endblock %}", "WhatsApp: {{ whatsapp }}\n{% endblock %}"
+        ),
         "utf-8",
     )
     note = copy / "notes" / "manual.txt.j2"
     note.write_text(note.read_text("utf-8").replace("[Cancelamento] ", ""), "utf-8")
     (copy / "notes" / "unused.txt.j2").write_text("{% for %}", "utf-8")
     problems = check_templates(Renderer(copy))
-    assert any("emails/third_party.txt.j2" in p and "telefone" in p for p in problems)
+    assert any("emails/third_party.txt.j2" in p and "whatsapp" in p for p in problems)
     assert any("notes/manual.txt.j2" in p and "[Cancelamento]" in p for p in problems)
     assert any("notes/unused.txt.j2" in p for p in problems)
     assert not any("emails/retained" in p for p in problems)

@@ -97,6 +97,7 @@ class Tags(_Section):
     not_cancelled: Tag = "cancelamento-nao-cancelado"
     third_party: Tag = "cancelamento-terceiro"
     manual: Tag = "cancelamento-manual"
+    linked: Tag = "cancelamento-vinculado"
 
     @model_validator(mode="after")
     def _distinct(self) -> Tags:
@@ -406,10 +407,13 @@ def _default_reasons() -> list[ReasonOption]:
 
 
 class Emails(_Section):
-    """How the e-mails sign off; the wording itself lives in the templates."""
+    """How the e-mails sign off and where customers reach us; the wording itself lives in the
+    templates, which fall back to a generic "por telefone" / "pelo chat" when these are empty."""
 
     signature: NonEmpty = "Equipe de Atendimento"
     company_name: str = ""
+    phone: str = ""  # the support phone as shown, e.g. "(11) 4000-1234"
+    chat: str = ""  # where the chat is: a URL, or words after "pelo chat", e.g. "no nosso site"
 
 
 class Config(_Section):

@@ -16,7 +16,7 @@ from worker.adapters.memory import MemoryHelpdesk
 from worker.config import Config
 from worker.core.calendar import SAO_PAULO, format_datetime
 from worker.core.model import AuthorRole, Channel, Member, Person, StatusCategory
-from worker.core.state import MARKER_PREFIX, read_history
+from worker.core.state import MARKER_PREFIX, Phase, read_history
 from worker.render import Renderer
 from worker.service import Worker
 
@@ -174,9 +174,15 @@ SCENARIOS = (
 
 
 def _scripted_actions(
-    helpdesk: MemoryHelpdesk, ids: dict[str, str]
+    helpdesk: MemoryHelpdesk, ids: dict[str, str], titles: dict[str, str]
 ) -> list[tuple[datetime, Callable[[], None]]]:
     """What agents and customers do, and when."""
+
+    def carla_confirms_in_a_new_email() -> None:
+        new = helpdesk.create_ticket(
+            CARLA, "Cancelamento Padaria Pão Quente", "Confirmo o cancelamento do contrato. Carla"
+        )
+        titles[new] = "Situação 2: sócia confirma por um novo e-mail (vinculado ao primeiro ticket)"
 
     def note(who: Person, text: str) -> Callable[[], None]:
         def act(ticket: str = "") -> None:
@@ -213,7 +219,7 @@ def _scripted_actions(
         (_at(8, 9, 30), note(RUI, "#tentativa")),
         (_at(8, 10, 0), note(MARIA, "#tentativa")),
         (_at(8, 11, 0), writes(RUI, SOFIA, "Vou conversar com o Rui antes de decidir." + quoted)),
-        (_at(8, 13, 0), writes(ANA, CARLA, "De acordo, podem cancelar." + quoted)),
+        (_at(8, 13, 0), carla_confirms_in_a_new_email),
         (_at(8, 15, 0), note(ANA, "#contrato-cancelado")),
         (_at(8, 15, 5), note(HELENA, "#tentaiva")),
         (_at(11, 9, 30), note(MARIA, "#contrato-cancelado")),
@@ -223,7 +229,7 @@ def _scripted_actions(
 @dataclass
 class DemoResult:
     helpdesk: MemoryHelpdesk
-    ticket_ids: dict[str, str]  # requester e-mail -> ticket id
+    titles: dict[str, str]  # ticket id -> what the ticket shows
 
 
 def run_demo(config: Config, renderer: Renderer) -> DemoResult:
@@ -232,6 +238,7 @@ def run_demo(config: Config, renderer: Renderer) -> DemoResult:
     seed_accounts(helpdesk)
     worker = Worker(helpdesk, config, renderer, clock)
     ids: dict[str, str] = {}
+    titles: dict[str, str] = {}
     pending: list[tuple[datetime, Callable[[], None]]] = []
     for scenario in SCENARIOS:
 
@@ -243,9 +250,10 @@ def run_demo(config: Config, renderer: Renderer) -> DemoResult:
                 channel=s.channel,
                 tags=s.tags,
             )
+            titles[ids[s.requester.email]] = s.title
 
         pending.append((scenario.opens_at, open_ticket))
-    pending.extend(_scripted_actions(helpdesk, ids))
+    pending.extend(_scripted_actions(helpdesk, ids, titles))
     pending.sort(key=lambda item: item[0])
     tick = START
     while tick <= END:
@@ -257,7 +265,7 @@ def run_demo(config: Config, renderer: Renderer) -> DemoResult:
         worker.poll()
         worker.sweep()
         tick += POLL_EVERY
-    return DemoResult(helpdesk, ids)
+    return DemoResult(helpdesk, titles)
 
 
 def _who(role: AuthorRole, public: bool, name: str) -> str:
@@ -287,6 +295,8 @@ def outcome_of(helpdesk: MemoryHelpdesk, ticket_id: str) -> str:
         "nao_cancelado": "não cancelado",
         "terceiro": "terceiro orientado",
     }
+    if history.state.phase is Phase.DONE and ticket.tags & {helpdesk.config.tags.linked}:
+        return "vinculado a outro ticket"
     if outcome in labels:
         return labels[outcome]
     return f"em andamento ({history.state.phase.value})"
@@ -295,10 +305,11 @@ def outcome_of(helpdesk: MemoryHelpdesk, ticket_id: str) -> str:
 def print_report(result: DemoResult, out: TextIO) -> None:
     helpdesk = result.helpdesk
     width = 100
-    for scenario in SCENARIOS:
-        ticket = helpdesk.ticket(result.ticket_ids[scenario.requester.email])
+    ordered = sorted(result.titles, key=int)
+    for ticket_id in ordered:
+        ticket = helpdesk.ticket(ticket_id)
         out.write("=" * width + "\n")
-        out.write(f"Ticket #{ticket.id} — {scenario.title}\n")
+        out.write(f"Ticket #{ticket.id} — {result.titles[ticket_id]}\n")
         out.write(
             f"Assunto: {ticket.subject} · solicitante: {ticket.requester.name}"
             f" <{ticket.requester.email}>\n"
@@ -315,8 +326,8 @@ def print_report(result: DemoResult, out: TextIO) -> None:
     out.write("=" * width + "\nResumo\n" + "-" * width + "\n")
     header = f"{'Ticket':<8} {'Situação':<10} {'Resultado':<32} {'E-mails':>7} {'Notas':>6}  Status"
     out.write(header + "\n")
-    for scenario in SCENARIOS:
-        ticket = helpdesk.ticket(result.ticket_ids[scenario.requester.email])
+    for ticket_id in ordered:
+        ticket = helpdesk.ticket(ticket_id)
         history = read_history(ticket)
         emails = sum(1 for e in helpdesk.outbox if e.ticket_id == ticket.id)
         status = (

@@ -159,6 +159,8 @@ def sample_facts(*, full: bool = True) -> TicketFacts:
         situation_label="Situação 2 (sócio)" if full else "",
         received_at="07/12/2026 09:10",
         signature="Equipe de Atendimento\nPadaria Bom Pão" if full else "Equipe de Atendimento",
+        phone="(11) 4000-1234" if full else "",
+        chat="https://www.exemplo.com.br/atendimento" if full else "",
     )
 
 

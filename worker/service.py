@@ -34,6 +34,7 @@ class TicketOutcome:
     steps: list[str] = field(default_factory=list)
     emails: int = 0
     conflicts: int = 0
+    follow_ups: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -114,7 +115,19 @@ class Worker:
             related[query] = self.helpdesk.related_tickets(query.emails, query.since)
         raise RuntimeError(f"ticket {ticket.id}: the decision kept asking for related tickets")
 
-    def handle(self, ticket_id: str) -> TicketOutcome:
+    def handle(self, ticket_id: str, *, follow_ups: bool = True) -> TicketOutcome:
+        """Decide and write one ticket; then the tickets its steps point to (a new ticket linked
+        to an account's cancellation under way is handled there at once)."""
+        outcome = self._handle_one(ticket_id)
+        if follow_ups:
+            for other in outcome.follow_ups:
+                more = self._handle_one(other)
+                outcome.steps.extend(more.steps)
+                outcome.emails += more.emails
+                outcome.conflicts += more.conflicts
+        return outcome
+
+    def _handle_one(self, ticket_id: str) -> TicketOutcome:
         outcome = TicketOutcome(ticket_id)
         for _ in range(MAX_REDECISIONS):
             ticket = self.helpdesk.read_ticket(ticket_id)
@@ -134,6 +147,8 @@ class Worker:
                         ticket = replace(ticket, version=version)
                     outcome.steps.append(step.key)
                     outcome.emails += step.email is not None
+                    if step.follow_up is not None:
+                        outcome.follow_ups.append(step.follow_up)
                 return outcome
             except StaleTicket:
                 outcome.conflicts += 1

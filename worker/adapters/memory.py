@@ -225,7 +225,15 @@ class MemoryHelpdesk:
         self.reads += 1
         wanted = set(emails)
         return tuple(
-            RelatedTicket(t.id, t.requester.key, t.subject, t.created_at, t.tags)
+            RelatedTicket(
+                t.id,
+                t.requester.key,
+                t.subject,
+                t.created_at,
+                t.tags,
+                t.status,
+                t.comments[0].body if t.comments else "",
+            )
             for t in (s.ticket for s in self.tickets.values())
             if t.requester.key in wanted and t.created_at >= since
         )

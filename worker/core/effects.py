@@ -58,7 +58,7 @@ class Step:
     fields: tuple[tuple[FieldKey, str | None], ...] = ()
     add_tags: frozenset[str] = frozenset()
     remove_tags: frozenset[str] = frozenset()
-    cancel_contract: bool = False  # ask the configured contract system to cancel (not "manual")
+    follow_up: str | None = None  # another ticket to handle right after this step (linking)
 
     @property
     def resolves(self) -> bool:

@@ -40,6 +40,8 @@ class TicketFacts:
     situation_label: str  # "" when not decided yet
     received_at: str  # when the request arrived, "dd/mm/aaaa hh:mm"
     signature: str  # from the configuration
+    phone: str  # the support phone as shown, from the configuration; "" when not set
+    chat: str  # where the chat is (a URL or "no nosso site"), from the configuration; or ""
 
     def as_context(self) -> dict[str, Any]:
         return {
@@ -52,6 +54,8 @@ class TicketFacts:
             "situacao": self.situation_label,
             "recebido_em": self.received_at,
             "assinatura": self.signature,
+            "telefone": self.phone,
+            "chat": self.chat,
         }
 
 
@@ -336,3 +340,32 @@ def situation_set_by_agent_note(facts: TicketFacts, next_steps: str) -> Message:
 def message_after_close_note(facts: TicketFacts, author: str, excerpt: str) -> Message:
     """A message arrived after the worker had resolved the ticket: an agent should read it."""
     return _message("notes/message_after_close", facts, autor=author, trecho=excerpt)
+
+
+def linked_note(facts: TicketFacts, main_ticket: str, main_subject: str) -> Message:
+    """§4.5: this ticket is about an account whose cancellation is already under way in
+    `main_ticket`; its message is handled there (a partner's confirmation is recorded there);
+    resolved here."""
+    return _message(
+        "notes/linked", facts, ticket_principal=main_ticket, assunto_principal=main_subject
+    )
+
+
+def other_ticket_message_note(
+    facts: TicketFacts, other_ticket: str, author: str, excerpt: str
+) -> Message:
+    """A message that arrived as a new ticket (`other_ticket`, linked to this one and resolved
+    there) by `author`: recorded here, where the cancellation is handled."""
+    return _message(
+        "notes/other_ticket_message",
+        facts,
+        ticket_origem=other_ticket,
+        autor=author,
+        trecho=excerpt,
+    )
+
+
+def customer_message_note(facts: TicketFacts, author: str, excerpt: str) -> Message:
+    """A message from the customer that changes nothing by itself (while calling, after the
+    cancellation was decided, an auto-reply while waiting): recorded for the agent."""
+    return _message("notes/customer_message", facts, autor=author, trecho=excerpt)

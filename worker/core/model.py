@@ -136,3 +136,5 @@ class RelatedTicket:
     subject: str
     created_at: datetime
     tags: frozenset[str] = field(default_factory=frozenset)
+    status: StatusCategory = StatusCategory.OPEN
+    first_message: str = ""  # the request's text: a partner may confirm in a new e-mail

@@ -1,0 +1,1 @@
+"""The procedure's parts; `worker.core.engine.decide` plays them in order."""

@@ -1,0 +1,161 @@
+"""What customers and partners write (PROCEDURE.md §3.5, §4.5, §5.2, CONTRACT 14 and 16): replies on
+the ticket, and other tickets of the account's people."""
+
+from __future__ import annotations
+
+from worker.core import messages as msg
+from worker.core.calendar import format_date
+from worker.core.effects import FieldKey, RelatedQuery, TargetStatus
+from worker.core.model import Member, RelatedTicket, Situation
+from worker.core.procedure import outcomes, start
+from worker.core.procedure.run import (
+    WATCHING,
+    Event,
+    Run,
+    day_start,
+    numeric,
+)
+from worker.core.replies import classify_confirmation, excerpt, is_auto_reply
+from worker.core.state import WAITING_PHASES, Phase, ReviewReason
+
+
+def on_message(run: Run, event: Event) -> None:
+    phase = run.state.phase
+    situation = run.situation()
+    comment = event.comment
+    if phase is Phase.MANUAL:
+        run.skip(event)
+        return
+    if situation is Situation.THIRD_PARTY:
+        if phase is Phase.DONE and event.ref != run.last_message:
+            run.skip(event)  # several messages at once get one answer, to the last
+        elif phase is Phase.DONE or run.state.review is ReviewReason.THIRD_PARTY_LOOP:
+            start.answer_third_party(run, run.state, "", frozenset(), first=False, ref=event.ref)
+        else:
+            run.skip(event)
+        return
+    author = comment.author.name or comment.author.email
+    text = excerpt(comment.body)
+    if phase is Phase.DONE:
+        run.step(
+            "mensagem-apos-encerramento",
+            msg.message_after_close_note(run.facts(), author, text),
+            run.state,
+            ref=event.ref,
+            status=TargetStatus.IN_PROGRESS,
+            add_tags=run.tag_set(run.config.tags.review),
+        )
+        return
+    partner = run.partner_by_email(comment.author.email)
+    is_requester = comment.author.key == run.ticket.requester.key
+    if (
+        situation is Situation.PARTNER
+        and partner is not None
+        and not is_requester
+        and phase in (Phase.CALLING, Phase.WAITING_CUSTOMER, Phase.WAITING_PARTNERS)
+    ):
+        on_partner_message(run, event, partner)
+        return
+    auto = is_auto_reply(run.ticket.subject, comment.body, run.config.replies)
+    if phase is Phase.WAITING_CUSTOMER and not auto:
+        run.step(
+            "cliente-respondeu",
+            msg.customer_replied_note(run.facts(), author, text),
+            run.state.evolve(phase=Phase.CALLING, deadline=None, waiting_since=None),
+            ref=event.ref,
+            status=TargetStatus.IN_PROGRESS,
+            fields=((FieldKey.DEADLINE, None),),
+        )
+        return
+    # Anything else the customer says is recorded for the agent; the procedure goes on.
+    run.step(
+        "mensagem",
+        msg.customer_message_note(run.facts(), author, text),
+        run.state,
+        ref=event.ref,
+    )
+
+
+def on_partner_message(run: Run, event: Event, partner: Member) -> None:
+    on_partner_text(run, partner, event.comment.body, event.ref, "neste ticket")
+
+
+def on_partner_text(run: Run, partner: Member, body: str, ref: str, where: str) -> None:
+    verdict = classify_confirmation(body, run.config.replies)
+    if verdict == "affirm":
+        outcomes.record_confirmation(run, partner, f"por e-mail {where}", ref)
+        return
+    refused = verdict == "refuse"
+    state = (
+        run.state.evolve(
+            phase=Phase.REVIEW,
+            review=ReviewReason.PARTNER_REFUSED,
+            resume_phase=run.state.phase,
+        )
+        if refused
+        else run.state
+    )
+    run.step(
+        "socio-recusou" if refused else "socio-resposta-incerta",
+        msg.partner_needs_agent_note(run.facts(), run.as_partner(partner), refused, excerpt(body)),
+        state,
+        ref=ref,
+        status=TargetStatus.IN_PROGRESS if refused else None,
+        add_tags=run.tag_set(run.config.tags.review),
+    )
+
+
+def on_other_tickets(run: Run) -> None:
+    """Other tickets of the account's people, created after this one: partners' confirmations
+    sent as new e-mails; tickets linked here (noted); and, while waiting for an answer,
+    anything they wrote (customers often write anew instead of replying): an agent looks at
+    those before anything happens on no answer (CONTRACT 16)."""
+    phase = run.state.phase
+    situation = run.situation()
+    if situation not in (Situation.HOLDER, Situation.PARTNER) or phase not in WATCHING:
+        return
+    # The query depends only on the ticket, so deciding again asks (and finds) the same.
+    created = run.ticket.created_at
+    related = run.related(RelatedQuery(run.account_people(), day_start(created)))
+    newer: list[RelatedTicket] = []
+    for other in sorted(related, key=lambda t: (t.created_at, numeric(t.id))):
+        ref = f"t{other.id}"
+        if other.id == run.ticket.id or ref in run.consumed or other.created_at < created:
+            continue
+        waiting_since = run.state.waiting_since
+        since_contact = waiting_since is None or other.created_at >= waiting_since
+        partner = run.partner_by_email(other.requester_email)
+        if (
+            situation is Situation.PARTNER
+            and partner is not None
+            and partner.person.key not in run.state.confirmed
+            and run.state.phase in (Phase.CALLING, *WAITING_PHASES)
+        ):
+            on_partner_text(run, partner, other.first_message, ref, f"no ticket #{other.id}")
+        elif run.state.phase in WAITING_PHASES and since_contact:
+            newer.append(other)
+        elif run.config.tags.linked in other.tags:
+            run.step(
+                "mensagem-outro-ticket",
+                msg.other_ticket_message_note(
+                    run.facts(), other.id, other.requester_email, excerpt(other.first_message)
+                ),
+                run.state,
+                ref=ref,
+            )
+    if newer:
+        state = run.state
+        deadline = state.deadline
+        shown = format_date(run.context.calendar.last_day(deadline)) if deadline else ""
+        run.skipped.extend(f"t{t.id}" for t in newer)
+        run.step(
+            "outros-tickets",
+            msg.related_tickets_note(run.facts(), [f"#{t.id} – {t.subject}" for t in newer], shown),
+            state.evolve(
+                phase=Phase.REVIEW,
+                review=ReviewReason.RELATED_TICKETS,
+                resume_phase=state.phase,
+            ),
+            status=TargetStatus.IN_PROGRESS,
+            add_tags=run.tag_set(run.config.tags.review),
+        )

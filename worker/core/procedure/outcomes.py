@@ -1,0 +1,100 @@
+"""Where the procedure ends (PROCEDURE.md §3.6-§3.7, §4.6-§4.7, §7): confirmations that complete
+the partners, the contract to cancel, and what happens when a deadline passes."""
+
+from __future__ import annotations
+
+from worker.core import messages as msg
+from worker.core.calendar import format_date
+from worker.core.effects import Email, FieldKey, TargetStatus
+from worker.core.model import Member, Situation
+from worker.core.procedure.run import (
+    OUTCOME_NOT_CANCELLED,
+    Run,
+)
+from worker.core.state import WAITING_PHASES, Phase, ProcedureState
+
+
+def cancel_pending(run: Run, state: ProcedureState, why: str, ref: str | None) -> None:
+    """§3.6/§7 (manual mode): an agent cancels the contract, then types #contrato-cancelado."""
+    run.step(
+        "cancelar-contrato",
+        msg.cancel_pending_note(run.facts(), why, state.reason or "", manual=True),
+        state.evolve(phase=Phase.CANCEL_PENDING, cancel_why=why, deadline=None),
+        ref=ref,
+        status=TargetStatus.IN_PROGRESS,
+        fields=((FieldKey.DEADLINE, None),),
+        add_tags=run.tag_set(run.config.tags.execute_contract),
+        remove_tags=run.tag_set(run.config.tags.review),
+    )
+
+
+def record_confirmation(
+    run: Run, partner: Member, how: str, ref: str, *, by_agent: bool = False
+) -> None:
+    confirmed = run.state.confirmed
+    if partner.person.key not in confirmed:
+        confirmed = (*confirmed, partner.person.key)
+    state = run.state.evolve(confirmed=confirmed)
+    done, pending = run.partner_lists(state)
+    run.step(
+        "confirmacao-socio",
+        msg.partner_confirmed_note(run.facts(), run.as_partner(partner), how, done, pending),
+        state,
+        ref=ref,
+    )
+    if run.all_confirmed(state) and (by_agent or run.state.phase is not Phase.REVIEW):
+        cancel_pending(run, run.state, "todos os sócios-administradores confirmaram", None)
+
+
+def on_clock(run: Run) -> None:
+    state = run.state
+    if state.phase not in WAITING_PHASES or state.deadline is None:
+        return
+    if run.context.now < state.deadline:
+        return
+    shown = format_date(run.context.calendar.last_day(state.deadline))
+    if run.situation() is Situation.PARTNER and run.all_confirmed(state):
+        cancel_pending(run, state, "todos os sócios-administradores confirmaram", None)
+    elif run.situation() is Situation.PARTNER:
+        partners_deadline(run, state, shown)
+    elif state.from_registered_email or state.identity_confirmed:
+        cancel_pending(
+            run,
+            state,
+            "sem resposta do cliente no prazo "
+            + (
+                "e a solicitação veio do e-mail de cadastro"
+                if state.from_registered_email
+                else "e um agente confirmou os dados (#identidade-confirmada)"
+            ),
+            None,
+        )
+    else:
+        facts = run.facts()
+        run.step(
+            "nao-cancelado",
+            msg.not_cancelled_note(facts, shown),
+            state.evolve(phase=Phase.DONE, deadline=None),
+            email=Email(msg.not_cancelled_unconfirmed_email(facts, shown)),
+            status=TargetStatus.SOLVED,
+            fields=((FieldKey.OUTCOME, OUTCOME_NOT_CANCELLED),),
+            add_tags=run.tag_set(run.config.tags.not_cancelled),
+        )
+
+
+def partners_deadline(run: Run, state: ProcedureState, shown: str) -> None:
+    """§4.7: never cancel without every partner: last e-mail, record everything, resolve."""
+    confirmed, pending = run.partner_lists(state)
+    facts = run.facts()
+    run.step(
+        "prazo-socios",
+        msg.partners_deadline_note(facts, shown, confirmed, pending),
+        state.evolve(phase=Phase.DONE, deadline=None),
+        email=Email(
+            msg.partners_last_notice_email(facts, confirmed, pending),
+            cc=run.cc(p.person.key for p in run.partners()),
+        ),
+        status=TargetStatus.SOLVED,
+        fields=((FieldKey.OUTCOME, OUTCOME_NOT_CANCELLED),),
+        add_tags=run.tag_set(run.config.tags.not_cancelled),
+    )

@@ -1,0 +1,297 @@
+"""One decision in the making: the state as it evolves, the steps taken so far, and what every
+part of the procedure asks about the ticket, its people and the texts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from worker.config import Config
+from worker.core import messages as msg
+from worker.core.calendar import SAO_PAULO, BusinessCalendar, format_datetime
+from worker.core.commands import Command, InvalidCommand, parse_commands
+from worker.core.detection import DetectionResult
+from worker.core.effects import Email, FieldKey, Message, RelatedQuery, Step, TargetStatus
+from worker.core.model import (
+    AuthorRole,
+    Comment,
+    Ficha,
+    Member,
+    RelatedTicket,
+    Situation,
+    StatusCategory,
+    Ticket,
+)
+from worker.core.situation import identify
+from worker.core.state import WAITING_PHASES, Marker, Phase, ProcedureState, read_history
+from worker.core.text import normalize
+
+
+@dataclass(frozen=True)
+class Context:
+    ticket: Ticket
+    ficha: Ficha
+    config: Config
+    calendar: BusinessCalendar
+    now: datetime
+    related: Mapping[RelatedQuery, tuple[RelatedTicket, ...]] = field(default_factory=dict)
+
+
+class NeedRelated(Exception):
+    """Raised inside a run when a decision depends on tickets the shell has not read yet."""
+
+    def __init__(self, query: RelatedQuery) -> None:
+        super().__init__(query)
+        self.query = query
+
+
+SITUATION_LABELS = {
+    Situation.HOLDER: "Situação 1 (titular)",
+    Situation.PARTNER: "Situação 2 (sócio-administrador)",
+    Situation.THIRD_PARTY: "Situação 3 (terceiro)",
+}
+CHANNEL_LABELS = {
+    "email": "e-mail",
+    "web": "formulário web",
+    "api": "API",
+    "chat": "chat",
+    "phone": "telefone",
+    "other": "outro",
+}
+PHASE_LABELS = {
+    Phase.NEW: "ainda não iniciado",
+    Phase.REVIEW: "aguardando um agente",
+    Phase.CALLING: "Em atendimento, ligações ao cliente",
+    Phase.WAITING_CUSTOMER: "aguardando retorno do cliente",
+    Phase.WAITING_PARTNERS: "aguardando confirmação dos sócios",
+    Phase.CANCEL_PENDING: "aguardando o cancelamento do contrato (#contrato-cancelado)",
+    Phase.MANUAL: "conduzido manualmente por um agente",
+    Phase.DONE: "encerrado",
+}
+OUTCOME_RETAINED = "revertido"
+OUTCOME_CANCELLED = "cancelado"
+OUTCOME_NOT_CANCELLED = "nao_cancelado"
+OUTCOME_THIRD_PARTY = "terceiro"
+
+FINAL_STATUSES = frozenset({StatusCategory.SOLVED, StatusCategory.CLOSED})
+# Phases in which other tickets of the account's people matter to this one.
+WATCHING = frozenset(
+    {
+        Phase.CALLING,
+        Phase.WAITING_CUSTOMER,
+        Phase.WAITING_PARTNERS,
+        Phase.REVIEW,
+        Phase.CANCEL_PENDING,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """An unhandled comment line: a command (or a malformed one), or a customer's message."""
+
+    ref: str
+    comment: Comment
+    command: Command | InvalidCommand | None = None
+
+
+def ticket_events(ticket: Ticket, consumed: frozenset[str]) -> list[Event]:
+    """Agents' command lines and customers' messages not handled yet, in the order they came.
+
+    The ticket's first comment is the request itself. Commands count only in private comments
+    by agents (never the worker's own notes, never a customer's text: CONTRACT 13)."""
+    events: list[Event] = []
+    for position, comment in enumerate(ticket.comments):
+        if position == 0:
+            continue
+        if comment.role is AuthorRole.AGENT and not comment.public:
+            for line in parse_commands(comment.body):
+                ref = f"c{comment.id}.{line.line_index}"
+                if ref not in consumed:
+                    events.append(Event(ref, comment, line))
+        elif comment.role is AuthorRole.END_USER:
+            ref = f"c{comment.id}"
+            if ref not in consumed:
+                events.append(Event(ref, comment))
+    return events
+
+
+class Run:
+    """The state of one decision: read from the ticket's notes, then advanced step by step."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.config = context.config
+        self.ticket = context.ticket
+        history = read_history(context.ticket)
+        self.state = history.state
+        self.consumed = history.consumed
+        self.step_number = history.steps
+        self.skipped: list[str] = []
+        self.out: list[Step] = []
+        self.identification = identify(context.ticket.requester, context.ficha)
+        self.detection: DetectionResult | None = None
+        self.deadline_shown = context.ticket.fields.get(FieldKey.DEADLINE.value)
+        self.last_message: str | None = None
+
+    def step(
+        self,
+        kind: str,
+        note: Message,
+        state: ProcedureState,
+        *,
+        ref: str | None = None,
+        email: Email | None = None,
+        status: TargetStatus | None = None,
+        fields: tuple[tuple[FieldKey, str | None], ...] = (),
+        add_tags: frozenset[str] = frozenset(),
+        remove_tags: frozenset[str] = frozenset(),
+        follow_up: str | None = None,
+    ) -> None:
+        self.step_number += 1
+        sets_deadline = any(name is FieldKey.DEADLINE for name, _ in fields)
+        if state.phase not in WAITING_PHASES and self.deadline_shown and not sets_deadline:
+            # Leaving a wait (for any reason): clear the date the views and the sweep read.
+            fields = (*fields, (FieldKey.DEADLINE, None))
+        for name, value in fields:
+            if name is FieldKey.DEADLINE:
+                self.deadline_shown = value
+        refs = [*self.skipped, *([ref] if ref else [])]
+        self.skipped = []
+        key = f"{self.step_number}:{kind}"
+        self.consumed = self.consumed | frozenset(refs)
+        self.state = state
+        self.out.append(
+            Step(
+                key=key,
+                note=note,
+                marker=Marker(key, tuple(refs), state).render(),
+                email=email,
+                status=status,
+                fields=fields,
+                add_tags=add_tags,
+                remove_tags=remove_tags,
+                follow_up=follow_up,
+            )
+        )
+
+    def skip(self, event: Event) -> None:
+        """Handled by doing nothing; recorded with the next step so it is never re-read."""
+        self.skipped.append(event.ref)
+
+    def facts(self) -> msg.TicketFacts:
+        account = self.identification.account
+        document = account.parsed_document if account else None
+        situation = self.situation()
+        return msg.TicketFacts(
+            protocol=self.ticket.id,
+            subject=self.ticket.subject,
+            requester_name=self.ticket.requester.name or self.ticket.requester.email,
+            requester_email=self.ticket.requester.email,
+            account_name=account.name if account else "",
+            document_label=document.label if document else "",
+            situation_label=SITUATION_LABELS[situation] if situation else "",
+            received_at=format_datetime(self.ticket.created_at),
+            signature=self.config.emails.signature,
+            phone=self.config.emails.phone,
+            chat=self.config.emails.chat,
+        )
+
+    def situation(self) -> Situation | None:
+        value = self.state.situation
+        return Situation(value) if value else None
+
+    def tag_set(self, *names: str) -> frozenset[str]:
+        return frozenset(names)
+
+    def partners(self) -> tuple[Member, ...]:
+        return self.identification.partners
+
+    @staticmethod
+    def as_partner(member: Member) -> msg.Partner:
+        return {"nome": member.person.name or member.person.email, "email": member.person.key}
+
+    def partner_lists(self, state: ProcedureState) -> tuple[list[msg.Partner], list[msg.Partner]]:
+        confirmed = [p for p in self.partners() if p.person.key in state.confirmed]
+        pending = [p for p in self.partners() if p.person.key not in state.confirmed]
+        return [self.as_partner(p) for p in confirmed], [self.as_partner(p) for p in pending]
+
+    def partner_by_email(self, email: str) -> Member | None:
+        key = email.strip().lower()
+        return next((p for p in self.partners() if p.person.key == key), None)
+
+    def all_confirmed(self, state: ProcedureState) -> bool:
+        partners = self.partners()
+        return bool(partners) and all(p.person.key in state.confirmed for p in partners)
+
+    def cc(self, emails: object) -> tuple[str, ...]:
+        requester = self.ticket.requester.key
+        seen: list[str] = []
+        for email in emails:  # type: ignore[attr-defined]
+            if email != requester and email not in seen:
+                seen.append(email)
+        return tuple(seen[:48])
+
+    def not_now(self) -> str:
+        return f"não se aplica na fase atual do ticket ({PHASE_LABELS[self.state.phase]})"
+
+    def reason_field(self, reason: str) -> tuple[tuple[FieldKey, str | None], ...]:
+        wanted = normalize(reason)
+        for option in self.config.reasons:
+            label = normalize(option.label)
+            if wanted in (label, option.value) or wanted.startswith((label + " ", label + ":")):
+                return ((FieldKey.REASON, option.value),)
+        return ()
+
+    def active(self) -> bool:
+        return self.state.phase in (
+            Phase.CALLING,
+            Phase.WAITING_CUSTOMER,
+            Phase.WAITING_PARTNERS,
+            Phase.CANCEL_PENDING,
+            Phase.REVIEW,
+        ) and self.situation() in (Situation.HOLDER, Situation.PARTNER)
+
+    def agent(self, event: Event) -> str:
+        return event.comment.author.name or "agente"
+
+    def account_people(self) -> tuple[str, ...]:
+        people = {self.ticket.requester.key}
+        account = self.identification.account
+        if account is not None:
+            people.update(m.person.key for m in account.members)
+            if account.registered_email:
+                people.add(account.registered_email.strip().lower())
+        return tuple(sorted(people))
+
+    def related(self, query: RelatedQuery) -> tuple[RelatedTicket, ...]:
+        if query not in self.context.related:
+            raise NeedRelated(query)
+        return self.context.related[query]
+
+    def situation_field(self) -> Situation | None:
+        raw = self.ticket.fields.get(FieldKey.SITUATION.value)
+        try:
+            return Situation(raw) if raw else None
+        except ValueError:
+            return None
+
+    def finished_tags(self) -> frozenset[str]:
+        tags = self.config.tags
+        return frozenset(
+            {tags.linked, tags.retained, tags.cancelled, tags.not_cancelled, tags.third_party}
+        )
+
+
+def sp_date(moment: datetime) -> date:
+    return moment.astimezone(SAO_PAULO).date()
+
+
+def numeric(ticket_id: str) -> tuple[int, str]:
+    """Ticket ids sort as numbers where they are numbers (Zendesk, Freshdesk)."""
+    return (int(ticket_id), "") if ticket_id.isdigit() else (0, ticket_id)
+
+
+def day_start(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)

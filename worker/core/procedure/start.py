@@ -1,0 +1,265 @@
+"""How a ticket enters the procedure (PROCEDURE.md §1-§2, §3.1, §4.1, §5): detection, the
+first step of each situation, adopting a ticket agents had, linking a second request to the first,
+and the answers to a third party with their mail-loop guard (CONTRACT 4)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from worker.core import messages as msg
+from worker.core.calendar import format_datetime
+from worker.core.detection import DetectionResult, detect
+from worker.core.effects import Email, FieldKey, RelatedQuery, TargetStatus
+from worker.core.model import AuthorRole, RelatedTicket, Situation, StatusCategory
+from worker.core.procedure.run import (
+    CHANNEL_LABELS,
+    FINAL_STATUSES,
+    OUTCOME_THIRD_PARTY,
+    Event,
+    Run,
+    day_start,
+    numeric,
+    ticket_events,
+)
+from worker.core.state import Phase, ProcedureState, ReviewReason
+
+
+def start(run: Run) -> None:
+    assert run.detection is not None
+    detected_by = run.detection.describe()
+    tags = run.tag_set(run.config.tags.cancellation)
+    # The request and anything the customer added before the worker came count as the request.
+    for event in ticket_events(run.ticket, run.consumed):
+        if event.command is None:
+            run.skipped.append(event.ref)
+    evidence = agents_already_handling(run)
+    if evidence:
+        run.step(
+            "em-andamento",
+            msg.in_progress_note(run.facts(), evidence),
+            run.state.evolve(phase=Phase.REVIEW, review=ReviewReason.IN_PROGRESS),
+            add_tags=tags | {run.config.tags.review},
+        )
+        return
+    agent_choice = run.situation_field()
+    if agent_choice is not None:
+        begin(run, agent_choice, detected_by, tags, by_agent=True)
+        return
+    identification = run.identification
+    if identification.situation in (Situation.HOLDER, Situation.PARTNER):
+        main = open_cancellation_elsewhere(run)
+        if main is not None:
+            link_to(run, main, tags)
+            return
+    if identification.situation is None:
+        run.step(
+            "revisar",
+            msg.review_note(run.facts(), list(identification.problems), detected_by),
+            run.state.evolve(phase=Phase.REVIEW, review=ReviewReason.MISSING_DATA),
+            status=TargetStatus.IN_PROGRESS,
+            add_tags=tags | {run.config.tags.review},
+        )
+        return
+    begin(run, identification.situation, detected_by, tags, by_agent=False)
+
+
+def detect_request(run: Run) -> DetectionResult | None:
+    first = run.ticket.comments[0].body if run.ticket.comments else ""
+    return detect(
+        run.ticket.subject,
+        first,
+        run.ticket.channel,
+        run.ticket.tags,
+        run.config.tags.cancellation,
+        run.config.detection,
+    )
+
+
+def agents_already_handling(run: Run) -> str:
+    """CONTRACT 17: an agent's public reply, or a status an agent moved past open."""
+    for comment in run.ticket.comments:
+        if comment.role is AuthorRole.AGENT and comment.public:
+            return f"resposta pública de {comment.author.name} em " + format_datetime(
+                comment.created_at
+            )
+    if run.ticket.status in (StatusCategory.PENDING, StatusCategory.HOLD):
+        name = run.ticket.custom_status or run.ticket.status.value
+        return f'o ticket já estava com o status "{name}"'
+    return ""
+
+
+def begin(
+    run: Run, situation: Situation, detected_by: str, tags: frozenset[str], *, by_agent: bool
+) -> None:
+    """The first step of a situation: the first ficha note, status, situation field, tags."""
+    identification = run.identification
+    base = run.state.evolve(
+        situation=situation.value,
+        review=None,
+        from_registered_email=identification.from_registered_email,
+    )
+    if situation is Situation.THIRD_PARTY:
+        answer_third_party(run, base, detected_by, tags, first=True)
+        return
+    if situation is Situation.PARTNER and not run.partners():
+        problems = [*identification.problems, "Situação 2 sem sócios-administradores na ficha"]
+        run.step(
+            "revisar",
+            msg.review_note(run.facts(), problems, detected_by),
+            base.evolve(phase=Phase.REVIEW, review=ReviewReason.MISSING_DATA),
+            status=TargetStatus.IN_PROGRESS,
+            add_tags=tags | {run.config.tags.review},
+            fields=((FieldKey.SITUATION, situation.value),),
+        )
+        return
+    requester = run.partner_by_email(run.ticket.requester.email)
+    confirmed = (requester.person.key,) if requester and situation is Situation.PARTNER else ()
+    state = base.evolve(phase=Phase.CALLING, confirmed=confirmed)
+    run.state = state  # so the texts below see the situation
+    _, pending = run.partner_lists(state)
+    max_attempts = run.config.procedure.max_call_attempts
+    if situation is Situation.PARTNER:
+        next_steps = (
+            f"ligar para o solicitante (até {max_attempts} tentativas, registre cada uma com "
+            "#tentativa); todos os sócios-administradores precisam confirmar o cancelamento"
+        )
+    else:
+        next_steps = (
+            f"ligar para o cliente (até {max_attempts} tentativas, registre cada uma com "
+            "#tentativa) para entender o motivo e tentar a reversão"
+        )
+    note = (
+        msg.situation_set_by_agent_note(run.facts(), next_steps)
+        if by_agent
+        else msg.start_note(
+            run.facts(),
+            detected_by,
+            CHANNEL_LABELS.get(run.ticket.channel, run.ticket.channel),
+            next_steps,
+            [run.as_partner(p) for p in run.partners()] if situation is Situation.PARTNER else [],
+            pending if situation is Situation.PARTNER else [],
+            max_attempts,
+        )
+    )
+    run.step(
+        "inicio",
+        note,
+        state,
+        status=TargetStatus.IN_PROGRESS,
+        fields=((FieldKey.SITUATION, situation.value), (FieldKey.ATTEMPTS, "0")),
+        add_tags=tags,
+        remove_tags=run.tag_set(run.config.tags.review),
+    )
+
+
+def follow_situation_field(run: Run) -> None:
+    """§2: an agent who sets the situation field by hand is followed from then on."""
+    chosen = run.situation_field()
+    state = run.state
+    if chosen is None or chosen.value == state.situation:
+        return
+    if state.phase is Phase.REVIEW and state.review is ReviewReason.MISSING_DATA:
+        begin(run, chosen, "situação definida por um agente", frozenset(), by_agent=True)
+
+
+def adopt(run: Run, event: Event) -> str | None:
+    """#retomar on a ticket the worker had not started: begin from the ficha as it is now."""
+    identification = run.identification
+    situation = run.situation_field() or identification.situation
+    if situation is None:
+        return "a ficha ainda não permite identificar o solicitante: " + "; ".join(
+            identification.problems
+        )
+    run.skipped.append(event.ref)
+    begin(run, situation, "retomado por #retomar", frozenset(), by_agent=True)
+    return None
+
+
+def open_cancellation_elsewhere(run: Run) -> RelatedTicket | None:
+    """An older, unresolved cancellation ticket of the same account: this one joins it."""
+    lookback = timedelta(days=run.config.procedure.first_run_lookback_days)
+    query = RelatedQuery(run.account_people(), day_start(run.context.now - lookback))
+    candidates = [
+        t
+        for t in run.related(query)
+        if t.id != run.ticket.id
+        and run.config.tags.cancellation in t.tags
+        and not t.tags & run.finished_tags()
+        and t.status not in FINAL_STATUSES
+        and (t.created_at, numeric(t.id)) < (run.ticket.created_at, numeric(run.ticket.id))
+    ]
+    return min(candidates, key=lambda t: (t.created_at, numeric(t.id)), default=None)
+
+
+def link_to(run: Run, main: RelatedTicket, tags: frozenset[str]) -> None:
+    """§4.5: a new ticket about an account whose cancellation is under way is handled on
+    the first ticket (a partner's confirmation, a customer writing again): noted on both."""
+    situation = run.identification.situation
+    assert situation is not None
+    run.step(
+        "vinculado",
+        msg.linked_note(run.facts(), main.id, main.subject),
+        run.state.evolve(phase=Phase.DONE, situation=situation.value),
+        status=TargetStatus.SOLVED,
+        add_tags=tags | {run.config.tags.linked},
+        follow_up=main.id,
+    )
+
+
+def third_party_answered_before(run: Run) -> int:
+    """E-mails already sent to this requester as a third party in the window (CONTRACT 4)."""
+    window = timedelta(days=run.config.procedure.third_party_window_days)
+    query = RelatedQuery((run.ticket.requester.key,), day_start(run.context.now - window))
+    related = run.related(query)
+    others = sum(
+        1
+        for ticket in related
+        if ticket.id != run.ticket.id and run.config.tags.third_party in ticket.tags
+    )
+    return others + run.state.third_party_replies
+
+
+def answer_third_party(
+    run: Run,
+    base: ProcedureState,
+    detected_by: str,
+    tags: frozenset[str],
+    *,
+    first: bool,
+    ref: str | None = None,
+) -> None:
+    limit = run.config.procedure.third_party_max_replies
+    answered = third_party_answered_before(run)
+    facts = run.facts()
+    review_tags = run.tag_set(run.config.tags.review, run.config.tags.third_party)
+    if answered > limit:
+        run.step(
+            "terceiro-loop",
+            msg.third_party_loop_note(facts, limit),
+            base.evolve(phase=Phase.REVIEW, review=ReviewReason.THIRD_PARTY_LOOP),
+            ref=ref,
+            status=TargetStatus.IN_PROGRESS,
+            fields=((FieldKey.SITUATION, Situation.THIRD_PARTY.value),),
+            add_tags=tags | review_tags,
+        )
+        return
+    state = base.evolve(phase=Phase.DONE, third_party_replies=base.third_party_replies + 1)
+    if first and answered == 0:
+        email = msg.third_party_email(facts)
+        note = msg.third_party_replied_note(facts, detected_by)
+    else:
+        email = msg.third_party_reinforcement_email(facts)
+        note = msg.third_party_reinforced_note(facts, max(answered, 1), limit)
+    run.step(
+        "terceiro" if first else "terceiro-reforco",
+        note,
+        state,
+        ref=ref,
+        email=Email(email),
+        status=TargetStatus.SOLVED,
+        fields=(
+            (FieldKey.SITUATION, Situation.THIRD_PARTY.value),
+            (FieldKey.OUTCOME, OUTCOME_THIRD_PARTY),
+        ),
+        add_tags=tags | {run.config.tags.third_party},
+    )
