@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.world import CNPJ_2, CNPJ_ALPHANUMERIC, World, person
+from worker.core.model import Member
 from worker.core.state import Phase, ReviewReason
 
 ANA = person("Ana", "ana@empresa.com.br")
@@ -92,12 +93,12 @@ def test_a_relative_in_a_persons_account_is_a_third_party() -> None:
     world.pf(MARIA)
     relative = person("Pedro", "pedro@exemplo.com.br")
     account = world.helpdesk.accounts[f"pf-{MARIA.email}"]
-    from dataclasses import replace
-
-    from worker.core.model import Member
-
-    world.helpdesk.accounts[account.id] = replace(
-        account, members=(*account.members, Member(relative))
+    world.helpdesk.add_account(
+        account.id,
+        account.name,
+        account.document,
+        account.registered_email,
+        [*account.members, Member(relative)],
     )
     assert situation_of(world, world.opens(relative)) == "terceiro"
 

@@ -254,3 +254,19 @@ def test_taking_a_waiting_ticket_over_clears_its_deadline_for_the_views() -> Non
     world.poll()
     assert world.ticket(ticket).fields["deadline"] is None
     assert world.helpdesk.due_tickets(world.clock.now + timedelta(days=30)) == ()
+
+
+def test_the_holder_changing_their_mind_stops_a_cancellation_about_to_happen() -> None:
+    world, ticket = holder_world()
+    world.agent_says(ticket, "#cancelar motivo: mudou de fornecedor")
+    world.poll()
+    assert "cancelamento-executar" in world.ticket(ticket).tags
+    world.customer_writes(ticket, MARIA, "Pensei melhor: não cancelem, por favor.")
+    world.poll()
+    state = world.history(ticket).state
+    assert state.phase is Phase.REVIEW
+    assert "cancelamento-executar" not in world.ticket(ticket).tags
+    assert "recusou o cancelamento" in world.last_note(ticket)
+    world.agent_says(ticket, "#contrato-cancelado")
+    world.poll()
+    assert world.emails(ticket) == [], "no confirmation of a cancellation that was stopped"

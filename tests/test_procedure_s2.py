@@ -204,3 +204,28 @@ def test_after_a_refusal_the_agent_can_record_the_partners_confirmation_and_it_p
     )
     world.poll()
     assert world.history(ticket).state.phase is Phase.CANCEL_PENDING
+
+
+def test_a_partner_who_had_confirmed_and_then_refuses_stops_it_and_no_longer_counts() -> None:
+    world, ticket = asked_to_confirm()
+    world.customer_writes(ticket, BRUNO, "Confirmo.")
+    world.customer_writes(ticket, CARLA, "De acordo.")
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.CANCEL_PENDING
+    world.customer_writes(ticket, BRUNO, "Não autorizo mais, conversamos e vamos continuar.")
+    world.poll()
+    state = world.history(ticket).state
+    assert state.phase is Phase.REVIEW
+    assert BRUNO.email not in state.confirmed
+    assert "cancelamento-executar" not in world.ticket(ticket).tags
+    world.agent_says(ticket, "#retomar")
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.WAITING_PARTNERS
+
+
+def test_the_requester_withdrawing_in_a_new_email_stops_it() -> None:
+    world, ticket = asked_to_confirm()
+    world.later(hours=3)
+    world.opens(ANA, "Cancelamento", "Não quero cancelar mais, desconsiderem.", tags=())
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.REVIEW

@@ -114,8 +114,9 @@ CASES: dict[str, Build] = {
         f, BRUNO, "por e-mail neste ticket", [ANA, BRUNO], [CARLA]
     ),
     "partner_needs_agent_note": lambda f: messages.partner_needs_agent_note(
-        f, CARLA, False, "Confirmo, mas só depois de falar com o contador."
+        f, CARLA, "Confirmo, mas só depois de falar com o contador."
     ),
+    "refused_note": lambda f: messages.refused_note(f, CARLA, "Não autorizo o cancelamento.", True),
     "partners_deadline_note": lambda f: messages.partners_deadline_note(
         f, DEADLINE, [ANA, BRUNO], [CARLA]
     ),
@@ -161,8 +162,8 @@ VARIANTS: dict[str, Build] = {
     "partner_confirmed_note_last": lambda f: messages.partner_confirmed_note(
         f, CARLA, "registrado por Marina Alves", [ANA, BRUNO, CARLA], []
     ),
-    "partner_needs_agent_note_refused": lambda f: messages.partner_needs_agent_note(
-        f, CARLA, True, "Não autorizo o cancelamento."
+    "refused_note_holder": lambda f: messages.refused_note(
+        f, CARLA, "Desisti, não quero mais cancelar.", False
     ),
     "start_note_holder": lambda f: messages.start_note(
         replace(f, account_name="", document_label="", situation_label=""),
@@ -479,12 +480,13 @@ CANCEL = "#cancelar motivo: <texto>"
 NOTE_COMMANDS: dict[str, tuple[str, ...]] = {
     "cancel_pending_note": ("#contrato-cancelado",),
     "partner_needs_agent_note": ("#socio-confirmou carla.dias@exemplo.com.br",),
-    "partner_needs_agent_note_refused": (
+    "refused_note": (
         "#socio-confirmou carla.dias@exemplo.com.br",
         "#retomar",
         RETAINED,
         "#manual",
     ),
+    "refused_note_holder": (CANCEL, RETAINED, "#manual"),
     "partners_requested_note": ("#socio-confirmou <email>",),
     "in_progress_note": ("#retomar",),
     "manual_note": ("#retomar",),

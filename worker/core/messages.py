@@ -276,14 +276,17 @@ def partner_confirmed_note(
     )
 
 
-def partner_needs_agent_note(
-    facts: TicketFacts, partner: Partner, refused: bool, excerpt: str
-) -> Message:
-    """§4.5: a partner refused (cancellation stopped) or wrote something unclear: an agent reads
-    it and, if it is a confirmation, records it with #socio-confirmou."""
-    return _message(
-        "notes/partner_needs_agent", facts, socio=partner, recusou=refused, trecho=excerpt
-    )
+def partner_needs_agent_note(facts: TicketFacts, partner: Partner, excerpt: str) -> Message:
+    """§4.5: a partner wrote something unclear: an agent reads it and, if it is a confirmation,
+    records it with #socio-confirmou."""
+    return _message("notes/partner_needs_agent", facts, socio=partner, trecho=excerpt)
+
+
+def refused_note(facts: TicketFacts, person: Partner, excerpt: str, partners: bool) -> Message:
+    """§4.5 (and the holder changing their mind): `person` refused; the cancellation is stopped
+    wherever it stood, their confirmation no longer counts, nothing was cancelled; an agent
+    talks to them and records what they decide (`partners`: Situação 2)."""
+    return _message("notes/refused", facts, pessoa=person, trecho=excerpt, situacao_socios=partners)
 
 
 def partners_deadline_note(

@@ -48,6 +48,9 @@ def on_message(run: Run, event: Event) -> None:
         return
     partner = run.partner_by_email(comment.author.email)
     is_requester = comment.author.key == run.ticket.requester.key
+    if refuses(run, comment.author.key, comment.body):
+        stop_on_refusal(run, comment.author.key, author, comment.body, event.ref)
+        return
     if (
         situation is Situation.PARTNER
         and partner is not None
@@ -84,24 +87,76 @@ def on_partner_text(run: Run, partner: Member, body: str, ref: str, where: str) 
     verdict = classify_confirmation(body, run.config.replies)
     if verdict == "affirm":
         outcomes.record_confirmation(run, partner, f"por e-mail {where}", ref)
-        return
-    refused = verdict == "refuse"
-    state = (
-        run.state.evolve(
+    elif verdict == "refuse":
+        name = partner.person.name or partner.person.key
+        stop_on_refusal(run, partner.person.key, name, body, ref)
+    else:
+        run.step(
+            "socio-resposta-incerta",
+            msg.partner_needs_agent_note(run.facts(), run.as_partner(partner), excerpt(body)),
+            run.state,
+            ref=ref,
+            add_tags=run.tag_set(run.config.tags.review),
+        )
+
+
+# Phases in which a refusal by the customer or a partner still has a cancellation to stop.
+REFUSABLE = frozenset(
+    {
+        Phase.CALLING,
+        Phase.WAITING_CUSTOMER,
+        Phase.WAITING_PARTNERS,
+        Phase.CANCEL_PENDING,
+        Phase.REVIEW,
+    }
+)
+
+
+def refuses(run: Run, email: str, body: str) -> bool:
+    """The holder, a partner or the company's address says no (§4.5: a refusal stops it)."""
+    if run.state.phase not in REFUSABLE or run.situation() not in (
+        Situation.HOLDER,
+        Situation.PARTNER,
+    ):
+        return False
+    key = email.strip().lower()
+    account = run.identification.account
+    registered = (account.registered_email or "").strip().lower() if account else ""
+    speaks_for_account = (
+        key == run.ticket.requester.key
+        or run.partner_by_email(key) is not None
+        or (bool(registered) and key == registered)
+    )
+    return speaks_for_account and classify_confirmation(body, run.config.replies) == "refuse"
+
+
+def stop_on_refusal(run: Run, email: str, name: str, body: str, ref: str) -> None:
+    """Stops the cancellation wherever it stood (even with the contract about to be cancelled):
+    the refuser's confirmation no longer counts, and an agent decides what happens next."""
+    state = run.state
+    partners = run.situation() is Situation.PARTNER
+    resume: Phase
+    if state.phase in (Phase.CALLING, Phase.WAITING_CUSTOMER, Phase.WAITING_PARTNERS):
+        resume = state.phase
+    elif state.phase is Phase.REVIEW and state.resume_phase is not None:
+        resume = state.resume_phase
+    else:
+        resume = Phase.WAITING_PARTNERS if partners else Phase.CALLING
+    key = email.strip().lower()
+    run.step(
+        "recusa",
+        msg.refused_note(run.facts(), {"nome": name, "email": key}, excerpt(body), partners),
+        state.evolve(
             phase=Phase.REVIEW,
             review=ReviewReason.PARTNER_REFUSED,
-            resume_phase=run.state.phase,
-        )
-        if refused
-        else run.state
-    )
-    run.step(
-        "socio-recusou" if refused else "socio-resposta-incerta",
-        msg.partner_needs_agent_note(run.facts(), run.as_partner(partner), refused, excerpt(body)),
-        state,
+            resume_phase=resume,
+            confirmed=tuple(c for c in state.confirmed if c != key),
+            cancel_why=None,
+        ),
         ref=ref,
-        status=TargetStatus.IN_PROGRESS if refused else None,
+        status=TargetStatus.IN_PROGRESS,
         add_tags=run.tag_set(run.config.tags.review),
+        remove_tags=run.tag_set(run.config.tags.execute_contract),
     )
 
 
@@ -125,7 +180,10 @@ def on_other_tickets(run: Run) -> None:
         waiting_since = run.state.waiting_since
         since_contact = waiting_since is None or other.created_at >= waiting_since
         partner = run.partner_by_email(other.requester_email)
-        if (
+        if refuses(run, other.requester_email, other.first_message):
+            who = partner.person.name if partner else other.requester_email
+            stop_on_refusal(run, other.requester_email, who, other.first_message, ref)
+        elif (
             situation is Situation.PARTNER
             and partner is not None
             and partner.person.key not in run.state.confirmed
@@ -134,7 +192,7 @@ def on_other_tickets(run: Run) -> None:
             on_partner_text(run, partner, other.first_message, ref, f"no ticket #{other.id}")
         elif run.state.phase in WAITING_PHASES and since_contact:
             newer.append(other)
-        elif run.config.tags.linked in other.tags:
+        elif start.linked_tag(run, run.ticket.id) in other.tags:
             run.step(
                 "mensagem-outro-ticket",
                 msg.other_ticket_message_note(

@@ -175,10 +175,20 @@ def adopt(run: Run, event: Event) -> str | None:
     return None
 
 
+# How far back an unresolved cancellation of the same account is looked for. Longer than any
+# procedure runs (calls, two deadlines, an agent's review), so a request is never started twice.
+OPEN_CANCELLATION_WINDOW = timedelta(days=365)
+
+
+def linked_tag(run: Run, main_ticket: str) -> str:
+    """Names the ticket a linked one belongs to, so only that ticket takes its message."""
+    return f"{run.config.tags.linked}-{main_ticket}"
+
+
 def open_cancellation_elsewhere(run: Run) -> RelatedTicket | None:
     """An older, unresolved cancellation ticket of the same account: this one joins it."""
-    lookback = timedelta(days=run.config.procedure.first_run_lookback_days)
-    query = RelatedQuery(run.account_people(), day_start(run.context.now - lookback))
+    since = day_start(run.context.now - OPEN_CANCELLATION_WINDOW)
+    query = RelatedQuery(run.account_people(), since)
     candidates = [
         t
         for t in run.related(query)
@@ -201,7 +211,7 @@ def link_to(run: Run, main: RelatedTicket, tags: frozenset[str]) -> None:
         msg.linked_note(run.facts(), main.id, main.subject),
         run.state.evolve(phase=Phase.DONE, situation=situation.value),
         status=TargetStatus.SOLVED,
-        add_tags=tags | {run.config.tags.linked},
+        add_tags=tags | {run.config.tags.linked, linked_tag(run, main.id)},
         follow_up=main.id,
     )
 

@@ -1,0 +1,115 @@
+"""`make bench`: the procedure's own costs on the in-memory helpdesk, printed as a table.
+
+Not a test: numbers to compare between versions. It opens a backlog of N cancellation tickets of
+the three situations, lets simulated agents record three failed calls on each, and runs the
+worker's poll and sweep until every deadline has passed. It reports the helpdesk calls per ticket
+and per step (the adapters' budgets build on these), decisions per second and peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import resource
+import time
+from datetime import datetime, timedelta
+
+from worker import logs
+from worker.adapters.memory import MemoryHelpdesk
+from worker.config import PROJECT_ROOT, Config
+from worker.core.calendar import SAO_PAULO
+from worker.core.model import Member, Person
+from worker.render import Renderer
+from worker.service import Worker
+
+AGENT = Person("agent", "agente@empresa.com.br", "Agente")
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def backlog(helpdesk: MemoryHelpdesk, size: int) -> list[str]:
+    ids = []
+    for n in range(size):
+        holder = Person(f"h{n}", f"titular{n}@exemplo.com.br", f"Titular {n}")
+        partner = Person(f"p{n}", f"socio{n}@exemplo.com.br", f"Sócio {n}")
+        other = Person(f"o{n}", f"outro{n}@exemplo.com.br", f"Outro {n}")
+        kind = n % 3
+        if kind == 0:
+            helpdesk.add_account(
+                f"a{n}", f"Conta {n}", "529.982.247-25", holder.email, [Member(holder, holder=True)]
+            )
+            requester = holder
+        elif kind == 1:
+            members = [
+                Member(holder, managing_partner=True),
+                Member(partner, managing_partner=True),
+            ]
+            helpdesk.add_account(
+                f"a{n}", f"Empresa {n}", "11.222.333/0001-81", f"adm{n}@e.com.br", members
+            )
+            requester = holder
+        else:
+            members = [Member(holder, managing_partner=True), Member(other)]
+            helpdesk.add_account(
+                f"a{n}", f"Empresa {n}", "11.222.333/0001-81", f"adm{n}@e.com.br", members
+            )
+            requester = other
+        ids.append(helpdesk.create_ticket(requester, "Cancelamento", "Quero cancelar o contrato."))
+    return ids
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tickets", type=int, default=300)
+    args = parser.parse_args()
+    logs.configure("console", level=logging.WARNING)
+    config = Config()
+    clock = Clock(datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO))
+    helpdesk = MemoryHelpdesk(config, clock)
+    worker = Worker(helpdesk, config, Renderer(PROJECT_ROOT / "templates"), clock)
+    ids = backlog(helpdesk, args.tickets)
+
+    started = time.perf_counter()
+    polls = 0
+    first = worker.poll()
+    polls += 1
+    for ticket_id in ids:
+        if "terceiro" not in helpdesk.ticket(ticket_id).tags:
+            helpdesk.agent_note(ticket_id, AGENT, "#tentativa\n#tentativa\n#tentativa")
+    clock.now += timedelta(minutes=1)
+    second = worker.poll()
+    polls += 1
+    clock.now += timedelta(days=7)
+    third = worker.poll()
+    sweep = worker.sweep()
+    polls += 1
+    elapsed = time.perf_counter() - started
+    steps = first.steps + second.steps + third.steps + sweep.steps
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    rows = [
+        ("tickets", f"{args.tickets}"),
+        ("steps taken", f"{steps}"),
+        ("e-mails sent", f"{len(helpdesk.outbox)}"),
+        ("helpdesk writes", f"{helpdesk.writes}"),
+        ("writes per step (goal 1.00)", f"{helpdesk.writes / steps:.2f}"),
+        ("helpdesk reads", f"{helpdesk.reads}"),
+        ("reads per ticket per poll", f"{helpdesk.reads / (args.tickets * polls):.2f}"),
+        ("wall time (s)", f"{elapsed:.2f}"),
+        ("steps per second", f"{steps / elapsed:.0f}"),
+        ("peak RSS (MB)", f"{peak_mb:.0f}"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    print(f"{'measure':<{width}}  value")
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()
