@@ -171,3 +171,23 @@ def test_a_helpdesk_failure_loses_nothing_and_repeats_nothing() -> None:
     world.poll()
     assert world.email_templates(ticket) == ["email-contato"]
     assert world.history(ticket).state.attempts == 3
+
+
+def test_a_ticket_the_worker_cannot_decide_does_not_stop_the_others() -> None:
+    world = World()
+    world.pf(MARIA)
+    broken = world.opens(MARIA)
+    joao = person("João", "joao@exemplo.com.br")
+    world.pf(joao, document="111.444.777-35")
+    fine = world.opens(joao)
+    real_read = world.helpdesk.read_ficha
+
+    def failing(ticket: Ticket):  # type: ignore[no-untyped-def]
+        if ticket.id == broken:
+            raise ValueError("unreadable ficha")
+        return real_read(ticket)
+
+    world.helpdesk.read_ficha = failing  # type: ignore[method-assign]
+    report = world.poll()
+    assert report.failed == [broken]
+    assert world.history(fine).steps == 1

@@ -270,3 +270,15 @@ def test_the_holder_changing_their_mind_stops_a_cancellation_about_to_happen() -
     world.agent_says(ticket, "#contrato-cancelado")
     world.poll()
     assert world.emails(ticket) == [], "no confirmation of a cancellation that was stopped"
+
+
+def test_a_refusal_written_before_the_worker_started_still_counts() -> None:
+    world = World()
+    world.pf(MARIA)
+    ticket = world.opens(MARIA)
+    world.customer_writes(ticket, MARIA, "Desculpem, não cancelem, foi engano.")
+    world.poll()
+    notes = world.notes(ticket)
+    assert "Situação 1" in notes[0]
+    assert "recusou o cancelamento" in notes[1]
+    assert world.history(ticket).state.phase is Phase.REVIEW

@@ -97,6 +97,12 @@ class Worker:
             self.retry.add(ticket_id)
             report.failed.append(ticket_id)
             return
+        except Exception:
+            # A bug or data the worker cannot read must not stop the other tickets; the ticket
+            # is tried again when it changes. (Issue 6 adds the note for an agent.)
+            log.exception("ticket could not be decided; skipped", ticket_id=ticket_id)
+            report.failed.append(ticket_id)
+            return
         self.retry.discard(ticket_id)
         report.steps += len(outcome.steps)
         report.emails += outcome.emails

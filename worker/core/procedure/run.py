@@ -134,6 +134,7 @@ class Run:
         self.detection: DetectionResult | None = None
         self.deadline_shown = context.ticket.fields.get(FieldKey.DEADLINE.value)
         self.last_message: str | None = None
+        self.prior_messages: list[str] = []  # customers' messages before the first step
 
     def step(
         self,

@@ -28,10 +28,13 @@ def start(run: Run) -> None:
     assert run.detection is not None
     detected_by = run.detection.describe()
     tags = run.tag_set(run.config.tags.cancellation)
-    # The request and anything the customer added before the worker came count as the request.
-    for event in ticket_events(run.ticket, run.consumed):
-        if event.command is None:
-            run.skipped.append(event.ref)
+    # What the customer added before the worker came goes with the request when nobody will
+    # act on it here (a third party's answer, a review, a linked ticket); a holder's or a
+    # partner's procedure reads it as messages, so an early refusal or confirmation counts.
+    run.prior_messages = [
+        event.ref for event in ticket_events(run.ticket, run.consumed) if event.command is None
+    ]
+    run.skipped.extend(run.prior_messages)
     evidence = agents_already_handling(run)
     if evidence:
         run.step(
@@ -112,6 +115,7 @@ def begin(
             fields=((FieldKey.SITUATION, situation.value),),
         )
         return
+    run.skipped = [ref for ref in run.skipped if ref not in run.prior_messages]
     requester = run.partner_by_email(run.ticket.requester.email)
     confirmed = (requester.person.key,) if requester and situation is Situation.PARTNER else ()
     state = base.evolve(phase=Phase.CALLING, confirmed=confirmed)

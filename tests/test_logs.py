@@ -1,0 +1,55 @@
+"""Logs never carry personal data (LGPD): CPF, CNPJ, e-mail addresses and phone numbers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from worker import logs
+
+
+@pytest.mark.parametrize(
+    ("raw", "secret"),
+    [
+        ("requester maria.souza@exemplo.com.br wrote", "maria.souza@exemplo.com.br"),
+        ("cpf 529.982.247-25 invalid", "529.982.247-25"),
+        ("cpf 52998224725 invalid", "52998224725"),
+        ("cnpj 11.222.333/0001-81", "11.222.333/0001-81"),
+        ("cnpj 12.ABC.345/01DE-35", "12.ABC.345/01DE-35"),
+        ("call (11) 98765-4321 please", "98765-4321"),
+        ("call +55 11 4000-1234", "4000-1234"),
+    ],
+)
+def test_personal_data_is_masked(raw: str, secret: str) -> None:
+    masked = logs.mask(raw)
+    assert secret not in masked
+    assert "*" in masked
+
+
+def test_ticket_ids_and_step_keys_stay_readable() -> None:
+    assert logs.mask("ticket 48213 step 5:email-contato") == "ticket 48213 step 5:email-contato"
+
+
+@pytest.fixture
+def restore_logs() -> Iterator[None]:
+    yield
+    structlog.reset_defaults()  # the configured stream is this test's captured stderr
+
+
+@pytest.mark.usefixtures("restore_logs")
+def test_every_field_of_a_real_event_is_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    logs.configure("json")
+    structlog.get_logger("worker").warning(
+        "ticket failed",
+        ticket_id="48213",
+        error="helpdesk refused: requester ana@padaria.com.br, CNPJ 11.222.333/0001-81",
+        people=["bruno@padaria.com.br", {"phone": "(11) 4000-1234"}],
+    )
+    line = capsys.readouterr().err.strip()
+    event = json.loads(line)
+    assert event["ticket_id"] == "48213"
+    for secret in ("ana@padaria.com.br", "11.222.333/0001-81", "bruno@padaria", "4000-1234"):
+        assert secret not in line
