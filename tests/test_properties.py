@@ -17,7 +17,9 @@ duplicate poll) and polls during which an agent changes the ticket between the w
 its write. The model beside the world records what really happened (who really confirmed or
 refused, which command lines agents typed), and after every event:
 
-1. Situação 3 never cancels (`_never_cancel_unless_allowed`);
+1. Situação 3 never cancels, nor does a ticket with no account (which gets no e-mail), and a
+   holder writing from another address only after #cancelar or #identidade-confirmada
+   (`_never_cancel_unless_allowed`);
 2. Situação 2 goes to cancel only once every partner confirmed, by e-mail, by an agent's
    #socio-confirmou or by their own request (same); a refusal stops it
    (`_a_refusal_stops_the_cancellation`);
@@ -778,8 +780,8 @@ class Procedure(RuleBasedStateMachine):
 
 
 Procedure.TestCase.settings = settings(
-    max_examples=100,
-    stateful_step_count=50,
+    max_examples=120,
+    stateful_step_count=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
