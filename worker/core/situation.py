@@ -24,7 +24,9 @@ class Identification:
 
 
 def _same(a: str | None, b: str | None) -> bool:
-    return bool(a) and bool(b) and a.strip().lower() == b.strip().lower()  # type: ignore[union-attr]
+    if not a or not b:
+        return False
+    return a.strip().lower() == b.strip().lower()
 
 
 def identify(requester: Person, ficha: Ficha) -> Identification:

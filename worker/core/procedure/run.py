@@ -3,7 +3,7 @@ part of the procedure asks about the ticket, its people and the texts."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -226,10 +226,11 @@ class Run:
         partners = self.partners()
         return bool(partners) and all(p.person.key in state.confirmed for p in partners)
 
-    def cc(self, emails: object) -> tuple[str, ...]:
+    def cc(self, emails: Iterable[str]) -> tuple[str, ...]:
+        """Copies for a public reply: never the requester, each once, at most 48 (Zendesk's cap)."""
         requester = self.ticket.requester.key
         seen: list[str] = []
-        for email in emails:  # type: ignore[attr-defined]
+        for email in emails:
             if email != requester and email not in seen:
                 seen.append(email)
         return tuple(seen[:48])
