@@ -60,10 +60,6 @@ class Step:
     remove_tags: frozenset[str] = frozenset()
     follow_up: str | None = None  # another ticket to handle right after this step (linking)
 
-    @property
-    def resolves(self) -> bool:
-        return self.status is TargetStatus.SOLVED
-
 
 @dataclass(frozen=True)
 class RelatedQuery:

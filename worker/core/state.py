@@ -115,7 +115,6 @@ class History:
     state: ProcedureState = field(default_factory=ProcedureState)
     consumed: frozenset[str] = frozenset()
     steps: int = 0
-    step_keys: frozenset[str] = frozenset()
 
 
 def parse_marker(body: str) -> Marker | None:
@@ -136,7 +135,6 @@ def parse_marker(body: str) -> Marker | None:
 def read_history(ticket: Ticket) -> History:
     state = ProcedureState()
     consumed: set[str] = set()
-    keys: set[str] = set()
     steps = 0
     for comment in ticket.comments:
         if comment.role is not AuthorRole.WORKER or comment.public:
@@ -146,6 +144,5 @@ def read_history(ticket: Ticket) -> History:
             continue
         state = marker.state
         consumed.update(marker.refs)
-        keys.add(marker.step)
         steps += 1
-    return History(state, frozenset(consumed), steps, frozenset(keys))
+    return History(state, frozenset(consumed), steps)

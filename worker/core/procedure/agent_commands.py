@@ -12,6 +12,7 @@ from worker.core.effects import Email, FieldKey, TargetStatus
 from worker.core.model import Situation
 from worker.core.procedure import outcomes, start
 from worker.core.procedure.run import (
+    ALL_PARTNERS_CONFIRMED,
     OUTCOME_CANCELLED,
     OUTCOME_RETAINED,
     PHASE_LABELS,
@@ -79,13 +80,12 @@ def attempt(run: Run, event: Event, command: Command) -> str | None:
 
 def send_contact_email(run: Run) -> None:
     """§3.3/§4.3: after the failed calls, the contact-attempt e-mail and a deadline."""
-    days = run.config.procedure.customer_deadline_business_days
-    deadline = run.context.calendar.deadline_after(run.context.now, days)
-    shown = format_date(run.context.calendar.last_day(deadline))
+    deadline = run.new_deadline(run.config.procedure.customer_deadline_business_days)
+    shown = deadline.shown
     state = run.state.evolve(
         phase=Phase.WAITING_CUSTOMER,
         contact_email_sent=True,
-        deadline=deadline,
+        deadline=deadline.ends,
         waiting_since=run.context.now,
     )
     facts = run.facts()
@@ -105,7 +105,7 @@ def send_contact_email(run: Run) -> None:
         state,
         email=email,
         status=TargetStatus.WAITING_CUSTOMER,
-        fields=((FieldKey.DEADLINE, run.context.calendar.last_day(deadline).isoformat()),),
+        fields=((FieldKey.DEADLINE, deadline.field),),
     )
 
 
@@ -145,15 +145,12 @@ def cancel(run: Run, event: Event, command: Command) -> str | None:
         )
         return None
     if run.all_confirmed(state):
-        outcomes.cancel_pending(
-            run, state, "todos os sócios-administradores confirmaram", event.ref
-        )
+        outcomes.cancel_pending(run, state, ALL_PARTNERS_CONFIRMED, event.ref)
         return None
-    days = run.config.procedure.partners_deadline_business_days
-    deadline = run.context.calendar.deadline_after(run.context.now, days)
-    shown = format_date(run.context.calendar.last_day(deadline))
+    deadline = run.new_deadline(run.config.procedure.partners_deadline_business_days)
+    shown = deadline.shown
     state = state.evolve(
-        phase=Phase.WAITING_PARTNERS, deadline=deadline, waiting_since=run.context.now
+        phase=Phase.WAITING_PARTNERS, deadline=deadline.ends, waiting_since=run.context.now
     )
     _, pending = run.partner_lists(state)
     facts = run.facts()
@@ -169,7 +166,7 @@ def cancel(run: Run, event: Event, command: Command) -> str | None:
         status=TargetStatus.WAITING_CUSTOMER,
         fields=(
             *run.reason_field(reason),
-            (FieldKey.DEADLINE, run.context.calendar.last_day(deadline).isoformat()),
+            (FieldKey.DEADLINE, deadline.field),
         ),
         remove_tags=run.tag_set(run.config.tags.review),
     )
@@ -263,9 +260,9 @@ def resume(run: Run, event: Event, command: Command) -> str | None:
             if back is Phase.WAITING_PARTNERS
             else run.config.procedure.customer_deadline_business_days
         )
-        deadline = run.context.calendar.deadline_after(run.context.now, days)
-        changes.update(deadline=deadline, waiting_since=run.context.now)
-        fields = ((FieldKey.DEADLINE, run.context.calendar.last_day(deadline).isoformat()),)
+        deadline = run.new_deadline(days)
+        changes.update(deadline=deadline.ends, waiting_since=run.context.now)
+        fields = ((FieldKey.DEADLINE, deadline.field),)
     new_state = state.evolve(**changes)
     run.step(
         "retomar",
@@ -280,7 +277,7 @@ def resume(run: Run, event: Event, command: Command) -> str | None:
         and run.all_confirmed(new_state)
         and back in (Phase.CALLING, *WAITING_PHASES)
     ):
-        outcomes.cancel_pending(run, run.state, "todos os sócios-administradores confirmaram", None)
+        outcomes.cancel_pending(run, run.state, ALL_PARTNERS_CONFIRMED, None)
     return None
 
 

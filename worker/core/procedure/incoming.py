@@ -4,7 +4,6 @@ the ticket, and other tickets of the account's people."""
 from __future__ import annotations
 
 from worker.core import messages as msg
-from worker.core.calendar import format_date
 from worker.core.effects import FieldKey, RelatedQuery, TargetStatus
 from worker.core.model import Member, RelatedTicket, Situation
 from worker.core.procedure import outcomes, start
@@ -204,7 +203,7 @@ def on_other_tickets(run: Run) -> None:
     if newer:
         state = run.state
         deadline = state.deadline
-        shown = format_date(run.context.calendar.last_day(deadline)) if deadline else ""
+        shown = run.shown(deadline) if deadline else ""
         run.skipped.extend(f"t{t.id}" for t in newer)
         run.step(
             "outros-tickets",

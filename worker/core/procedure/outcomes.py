@@ -4,10 +4,10 @@ the partners, the contract to cancel, and what happens when a deadline passes.""
 from __future__ import annotations
 
 from worker.core import messages as msg
-from worker.core.calendar import format_date
 from worker.core.effects import Email, FieldKey, TargetStatus
 from worker.core.model import Member, Situation
 from worker.core.procedure.run import (
+    ALL_PARTNERS_CONFIRMED,
     OUTCOME_NOT_CANCELLED,
     Run,
 )
@@ -43,7 +43,7 @@ def record_confirmation(
         ref=ref,
     )
     if run.all_confirmed(state) and (by_agent or run.state.phase is not Phase.REVIEW):
-        cancel_pending(run, run.state, "todos os sócios-administradores confirmaram", None)
+        cancel_pending(run, run.state, ALL_PARTNERS_CONFIRMED, None)
 
 
 def on_clock(run: Run) -> None:
@@ -52,9 +52,9 @@ def on_clock(run: Run) -> None:
         return
     if run.context.now < state.deadline:
         return
-    shown = format_date(run.context.calendar.last_day(state.deadline))
+    shown = run.shown(state.deadline)
     if run.situation() is Situation.PARTNER and run.all_confirmed(state):
-        cancel_pending(run, state, "todos os sócios-administradores confirmaram", None)
+        cancel_pending(run, state, ALL_PARTNERS_CONFIRMED, None)
     elif run.situation() is Situation.PARTNER:
         partners_deadline(run, state, shown)
     elif state.from_registered_email or state.identity_confirmed:

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from worker.config import Config
 from worker.core import messages as msg
-from worker.core.calendar import SAO_PAULO, BusinessCalendar, format_datetime
+from worker.core.calendar import SAO_PAULO, BusinessCalendar, format_date, format_datetime
 from worker.core.commands import Command, InvalidCommand, parse_commands
 from worker.core.detection import DetectionResult
 from worker.core.effects import Email, FieldKey, Message, RelatedQuery, Step, TargetStatus
@@ -85,6 +85,17 @@ WATCHING = frozenset(
         Phase.CANCEL_PENDING,
     }
 )
+
+
+@dataclass(frozen=True)
+class Deadline:
+    ends: datetime  # the procedure acts at or after this instant
+    shown: str  # "29/12/2026 (terça-feira)", for texts
+    field: str  # "2026-12-29", for the deadline field (views and the sweep)
+
+
+# Why the contract is cancelled when the last partner's confirmation arrives.
+ALL_PARTNERS_CONFIRMED = "todos os sócios-administradores confirmaram"
 
 
 @dataclass(frozen=True)
@@ -234,6 +245,17 @@ class Run:
             if email != requester and email not in seen:
                 seen.append(email)
         return tuple(seen[:48])
+
+    def new_deadline(self, business_days: int) -> Deadline:
+        """A wait that starts now: when it ends, how people see it, and the deadline field."""
+        calendar = self.context.calendar
+        ends = calendar.deadline_after(self.context.now, business_days)
+        last_day = calendar.last_day(ends)
+        return Deadline(ends, format_date(last_day), last_day.isoformat())
+
+    def shown(self, deadline: datetime) -> str:
+        """The last business day of a wait, as people read it."""
+        return format_date(self.context.calendar.last_day(deadline))
 
     def not_now(self) -> str:
         return f"não se aplica na fase atual do ticket ({PHASE_LABELS[self.state.phase]})"
