@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+import structlog
 
 from worker import logs
 from worker.config import DEFAULT_CONFIG_PATH, PROJECT_ROOT, Config, ConfigError, load_config
-from worker.render import Renderer
+from worker.connect import Connection, connect
+from worker.ports import HelpdeskError
+from worker.render import Renderer, check_templates
+from worker.service import Worker
+from worker.state_dir import PollPlaceFile
+
+log = structlog.get_logger("worker")
 
 
 def _load(config_path: Path) -> tuple[Config, Path]:
@@ -72,15 +81,108 @@ def demo(ctx: click.Context) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="One poll and one deadline sweep, then exit.")
 @click.option("--dry-run", is_flag=True, help="Decide and print; write nothing.")
-@click.option("--now", "now", default=None, help="Clock override, ISO-8601 with offset.")
+@click.option(
+    "--now",
+    "now",
+    default=None,
+    help="Clock for rehearsals, ISO-8601 with offset (2026-12-07T09:10:00-03:00); writes only "
+    "against a loopback helpdesk URL, elsewhere only with --dry-run.",
+)
 @click.pass_context
 def run(ctx: click.Context, once: bool, dry_run: bool, now: str | None) -> None:
     """Poll the configured helpdesk and run the procedure (forever, or --once)."""
-    config, _ = _load(ctx.obj["config_path"])
-    raise click.ClickException(
-        f"the {config.helpdesk} adapter is not available in this version yet; "
-        "`python -m worker demo` runs the whole procedure on the embedded helpdesk"
+    config, path = _load(ctx.obj["config_path"])
+    connection = _connect(config)
+    clock = _clock(now, connection.is_loopback, dry_run)
+    worker = Worker(
+        connection.helpdesk,
+        config,
+        Renderer(config.resolved_templates_dir(path)),
+        clock,
+        dry_run=dry_run,
+        place_file=PollPlaceFile.in_dir(ctx.obj["state_dir"], config.helpdesk),
     )
+    if not once:
+        raise click.ClickException(
+            "the long-running scheduler is not available in this version yet; "
+            "run `python -m worker run --once` from cron or a timer every minute"
+        )
+    try:
+        polled = worker.poll()
+        swept = worker.sweep()
+    except HelpdeskError as problem:
+        raise click.ClickException(f"{config.helpdesk}: {problem}") from None
+    log.info(
+        "run finished",
+        tickets=polled.tickets + swept.tickets,
+        steps=polled.steps + swept.steps,
+        emails=polled.emails + swept.emails,
+        failed=len(polled.failed) + len(swept.failed),
+        dry_run=dry_run,
+        **connection.cost(),
+    )
+
+
+def _connect(config: Config) -> Connection:
+    try:
+        return connect(config)
+    except HelpdeskError as problem:
+        raise click.ClickException(f"{config.helpdesk}: {problem}") from None
+
+
+def _clock(now: str | None, loopback: bool, dry_run: bool) -> Callable[[], datetime]:
+    """The real clock, or a fixed one for rehearsals. A wrong clock against a live account would
+    fire every deadline, so a fixed one writes only to a loopback helpdesk (CONTRACT)."""
+    if now is None:
+        return lambda: datetime.now(UTC)
+    try:
+        fixed = datetime.fromisoformat(now)
+    except ValueError:
+        raise click.BadParameter(f"{now!r} is not ISO-8601", param_hint="--now") from None
+    if fixed.tzinfo is None:
+        raise click.BadParameter(
+            f"{now!r} has no UTC offset; write it like 2026-12-07T09:10:00-03:00",
+            param_hint="--now",
+        )
+    if not (loopback or dry_run):
+        raise click.ClickException(
+            "--now with writes is allowed only against a loopback helpdesk URL "
+            "(ZENDESK_URL=http://127.0.0.1:...); add --dry-run to rehearse against this account"
+        )
+    log.warning("CLOCK OVERRIDDEN: the worker believes it is " + fixed.isoformat(), now=now)
+    return lambda: fixed
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.pass_context
+def setup(ctx: click.Context, dry_run: bool) -> None:
+    """Create in the helpdesk what the worker needs: statuses, fields, macros, a view."""
+    config, _ = _load(ctx.obj["config_path"])
+    connection = _connect(config)
+    try:
+        connection.setup(dry_run=dry_run, out=sys.stdout)
+    except HelpdeskError as problem:
+        raise click.ClickException(f"{config.helpdesk}: {problem}") from None
+
+
+@main.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Check configuration, credentials, names, permissions and the notification trigger."""
+    config, path = _load(ctx.obj["config_path"])
+    renderer = Renderer(config.resolved_templates_dir(path))
+    problems = [f"templates: {p}" for p in check_templates(renderer)]
+    try:
+        connection = connect(config)
+        problems.extend(connection.check())
+    except HelpdeskError as failure:
+        problems.append(f"{config.helpdesk}: {failure}")
+    if problems:
+        for problem in problems:
+            click.echo(f"PROBLEM  {problem}", err=True)
+        raise click.ClickException(f"{len(problems)} problem(s); fix them and run check again")
+    click.echo("OK: configuration, credentials and helpdesk names are ready")
 
 
 if __name__ == "__main__":  # pragma: no cover

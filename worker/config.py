@@ -416,6 +416,19 @@ class Emails(_Section):
     chat: str = ""  # where the chat is: a URL, or words after "pelo chat", e.g. "no nosso site"
 
 
+class Zendesk(_Section):
+    """The account's API limits. The worker paces itself to `share` of each, so agents' apps and
+    integrations keep the rest (plans allow 200 to 2,500 requests a minute; Update Ticket is
+    capped at 100 a minute per account, 300 with the High Volume add-on)."""
+
+    requests_per_minute: int = Field(default=700, ge=10, le=10000)
+    ticket_updates_per_minute: int = Field(default=100, ge=1, le=1000)
+    share: float = Field(default=0.8, gt=0, le=1)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=120)
+    max_attempts: int = Field(default=4, ge=1, le=10)  # per request, transient failures only
+    max_retry_after_seconds: int = Field(default=60, ge=1, le=600)  # a longer 429 fails the poll
+
+
 class Config(_Section):
     helpdesk: Literal["zendesk", "freshdesk"] = "zendesk"
     tags: Tags = Field(default_factory=Tags)
@@ -428,6 +441,7 @@ class Config(_Section):
     replies: Replies = Field(default_factory=Replies)
     contract_cancellation: ContractCancellation = Field(default_factory=ContractCancellation)
     emails: Emails = Field(default_factory=Emails)
+    zendesk: Zendesk = Field(default_factory=Zendesk)
     reasons: list[ReasonOption] = Field(default_factory=_default_reasons, min_length=1)
     templates_dir: Path = Path("templates")
 

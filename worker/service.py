@@ -21,6 +21,7 @@ from worker.core.engine import Context, decide
 from worker.core.model import RelatedTicket, Ticket
 from worker.ports import Helpdesk, HelpdeskError, OutgoingEmail, RenderedStep, StaleTicket
 from worker.render import Renderer
+from worker.state_dir import PollPlace, PollPlaceFile
 
 MAX_REDECISIONS = 5  # conflicts in a row before a ticket waits for the next poll
 MAX_LOOKUPS = 3
@@ -55,6 +56,7 @@ class Worker:
         clock: Callable[[], datetime],
         *,
         dry_run: bool = False,
+        place_file: PollPlaceFile | None = None,
     ) -> None:
         self.helpdesk = helpdesk
         self.config = config
@@ -62,8 +64,10 @@ class Worker:
         self.clock = clock
         self.calendar = BusinessCalendar.from_config(config.calendar)
         self.dry_run = dry_run
-        self.cursor: str | None = None
-        self.retry: set[str] = set()
+        self.place_file = place_file
+        place = place_file.load() if place_file is not None else PollPlace()
+        self.cursor: str | None = place.cursor
+        self.retry: set[str] = set(place.retry)
 
     def poll(self) -> PollReport:
         """Every ticket changed since the last poll (on the first, the configured look-back),
@@ -78,8 +82,14 @@ class Worker:
             for ticket_id in page.ticket_ids:
                 self._handle_into(ticket_id, report)
             self.cursor = page.cursor
+            self._save_place()
             if not page.more:
                 return report
+
+    def _save_place(self) -> None:
+        """After each page: a restart resumes there, and still retries what failed before."""
+        if self.place_file is not None and not self.dry_run:
+            self.place_file.save(PollPlace(self.cursor, frozenset(self.retry)))
 
     def sweep(self) -> PollReport:
         """Tickets whose deadline passed, though nothing on them changed."""

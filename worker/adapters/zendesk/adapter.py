@@ -1,0 +1,290 @@
+"""The Helpdesk port on Zendesk Support (see docs/zendesk.md for every endpoint and why).
+
+Cost per poll: one incremental-export request per 1,000 changed tickets, whatever they are;
+only the cancellation candidates on the page are read (their ticket comes with the page, so a
+read is one comments request plus the requester with their accounts). Cost per step: one guarded
+update per comment (two when the step e-mails, CONTRACT 5).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import structlog
+
+from worker.adapters.zendesk import mapping
+from worker.adapters.zendesk.http import (
+    BadRequest,
+    Invalid,
+    Json,
+    NotFound,
+    ZendeskClient,
+    ZendeskError,
+)
+from worker.adapters.zendesk.layout import AccountLayout, from_zendesk
+from worker.config import Config
+from worker.core.calendar import SAO_PAULO
+from worker.core.detection import detect
+from worker.core.effects import FieldKey
+from worker.core.model import Account, Ficha, Member, RelatedTicket, Ticket
+from worker.ports import HelpdeskStatus, RenderedStep, TicketPage
+
+log = structlog.get_logger("worker.zendesk")
+
+PAGE_SIZE = 1000  # the incremental export's largest page
+FICHA_TTL_SECONDS = 60.0  # accounts and people read within one poll are reused, never longer
+
+
+@dataclass
+class _Cache:
+    """Reads one poll can share. Short-lived on purpose: a ficha edited by an agent must be
+    seen at the next poll, which is why nothing here lives longer than `FICHA_TTL_SECONDS`."""
+
+    clock: Callable[[], float]
+    page_tickets: dict[str, Json] = field(default_factory=dict)
+    requesters: dict[str, tuple[float, Json, list[Json]]] = field(default_factory=dict)
+    members: dict[str, tuple[float, tuple[Member, ...]]] = field(default_factory=dict)
+    by_registered_email: dict[str, tuple[float, list[Json]]] = field(default_factory=dict)
+
+    def fresh(self, stamp: float) -> bool:
+        return self.clock() - stamp < FICHA_TTL_SECONDS
+
+
+class ZendeskHelpdesk:
+    def __init__(
+        self,
+        client: ZendeskClient,
+        config: Config,
+        *,
+        layout: AccountLayout | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.config = config
+        self._layout = layout
+        self.cache = _Cache(monotonic)
+        self._worker_tags = frozenset(
+            {config.tags.cancellation, config.tags.linked, config.tags.review}
+        )
+
+    @property
+    def layout(self) -> AccountLayout:
+        if self._layout is None:
+            self._layout = AccountLayout.load(self.client, self.config)
+        return self._layout
+
+    # --- finding work --------------------------------------------------------------------
+
+    def changed_tickets(self, cursor: str | None, since: datetime) -> TicketPage:
+        """The cursor-based incremental export: every ticket changed after the cursor, 1,000 a
+        page, filtered here (tag or keywords, PROCEDURE §1) so only candidates are read."""
+        _ = self.layout  # fail early, before the cursor moves, if the account is not set up
+        if cursor is None or cursor.startswith("t:"):
+            start = int(cursor[2:]) if cursor else int(since.timestamp())
+            params: dict[str, str | int] = {"start_time": start, "per_page": PAGE_SIZE}
+        else:
+            params = {"cursor": cursor.removeprefix("c:"), "per_page": PAGE_SIZE}
+        try:
+            page = self.client.get("/api/v2/incremental/tickets/cursor.json", params)
+        except (Invalid, BadRequest):
+            if "cursor" not in params:
+                raise
+            # A cursor Zendesk no longer accepts: start again from the look-back. Safe, because
+            # deciding a ticket again after its steps were applied decides nothing.
+            log.warning("zendesk cursor refused; rebuilding it from the look-back")
+            params = {"start_time": int(since.timestamp()), "per_page": PAGE_SIZE}
+            page = self.client.get("/api/v2/incremental/tickets/cursor.json", params)
+        candidates: list[str] = []
+        for ticket in page.get("tickets") or []:
+            if ticket.get("status") == "deleted" or not self._is_candidate(ticket):
+                continue
+            ticket_id = str(ticket["id"])
+            self.cache.page_tickets[ticket_id] = ticket
+            if ticket_id not in candidates:
+                candidates.append(ticket_id)
+        after = page.get("after_cursor")
+        if after:
+            next_cursor = f"c:{after}"
+        else:  # an empty export may carry no cursor: resume from where this one started
+            next_cursor = f"t:{params.get('start_time', int(since.timestamp()))}"
+        return TicketPage(tuple(candidates), next_cursor, not page.get("end_of_stream", True))
+
+    def _is_candidate(self, ticket: Json) -> bool:
+        tags = frozenset(ticket.get("tags") or ())
+        if tags & self._worker_tags:
+            return True
+        found = detect(
+            str(ticket.get("subject") or ""),
+            str(ticket.get("description") or ""),
+            mapping.channel_of(ticket),
+            tags,
+            self.config.tags.cancellation,
+            self.config.detection,
+        )
+        return found is not None
+
+    def due_tickets(self, now: datetime) -> tuple[str, ...]:
+        """Open cancellation tickets whose deadline day is over, through the search export
+        (it has no 1,000-result cap); the deadline is compared here, on the page."""
+        today = now.astimezone(SAO_PAULO).date()
+        deadline_field = self.layout.fields[FieldKey.DEADLINE]
+        query = f"tags:{self.config.tags.cancellation} status<solved"
+        due: list[str] = []
+        params: dict[str, str | int] = {
+            "query": query,
+            "filter[type]": "ticket",
+            "page[size]": 100,
+        }
+        for page in self.client.pages("/api/v2/search/export.json", params):
+            for ticket in page.get("results") or []:
+                value = next(
+                    (
+                        entry.get("value")
+                        for entry in ticket.get("custom_fields") or []
+                        if int(entry["id"]) == deadline_field
+                    ),
+                    None,
+                )
+                day = _day(from_zendesk(FieldKey.DEADLINE, value))
+                if day is not None and day < today:
+                    due.append(str(ticket["id"]))
+        return tuple(due)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def read_ticket(self, ticket_id: str) -> Ticket:
+        ticket = self.cache.page_tickets.pop(ticket_id, None)
+        if ticket is None:
+            try:
+                ticket = self.client.get(f"/api/v2/tickets/{ticket_id}.json")["ticket"]
+            except NotFound:
+                raise ZendeskError(f"ticket {ticket_id} does not exist (deleted?)") from None
+        comments: list[Json] = []
+        users: dict[str, Json] = {}
+        for page in self.client.pages(
+            f"/api/v2/tickets/{ticket_id}/comments.json",
+            {"include": "users", "page[size]": 100},
+        ):
+            comments.extend(page.get("comments") or [])
+            users.update({str(u["id"]): u for u in page.get("users") or []})
+        requester, _ = self._requester(str(ticket["requester_id"]))
+        return mapping.ticket_snapshot(ticket, comments, users, requester, self.layout)
+
+    def _requester(self, user_id: str) -> tuple[Json, list[Json]]:
+        """The requester with their organizations, side-loaded in the same request."""
+        cached = self.cache.requesters.get(user_id)
+        if cached is not None and self.cache.fresh(cached[0]):
+            return cached[1], cached[2]
+        page = self.client.get(f"/api/v2/users/{user_id}.json", {"include": "organizations"})
+        found = (page["user"], list(page.get("organizations") or []))
+        self.cache.requesters[user_id] = (self.cache.clock(), *found)
+        return found
+
+    def read_ficha(self, ticket: Ticket) -> Ficha:
+        """Every account the requester belongs to or whose registered e-mail is theirs."""
+        _, organizations = self._requester(ticket.requester.id)
+        by_id = {str(o["id"]): o for o in organizations}
+        email = ticket.requester.key
+        if email:
+            for organization in self._registered_to(email):
+                by_id.setdefault(str(organization["id"]), organization)
+        accounts: list[Account] = [
+            mapping.account(organization, self._members(organization_id), self.config)
+            for organization_id, organization in sorted(by_id.items())
+        ]
+        return Ficha(tuple(accounts))
+
+    def _registered_to(self, email: str) -> list[Json]:
+        cached = self.cache.by_registered_email.get(email)
+        if cached is not None and self.cache.fresh(cached[0]):
+            return cached[1]
+        key = self.config.ficha.registered_email
+        query = f'type:organization {key}:"{email}"'
+        found = [
+            result
+            for page in self.client.pages("/api/v2/search.json", {"query": query})
+            for result in page.get("results") or []
+            if str((result.get("organization_fields") or {}).get(key) or "").strip().lower()
+            == email
+        ]
+        self.cache.by_registered_email[email] = (self.cache.clock(), found)
+        return found
+
+    def _members(self, organization_id: str) -> tuple[Member, ...]:
+        cached = self.cache.members.get(organization_id)
+        if cached is not None and self.cache.fresh(cached[0]):
+            return cached[1]
+        members: list[Member] = []
+        for user in self._each(f"/api/v2/organizations/{organization_id}/users.json", "users"):
+            holder, partner = mapping.marks(user, self.config)
+            count = 1
+            if holder or partner:  # only marked people can be ambiguous (CONTRACT 15)
+                count = sum(
+                    1
+                    for _ in self._each(
+                        f"/api/v2/users/{user['id']}/organization_memberships.json",
+                        "organization_memberships",
+                    )
+                )
+            members.append(Member(mapping.person(user, user["id"]), holder, partner, max(1, count)))
+        result = tuple(members)
+        self.cache.members[organization_id] = (self.cache.clock(), result)
+        return result
+
+    def _each(self, path: str, key: str) -> Iterator[Json]:
+        for page in self.client.pages(path, {"page[size]": 100}):
+            yield from page.get(key) or []
+
+    def related_tickets(
+        self, emails: tuple[str, ...], since: datetime
+    ) -> tuple[RelatedTicket, ...]:
+        """One search per person: several `requester:` terms are not documented to mean OR."""
+        day = since.astimezone(SAO_PAULO).date().isoformat()
+        found: dict[str, RelatedTicket] = {}
+        for email in sorted({e.strip().lower() for e in emails if e.strip()}):
+            query = f'type:ticket requester:"{email}" created>={day}'
+            for page in self.client.pages("/api/v2/search.json", {"query": query}):
+                for result in page.get("results") or []:
+                    if result.get("result_type", "ticket") != "ticket":
+                        continue
+                    ticket = mapping.related(result, email)
+                    if ticket.created_at >= since:
+                        found.setdefault(ticket.id, ticket)
+        return tuple(sorted(found.values(), key=lambda t: (t.created_at, t.id)))
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def apply_step(self, ticket: Ticket, step: RenderedStep) -> str:
+        """One guarded update per comment. A 409 (an agent's change, a lost response of ours,
+        a database conflict) surfaces as StaleTicket: the worker re-reads and re-decides."""
+        path = f"/api/v2/tickets/{ticket.id}.json"
+        version, tags = ticket.version, ticket.tags
+        sent = mapping.sent_tag(self.config, step.key)
+        if step.email is not None and sent not in tags:
+            answer = self.client.put(
+                path, mapping.email_update(step, version, tags, self.config), guarded=True
+            )
+            version = str(answer["ticket"]["updated_at"])
+            tags = frozenset(answer["ticket"].get("tags") or (tags | {sent}))
+        answer = self.client.put(
+            path, mapping.note_update(step, version, tags, self.layout, self.config), guarded=True
+        )
+        return str(answer["ticket"]["updated_at"])
+
+    def list_statuses(self) -> tuple[HelpdeskStatus, ...]:
+        return tuple(
+            HelpdeskStatus(status.label, status.category)
+            for status in self.layout.statuses.values()
+        )
+
+
+def _day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
