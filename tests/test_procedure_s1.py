@@ -82,6 +82,18 @@ def test_third_call_is_two_steps_in_the_same_run() -> None:
     assert len(world.notes(ticket)) == 5  # with the first note
 
 
+def test_a_failure_between_the_third_call_and_the_contact_email_still_sends_it_once() -> None:
+    world, ticket = holder_world()
+    world.helpdesk.fail_steps.add("email-contato")
+    three_failed_calls(world, ticket)
+    assert world.emails(ticket) == []  # the third call is noted; the e-mail's write failed
+    world.later(minutes=15)
+    world.poll()
+    assert world.email_templates(ticket) == ["email-contato"]
+    world.poll()
+    assert len(world.emails(ticket)) == 1
+
+
 def test_call_gets_through_and_customer_is_retained() -> None:
     world, ticket = holder_world()
     world.agent_says(ticket, "#revertido motivo: Preço - desconto de 10%")

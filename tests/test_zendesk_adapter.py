@@ -421,7 +421,7 @@ def test_the_ficha_joins_the_requesters_accounts_and_the_ones_registered_to_them
     assert partner.managing_partner and partner.account_count == 2  # ambiguous (CONTRACT 15)
     assert not other.managing_partner
     memberships = [c for c in api.calls if "organization_memberships" in c.request.url]
-    assert len(memberships) == 2  # only the marked people are looked up
+    assert len(memberships) == 1  # only marked people, and not the requester (already known)
 
 
 def test_related_tickets_are_one_search_per_person(api: Any, sleeps: Sleeps) -> None:

@@ -128,8 +128,18 @@ class Worker:
             if decision.needs_related is None:
                 return decision.steps
             query = decision.needs_related
-            related[query] = self.helpdesk.related_tickets(query.emails, query.since)
+            related[query] = self._related(query, related)
         raise RuntimeError(f"ticket {ticket.id}: the decision kept asking for related tickets")
+
+    def _related(
+        self, query: RelatedQuery, known: dict[RelatedQuery, tuple[RelatedTicket, ...]]
+    ) -> tuple[RelatedTicket, ...]:
+        """A query for the same people over a shorter period is answered from the longer one
+        already read (a search costs a request; the engine often asks both)."""
+        for earlier, tickets in known.items():
+            if set(earlier.emails) == set(query.emails) and earlier.since <= query.since:
+                return tuple(t for t in tickets if t.created_at >= query.since)
+        return self.helpdesk.related_tickets(query.emails, query.since)
 
     def handle(self, ticket_id: str, *, follow_ups: bool = True) -> TicketOutcome:
         """Decide and write one ticket; then the tickets its steps point to (a new ticket linked

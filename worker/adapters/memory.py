@@ -60,6 +60,7 @@ class MemoryHelpdesk:
     writes: int = 0
     reads: int = 0
     fail_next_writes: int = 0  # fault injection for tests: the next N writes raise
+    fail_steps: set[str] = field(default_factory=set)  # step kinds whose next write raises once
     _sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
     _accounts_by_email: dict[str, set[str]] = field(default_factory=dict)
@@ -247,6 +248,10 @@ class MemoryHelpdesk:
         )
 
     def apply_step(self, ticket: Ticket, step: RenderedStep) -> str:
+        kind = step.key.split(":", 1)[-1]
+        if kind in self.fail_steps:
+            self.fail_steps.discard(kind)
+            raise HelpdeskError(f"simulated failure writing {step.key}")
         if self.fail_next_writes > 0:
             self.fail_next_writes -= 1
             raise HelpdeskError("simulated helpdesk failure")

@@ -42,6 +42,7 @@ def _play(run: Run) -> list[Step]:
         # to do until someone writes again and the helpdesk reopens it.
         return []
     start.follow_situation_field(run)
+    agent_commands.owed_steps(run)
     events = ticket_events(run.ticket, run.consumed)
     run.last_message = next((e.ref for e in reversed(events) if e.command is None), None)
     for event in events:

@@ -191,8 +191,10 @@ class ZendeskHelpdesk:
         if email:
             for organization in self._registered_to(email):
                 by_id.setdefault(str(organization["id"]), organization)
+        # The requester's own number of accounts is known already: no look-up for them.
+        known = {ticket.requester.id: len(organizations)}
         accounts: list[Account] = [
-            mapping.account(organization, self._members(organization_id), self.config)
+            mapping.account(organization, self._members(organization_id, known), self.config)
             for organization_id, organization in sorted(by_id.items())
         ]
         return Ficha(tuple(accounts))
@@ -213,15 +215,16 @@ class ZendeskHelpdesk:
         self.cache.by_registered_email[email] = (self.cache.clock(), found)
         return found
 
-    def _members(self, organization_id: str) -> tuple[Member, ...]:
+    def _members(self, organization_id: str, known: dict[str, int]) -> tuple[Member, ...]:
         cached = self.cache.members.get(organization_id)
         if cached is not None and self.cache.fresh(cached[0]):
             return cached[1]
         members: list[Member] = []
         for user in self._each(f"/api/v2/organizations/{organization_id}/users.json", "users"):
             holder, partner = mapping.marks(user, self.config)
-            count = 1
-            if holder or partner:  # only marked people can be ambiguous (CONTRACT 15)
+            count = known.get(str(user["id"]), 1)
+            if (holder or partner) and str(user["id"]) not in known:
+                # only marked people can be ambiguous (CONTRACT 15)
                 count = sum(
                     1
                     for _ in self._each(

@@ -1,9 +1,10 @@
 """The one road to Zendesk: base URL, credentials, pacing, retries and errors, in one place.
 
-Exactly one retry layer decides (this one): the session has no urllib3 retries, so a write is
-never re-sent behind our back, and a 429 is waited out here, bounded, instead of sleeping for as
-long as the server says. Writes that are not guarded by `safe_update` are retried only when the
-request surely did not arrive (429, a refused connection). Messages never carry credentials.
+Exactly one retry layer decides (this one, with tenacity): the session has no urllib3 retries,
+so a write is never re-sent behind our back, and a 429 is waited out here, bounded, instead of
+sleeping for as long as the server says. Writes not guarded by `safe_update` are retried only
+when the request surely did not arrive (429, a refused connection). Messages never carry
+credentials.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from worker.config import Zendesk as ZendeskSettings
 from worker.ports import HelpdeskError, StaleTicket
@@ -29,6 +31,15 @@ class ZendeskError(HelpdeskError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class _Again(Exception):
+    """A transient failure: tenacity tries again, and `final` is raised when it stops."""
+
+    def __init__(self, final: ZendeskError, *, paced: bool = False) -> None:
+        super().__init__(str(final))
+        self.final = final
+        self.paced = paced
 
 
 class CredentialsMissing(ZendeskError):
@@ -228,63 +239,86 @@ class ZendeskClient:
         body: Json | None = None,
         guarded: bool = False,
     ) -> Json:
+        """Transient failures (timeouts, resets, 5xx, 429) are retried by tenacity, bounded by
+        `max_attempts`; a write not guarded by `safe_update` only when it surely never arrived."""
         url = self._url(path)
         family = endpoint_of(method, urlsplit(url).path)
         idempotent = method == "GET" or guarded
-        attempts = self.settings.max_attempts
+        retrying = Retrying(
+            stop=stop_after_attempt(self.settings.max_attempts),
+            retry=retry_if_exception_type(_Again),
+            wait=self._wait,
+            sleep=self.sleep,
+            before_sleep=self._count_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(self._attempt, method, url, family, params, body, idempotent)
+        except _Again as failure:
+            raise failure.final from None
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        family: str,
+        params: Mapping[str, str | int] | None,
+        body: Json | None,
+        idempotent: bool,
+    ) -> Json:
+        self._pace(family)
+        self.stats.requests += 1
+        self.stats.writes += method != "GET"
+        self.stats.by_endpoint[family] = self.stats.by_endpoint.get(family, 0) + 1
         timeout = self.settings.timeout_seconds
-        for attempt in range(1, attempts + 1):
-            self._pace(family)
-            self.stats.requests += 1
-            self.stats.writes += method != "GET"
-            self.stats.by_endpoint[family] = self.stats.by_endpoint.get(family, 0) + 1
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=body,
-                    timeout=(min(10.0, timeout), timeout),
-                )
-            except requests.ConnectionError as problem:
-                # A refused connection never reached Zendesk; a reset after sending may have.
-                arrived = not isinstance(problem, requests.ConnectTimeout) and _maybe_sent(problem)
-                if attempt == attempts or (arrived and not idempotent):
-                    raise Unreachable(
-                        f"{family}: cannot reach {self.base_url} ({_kind(problem)})"
-                    ) from None
-                self._back_off(attempt)
-                continue
-            except requests.Timeout as problem:
-                if attempt == attempts or not idempotent:
-                    raise Unreachable(
-                        f"{family}: no answer from {self.base_url} in "
-                        f"{self.settings.timeout_seconds:.0f} s ({_kind(problem)})"
-                    ) from None
-                self._back_off(attempt)
-                continue
-            params = None  # a followed link already carries its query
-            self._observe_limits(response, family)
-            status = response.status_code
-            if status == 429:
-                self.stats.throttled += 1
-                wait = _retry_after(response)
-                if wait > self.settings.max_retry_after_seconds or attempt == attempts:
-                    raise RateLimited(
-                        f"{family}: Zendesk asks to wait {wait:.0f} s (rate limit); "
-                        "the next poll resumes",
-                        429,
-                    )
-                self._block(family, wait)
-                self.stats.retries += 1
-                continue
-            if status >= 500:
-                if attempt == attempts or not idempotent:
-                    raise Unreachable(f"{family}: Zendesk answered {status}", status)
-                self._back_off(attempt)
-                continue
-            return _checked(response, family)
-        raise AssertionError("unreachable")  # pragma: no cover
+        try:
+            response = self.session.request(
+                method, url, params=params, json=body, timeout=(min(10.0, timeout), timeout)
+            )
+        except requests.ConnectionError as problem:
+            # A refused connection never reached Zendesk; a reset after sending may have.
+            arrived = not isinstance(problem, requests.ConnectTimeout) and _maybe_sent(problem)
+            final = Unreachable(f"{family}: cannot reach {self.base_url} ({_kind(problem)})")
+            if arrived and not idempotent:
+                raise final from None
+            raise _Again(final) from None
+        except requests.Timeout as problem:
+            final = Unreachable(
+                f"{family}: no answer from {self.base_url} in {timeout:.0f} s ({_kind(problem)})"
+            )
+            if not idempotent:
+                raise final from None
+            raise _Again(final) from None
+        self._observe_limits(response, family)
+        status = response.status_code
+        if status == 429:
+            self.stats.throttled += 1
+            wait = _retry_after(response)
+            limited = RateLimited(
+                f"{family}: Zendesk asks to wait {wait:.0f} s (rate limit); the next poll resumes",
+                429,
+            )
+            if wait > self.settings.max_retry_after_seconds:
+                raise limited
+            self._block(family, wait)  # the next attempt's pacing waits it out
+            raise _Again(limited, paced=True)
+        if status >= 500:
+            final = Unreachable(f"{family}: Zendesk answered {status}", status)
+            if not idempotent:
+                raise final
+            raise _Again(final)
+        return _checked(response, family)
+
+    def _wait(self, state: RetryCallState) -> float:
+        """Exponential with full jitter (up to 1 s, 2 s, 4 s ... 30 s); none after a 429,
+        whose Retry-After the pacing window already honours."""
+        failure = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(failure, _Again) and failure.paced:
+            return 0.0
+        return self.jitter(0, min(30.0, 2.0 ** (state.attempt_number - 1)))
+
+    def _count_retry(self, state: RetryCallState) -> None:
+        self.stats.retries += 1
 
     def _url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -304,11 +338,6 @@ class ZendeskClient:
     def _block(self, family: str, seconds: float) -> None:
         window = self.windows.get(family)
         (window or self.account_window).block_for(seconds)
-
-    def _back_off(self, attempt: int) -> None:
-        """Exponential with full jitter (1 s, 2 s, 4 s ... at most 30 s)."""
-        self.stats.retries += 1
-        self.sleep(self.jitter(0, min(30.0, 2.0 ** (attempt - 1))))
 
     def _observe_limits(self, response: requests.Response, family: str) -> None:
         """When the account's remaining budget is spent (by anyone), wait for the reset."""

@@ -78,6 +78,25 @@ def attempt(run: Run, event: Event, command: Command) -> str | None:
     return None
 
 
+def owed_steps(run: Run) -> None:
+    """A decision that takes two steps (the third call and the contact e-mail; the last
+    confirmation and the cancelling) can be cut between them by a crash or a conflict. The state
+    the first step left says the second is owed, so it is decided again, before anything newer."""
+    state = run.state
+    if (
+        state.phase is Phase.CALLING
+        and state.attempts >= run.config.procedure.max_call_attempts
+        and not state.contact_email_sent
+    ):
+        send_contact_email(run)
+    elif (
+        state.phase is Phase.WAITING_PARTNERS
+        and run.situation() is Situation.PARTNER
+        and run.all_confirmed(state)
+    ):
+        outcomes.cancel_pending(run, state, ALL_PARTNERS_CONFIRMED, None)
+
+
 def send_contact_email(run: Run) -> None:
     """§3.3/§4.3: after the failed calls, the contact-attempt e-mail and a deadline."""
     deadline = run.new_deadline(run.config.procedure.customer_deadline_business_days)

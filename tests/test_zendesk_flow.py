@@ -1,0 +1,186 @@
+"""The procedure through the real Zendesk adapter, over HTTP, against the stateful fake:
+what an account sees, what it costs, and what survives conflicts, lost responses and restarts."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.zendesk_world import ZendeskWorld
+from worker.adapters.zendesk.check import check
+from worker.adapters.zendesk.provision import setup
+from worker.sandbox import RateLimits
+
+HOLDER = ("Ana Souza", "ana@cliente.com.br")
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[ZendeskWorld]:
+    world = ZendeskWorld(place=tmp_path / "state" / "zendesk-poll.json")
+    yield world
+    world.close()
+
+
+def test_setup_leaves_an_account_that_check_accepts_and_a_second_setup_writes_nothing(
+    world: ZendeskWorld,
+) -> None:
+    assert check(world.client, world.config) == []
+    before = world.client.stats.writes
+    plan = setup(world.client, world.config, dry_run=False, out=io.StringIO())
+    assert plan.changes == [] and world.client.stats.writes == before
+
+
+def test_a_holders_request_gets_the_first_ficha_note_and_em_atendimento(
+    world: ZendeskWorld,
+) -> None:
+    ticket = world.opens(world.holder(*HOLDER))
+    world.poll()
+    assert world.steps(ticket) == ["1:inicio"]
+    assert "Situação 1" in world.notes(ticket)[0]
+    assert world.status(ticket) == "Em atendimento"
+    snapshot = world.worker.helpdesk.read_ticket(str(ticket))
+    assert snapshot.fields["situation"] == "titular"
+    assert world.emails(ticket) == []
+
+
+def test_the_third_failed_call_sends_the_contact_email_once(world: ZendeskWorld) -> None:
+    ticket = world.opens(world.holder(*HOLDER))
+    world.poll()
+    for _ in range(3):
+        world.agent_says(ticket, "#tentativa")
+    world.poll()
+    world.poll()  # nothing new: deciding again decides nothing
+    assert len(world.emails(ticket)) == 1
+    assert world.status(ticket) == "Aguardando retorno do cliente"
+    assert len(world.notes(ticket)) == len(set(world.steps(ticket))) == 5
+    assert "cancelamento-enviado-5" not in world.fake.ticket(ticket)["tags"]
+
+
+def test_the_customers_answer_reopens_the_ticket_and_is_read(world: ZendeskWorld) -> None:
+    ticket = world.opens(world.holder(*HOLDER))
+    world.poll()
+    for _ in range(3):
+        world.agent_says(ticket, "#tentativa")
+    world.poll()
+    world.fake.customer_replies(ticket, "Recebi, podem me ligar amanhã.")
+    world.poll()
+    assert world.status(ticket) == "Em atendimento"
+    assert world.steps(ticket)[-1] == "6:cliente-respondeu"
+
+
+def test_the_deadline_sweep_acts_on_a_ticket_nobody_touched(world: ZendeskWorld) -> None:
+    ticket = world.opens(world.holder(*HOLDER))
+    world.poll()
+    for _ in range(3):
+        world.agent_says(ticket, "#tentativa")
+    world.poll()
+    world.later(days=3)
+    world.poll()
+    # From the registered e-mail, no answer: cancel (manual mode: tag for an agent).
+    assert "cancelamento-executar" in world.fake.ticket(ticket)["tags"]
+
+
+def test_an_agents_concurrent_change_is_never_overwritten(world: ZendeskWorld) -> None:
+    ticket = world.opens(world.holder(*HOLDER))
+    original = world.fake.handle
+    interfered: list[str] = []
+
+    def agent_edits_first(method: str, url: str, headers: Any, body: bytes | None) -> Any:
+        if method == "PUT" and not interfered:
+            interfered.append(url)
+            world.fake.agent_updates(ticket, tags=["cancelamento", "vip"], priority="high")
+        return original(method, url, headers, body)
+
+    world.fake.handle = agent_edits_first  # type: ignore[method-assign]
+    report = world.poll()
+    after = world.fake.ticket(ticket)
+    assert report.conflicts == 1
+    assert interfered
+    assert "vip" in after["tags"] and after["priority"] == "high"
+    assert world.steps(ticket) == ["1:inicio"]
+
+
+@pytest.mark.parametrize("lost", ["the e-mail's update", "the note's update"])
+def test_a_lost_response_never_posts_a_comment_twice(world: ZendeskWorld, lost: str) -> None:
+    ticket = world.opens(world.holder(*HOLDER))
+    world.poll()
+    for _ in range(3):
+        world.agent_says(ticket, "#tentativa")
+    original = world.fake.handle
+    puts: list[bytes | None] = []
+
+    def lose_one(method: str, url: str, headers: Any, body: bytes | None) -> Any:
+        if method == "PUT" and url.endswith(f"/tickets/{ticket}.json"):
+            puts.append(body)
+            is_email = b'"public": true' in (body or b"")
+            wanted = is_email if lost == "the e-mail's update" else not is_email and len(puts) > 4
+            if wanted and not getattr(world, "lost_once", False):
+                world.lost_once = True  # type: ignore[attr-defined]
+                world.fake.lose_next_write_response()
+        return original(method, url, headers, body)
+
+    world.fake.handle = lose_one  # type: ignore[method-assign]
+    world.poll()
+    world.poll()
+    assert getattr(world, "lost_once", False)
+    assert len(world.emails(ticket)) == 1
+    assert len(world.notes(ticket)) == len(set(world.steps(ticket))) == 5
+
+
+def test_a_restart_resumes_from_the_kept_cursor(world: ZendeskWorld) -> None:
+    ticket = world.opens(world.holder(*HOLDER))
+    world.poll()
+    world.worker = world.new_worker()
+    world.fake.requests.clear()
+    world.poll()
+    exports = [p for m, p in world.fake.requests if "incremental" in p]
+    assert len(exports) == 1
+    assert world.worker.cursor is not None and world.worker.cursor.startswith("c:")
+    assert world.steps(ticket) == ["1:inicio"]
+
+
+def test_a_dry_run_decides_and_writes_nothing(world: ZendeskWorld) -> None:
+    ticket = world.opens(world.holder(*HOLDER))
+    world.worker = world.new_worker(dry_run=True)
+    world.fake.requests.clear()
+    report = world.poll()
+    assert report.steps == 1
+    assert list(world.writes()) == []
+    assert world.notes(ticket) == []
+
+
+def test_requests_per_poll_and_per_step(world: ZendeskWorld) -> None:
+    """One write per comment; reads: one export per poll, then per candidate its comments,
+    its requester with accounts, and the ficha's look-ups."""
+    tickets = [
+        world.opens(world.holder(f"Cliente {n}", f"cliente{n}@exemplo.com.br")) for n in range(10)
+    ]
+    world.fake.requests.clear()
+    report = world.poll()
+    reads = [p for m, p in world.fake.requests if m == "GET"]
+    writes = list(world.writes())
+    assert report.steps == len(tickets) == len(writes)
+    once = ("/users/me", "/custom_statuses", "/ticket_fields")  # the account's layout, at start
+    per_poll = ("/incremental/", "/search/export")  # the poll and the sweep
+    assert len([p for p in reads if any(part in p for part in per_poll)]) == 2
+    per_ticket = [p for p in reads if not any(part in p for part in once + per_poll)]
+    # comments, requester with accounts, accounts by registered e-mail, the account's people,
+    # the requester's other tickets
+    assert len(per_ticket) / len(tickets) == 5
+
+
+def test_a_429_storm_is_waited_out_without_losing_or_doubling(tmp_path: Path) -> None:
+    world = ZendeskWorld(limits=RateLimits())
+    try:
+        ticket = world.opens(world.holder(*HOLDER))
+        world.fake.fail_next(429, times=3, retry_after=2)
+        world.poll()
+        assert world.steps(ticket) == ["1:inicio"]
+        assert world.client.stats.throttled == 0  # setup's client; the worker has its own
+        assert world.worker.helpdesk.client.stats.throttled == 3  # type: ignore[attr-defined]
+    finally:
+        world.close()

@@ -1,0 +1,240 @@
+"""The account's configuration: custom statuses, fields, macros, views and triggers.
+
+`setup` creates these through the API and `check` reads them back, so creation validates what
+Zendesk validates (blank titles, taken labels and keys, dropdown values that are not tags):
+a setup that works here fails on the real account only for reasons this fake cannot know.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from worker.sandbox.api import invalid
+from worker.sandbox.state import (
+    CATEGORIES,
+    CUSTOM_FIELD_TYPES,
+    OPTION_FIELD_TYPES,
+    CustomStatus,
+    FieldOption,
+    Store,
+    TicketField,
+    stamp,
+)
+
+USER_FIELD_TYPES = (
+    "text",
+    "textarea",
+    "checkbox",
+    "date",
+    "integer",
+    "decimal",
+    "regexp",
+    "dropdown",
+    "lookup",
+    "multiselect",
+)
+_KEY = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def create_custom_status(
+    store: Store, raw: dict[str, Any], *, default: bool = False
+) -> CustomStatus:
+    label = raw.get("agent_label")
+    category = raw.get("status_category")
+    if not isinstance(label, str) or not label.strip():
+        raise invalid("Agent label: cannot be blank", "agent_label")
+    if category not in CATEGORIES:
+        raise invalid(f"Status category: {category} is not valid", "status_category")
+    taken = {s.agent_label.casefold() for s in store.custom_statuses.values()}
+    if label.casefold() in taken:
+        raise invalid("Agent label: has already been taken", "agent_label")
+    status = CustomStatus(
+        next(store.status_ids),
+        label,
+        str(raw.get("end_user_label") or label),
+        category,
+        bool(raw.get("active", True)),
+        default,
+        str(raw.get("description") or ""),
+        store.now(),
+    )
+    store.custom_statuses[status.id] = status
+    return status
+
+
+def create_ticket_field(store: Store, raw: dict[str, Any]) -> TicketField:
+    kind, title = raw.get("type"), raw.get("title")
+    if kind not in CUSTOM_FIELD_TYPES:
+        raise invalid(f"Type: {kind} is not a valid field type", "type")
+    if not isinstance(title, str) or not title.strip():
+        raise invalid("Title: cannot be blank", "title")
+    ticket_field = TicketField(
+        0,
+        kind,
+        title,
+        bool(raw.get("active", True)),
+        store.now(),
+        str(raw.get("description") or ""),
+        _options(store, kind, raw.get("custom_field_options")),
+    )
+    return add_ticket_field(store, ticket_field)
+
+
+def _options(store: Store, kind: str, raw: object) -> list[FieldOption]:
+    if kind not in (*OPTION_FIELD_TYPES, "dropdown"):
+        return []
+    if not isinstance(raw, list) or not raw:
+        raise invalid("Field options: at least one option is required", "custom_field_options")
+    options: list[FieldOption] = []
+    for item in raw:
+        name, value = (item.get("name"), item.get("value")) if isinstance(item, dict) else ("", "")
+        if not isinstance(name, str) or not isinstance(value, str) or not name or not value:
+            raise invalid("Field options: each needs a name and a value", "custom_field_options")
+        if value != value.lower().strip() or " " in value:
+            raise invalid(f"Field options: {value} is not a valid tag", "custom_field_options")
+        if value in {o.value for o in options}:
+            raise invalid(f"Field options: {value} is repeated", "custom_field_options")
+        options.append(FieldOption(next(store.option_ids), name, value))
+    return options
+
+
+def add_ticket_field(store: Store, ticket_field: TicketField) -> TicketField:
+    ticket_field.id = next(store.field_ids)
+    store.ticket_fields[ticket_field.id] = ticket_field
+    return ticket_field
+
+
+def create_custom_field(store: Store, kind: str, raw: dict[str, Any]) -> dict[str, Any]:
+    key, field_type, title = raw.get("key"), raw.get("type"), raw.get("title")
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        raise invalid("Key: letters, digits and underscores only", "key")
+    if field_type not in USER_FIELD_TYPES:
+        raise invalid(f"Type: {field_type} is not a valid field type", "type")
+    if not isinstance(title, str) or not title.strip():
+        raise invalid("Title: cannot be blank", "title")
+    definitions = store.field_definitions(kind)
+    if any(d["key"] == key for d in definitions):
+        raise invalid("Key: has already been taken", "key")
+    record = _rule(
+        store,
+        f"{kind}_fields",
+        title=title,
+        raw_title=title,
+        key=key,
+        type=field_type,
+        description=str(raw.get("description") or ""),
+        system=False,
+        position=len(definitions) + 1,
+    )
+    options = _options(store, str(field_type), raw.get("custom_field_options"))
+    if options:
+        record["custom_field_options"] = [
+            {"id": o.id, "name": o.name, "raw_name": o.name, "value": o.value} for o in options
+        ]
+    definitions.append(record)
+    return record
+
+
+def seed_notification_trigger(store: Store) -> None:
+    title = "Notify requester and CCs of comment update"
+    store.triggers.append(
+        _rule(
+            store,
+            "triggers",
+            title=title,
+            raw_title=title,
+            description="Sends an e-mail with each public comment",
+            position=1,
+            default=False,
+            category_id="1",
+            conditions={
+                "all": [
+                    {"field": "update_type", "operator": "is", "value": "Change"},
+                    {"field": "comment_is_public", "operator": "is", "value": "true"},
+                ],
+                "any": [],
+            },
+            actions=[
+                {
+                    "field": "notification_user",
+                    "value": [
+                        "requester_and_ccs",
+                        "[{{ticket.account}}] Re: {{ticket.title}}",
+                        "{{ticket.latest_comment_html}}",
+                    ],
+                }
+            ],
+        )
+    )
+
+
+def _rule(store: Store, collection: str, **attributes: Any) -> dict[str, Any]:
+    """The attributes every macro, view, trigger and custom field record shares."""
+    rule_id = next(store.rule_ids)
+    now = stamp(store.now())
+    return {
+        "id": rule_id,
+        "url": store.url(f"{collection}/{rule_id}.json"),
+        "active": True,
+        **attributes,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def create_macro(store: Store, raw: dict[str, Any]) -> dict[str, Any]:
+    title, actions = raw.get("title"), raw.get("actions")
+    if not isinstance(title, str) or not title.strip():
+        raise invalid("Title: cannot be blank", "title")
+    if not isinstance(actions, list) or not actions:
+        raise invalid("Actions: cannot be blank", "actions")
+    if not all(isinstance(a, dict) and "field" in a and "value" in a for a in actions):
+        raise invalid("Actions: each needs a field and a value", "actions")
+    macro = _rule(
+        store,
+        "macros",
+        title=title,
+        raw_title=title,
+        actions=actions,
+        description=raw.get("description"),
+        restriction=raw.get("restriction"),
+        default=False,
+        position=len(store.macros) + 1,
+    )
+    store.macros.append(macro)
+    return macro
+
+
+def create_view(store: Store, raw: dict[str, Any]) -> dict[str, Any]:
+    title = raw.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise invalid("Title: cannot be blank", "title")
+    conditions = raw.get("conditions") or {"all": raw.get("all", []), "any": raw.get("any", [])}
+    if not conditions.get("all") and not conditions.get("any"):
+        raise invalid("Conditions: a view needs at least one condition", "conditions")
+    output = raw.get("output") or raw.get("execution") or {}
+    execution = {
+        "group_by": output.get("group_by"),
+        "group_order": output.get("group_order", "asc"),
+        "sort_by": output.get("sort_by"),
+        "sort_order": output.get("sort_order", "asc"),
+        "columns": [
+            c if isinstance(c, dict) else {"id": c, "title": str(c)}
+            for c in output.get("columns", [])
+        ],
+    }
+    view = _rule(
+        store,
+        "views",
+        title=title,
+        raw_title=title,
+        conditions=conditions,
+        execution=execution,
+        description=raw.get("description"),
+        restriction=raw.get("restriction"),
+        default=False,
+        position=len(store.views) + 1,
+    )
+    store.views.append(view)
+    return view
