@@ -4,6 +4,7 @@ Not a test: numbers to compare between versions. It opens a backlog of N cancell
 the three situations, lets simulated agents record three failed calls on each, and runs the
 worker's poll and sweep until every deadline has passed. It reports the helpdesk calls per ticket
 and per step (the adapters' budgets build on these), decisions per second and peak memory.
+Then the same questions for the real Zendesk adapter against the fake Zendesk (`bench.zendesk`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import resource
 import time
 from datetime import datetime, timedelta
 
+from bench import zendesk
 from worker import logs
 from worker.adapters.memory import MemoryHelpdesk
-from worker.config import PROJECT_ROOT, Config
+from worker.config import PROJECT_ROOT, Config, Safety
 from worker.core.calendar import SAO_PAULO
 from worker.core.model import Member, Person
 from worker.render import Renderer
@@ -67,9 +69,15 @@ def backlog(helpdesk: MemoryHelpdesk, size: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tickets", type=int, default=300)
+    parser.add_argument(
+        "--zendesk-tickets",
+        type=int,
+        default=zendesk.TICKETS,
+        help="backlog for the Zendesk section (0 skips it)",
+    )
     args = parser.parse_args()
     logs.configure("console", level=logging.WARNING)
-    config = Config()
+    config = Config(safety=Safety(max_emails_per_run=100_000))  # a backlog, not a safety test
     clock = Clock(datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO))
     helpdesk = MemoryHelpdesk(config, clock)
     worker = Worker(helpdesk, config, Renderer(PROJECT_ROOT / "templates"), clock)
@@ -109,6 +117,8 @@ def main() -> None:
     print(f"{'measure':<{width}}  value")
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
+    if args.zendesk_tickets > 0:
+        zendesk.run(args.zendesk_tickets)
 
 
 if __name__ == "__main__":

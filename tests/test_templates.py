@@ -65,6 +65,7 @@ CASES: dict[str, Build] = {
         f, DEADLINE
     ),
     "third_party_email": messages.third_party_email,
+    "worker_error_note": lambda f: messages.worker_error_note("KeyError"),
     "third_party_reinforcement_email": messages.third_party_reinforcement_email,
     "retained_email": messages.retained_email,
     # notes

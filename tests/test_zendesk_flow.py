@@ -184,3 +184,20 @@ def test_a_429_storm_is_waited_out_without_losing_or_doubling(tmp_path: Path) ->
         assert world.worker.helpdesk.client.stats.throttled == 3  # type: ignore[attr-defined]
     finally:
         world.close()
+
+
+def test_the_workers_own_writes_coming_back_cost_no_reads(world: ZendeskWorld) -> None:
+    world.opens(world.holder(*HOLDER))
+    world.poll()
+    world.fake.requests.clear()
+    world.poll()  # the export returns the ticket our write changed: nothing else changed it
+    paths = [p for _, p in world.fake.requests]
+    assert paths == ["/api/v2/incremental/tickets/cursor.json", "/api/v2/search/export.json"]
+
+
+def test_an_agents_note_after_our_write_is_still_read(world: ZendeskWorld) -> None:
+    ticket = world.opens(world.holder(*HOLDER))
+    world.poll()
+    world.agent_says(ticket, "#tentativa")
+    world.poll()
+    assert world.steps(ticket) == ["1:inicio", "2:tentativa"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,8 +17,10 @@ from worker.config import DEFAULT_CONFIG_PATH, PROJECT_ROOT, Config, ConfigError
 from worker.connect import Connection, connect
 from worker.ports import HelpdeskError
 from worker.render import Renderer, check_templates
+from worker.runner import Runner
+from worker.safety import PAUSE_FILE, Guard
 from worker.service import Worker
-from worker.state_dir import PollPlaceFile
+from worker.state_dir import AlreadyRunning, InstanceLock, PollPlaceFile
 
 log = structlog.get_logger("worker")
 
@@ -92,35 +95,55 @@ def demo(ctx: click.Context) -> None:
 def run(ctx: click.Context, once: bool, dry_run: bool, now: str | None) -> None:
     """Poll the configured helpdesk and run the procedure (forever, or --once)."""
     config, path = _load(ctx.obj["config_path"])
+    state_dir: Path = ctx.obj["state_dir"]
     connection = _connect(config)
-    clock = _clock(now, connection.is_loopback, dry_run)
-    worker = Worker(
-        connection.helpdesk,
-        config,
-        Renderer(config.resolved_templates_dir(path)),
-        clock,
-        dry_run=dry_run,
-        place_file=PollPlaceFile.in_dir(ctx.obj["state_dir"], config.helpdesk),
-    )
-    if not once:
-        raise click.ClickException(
-            "the long-running scheduler is not available in this version yet; "
-            "run `python -m worker run --once` from cron or a timer every minute"
-        )
+    clock = _clock(now, loopback=connection.is_loopback, dry_run=dry_run)
+    lock = InstanceLock(state_dir)
     try:
-        polled = worker.poll()
-        swept = worker.sweep()
+        lock.acquire()
+    except AlreadyRunning as problem:
+        raise click.ClickException(str(problem)) from None
+    try:
+        worker = Worker(
+            connection.helpdesk,
+            config,
+            Renderer(config.resolved_templates_dir(path)),
+            clock,
+            dry_run=dry_run,
+            place_file=PollPlaceFile.in_dir(state_dir, config.helpdesk),
+            guard=Guard(config.safety, state_dir / PAUSE_FILE, clock),
+        )
+        if once:
+            _run_once(worker, config, connection, dry_run)
+        else:
+            _run_forever(worker, config)
+    finally:
+        lock.release()
+
+
+def _run_once(worker: Worker, config: Config, connection: Connection, dry_run: bool) -> None:
+    try:
+        report = worker.run_once()
     except HelpdeskError as problem:
         raise click.ClickException(f"{config.helpdesk}: {problem}") from None
     log.info(
         "run finished",
-        tickets=polled.tickets + swept.tickets,
-        steps=polled.steps + swept.steps,
-        emails=polled.emails + swept.emails,
-        failed=len(polled.failed) + len(swept.failed),
+        tickets=report.tickets,
+        steps=report.steps,
+        emails=report.emails,
+        conflicts=report.conflicts,
+        failed=len(report.failed),
+        paused=report.paused,
         dry_run=dry_run,
         **connection.cost(),
     )
+
+
+def _run_forever(worker: Worker, config: Config) -> None:
+    runner = Runner(worker, config.schedule)
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: runner.request_stop())
+    runner.run_forever()
 
 
 def _connect(config: Config) -> Connection:
@@ -130,7 +153,7 @@ def _connect(config: Config) -> Connection:
         raise click.ClickException(f"{config.helpdesk}: {problem}") from None
 
 
-def _clock(now: str | None, loopback: bool, dry_run: bool) -> Callable[[], datetime]:
+def _clock(now: str | None, *, loopback: bool, dry_run: bool) -> Callable[[], datetime]:
     """The real clock, or a fixed one for rehearsals. A wrong clock against a live account would
     fire every deadline, so a fixed one writes only to a loopback helpdesk (CONTRACT)."""
     if now is None:
@@ -151,6 +174,32 @@ def _clock(now: str | None, loopback: bool, dry_run: bool) -> Callable[[], datet
         )
     log.warning("CLOCK OVERRIDDEN: the worker believes it is " + fixed.isoformat(), now=now)
     return lambda: fixed
+
+
+@main.command()
+@click.argument("ticket_id")
+@click.option(
+    "--now", "now", default=None, help="Explain as of this moment (ISO-8601 with offset)."
+)
+@click.pass_context
+def explain(ctx: click.Context, ticket_id: str, now: str | None) -> None:
+    """Where a ticket stands and what the worker would do next, and why (pt-BR). Reads only."""
+    from worker.explain import explain as explain_ticket
+
+    config, path = _load(ctx.obj["config_path"])
+    connection = _connect(config)
+    clock = _clock(now, loopback=True, dry_run=True)  # it never writes, any clock is safe
+    worker = Worker(
+        connection.helpdesk,
+        config,
+        Renderer(config.resolved_templates_dir(path)),
+        clock,
+        dry_run=True,
+    )
+    try:
+        click.echo(explain_ticket(worker, ticket_id))
+    except HelpdeskError as problem:
+        raise click.ClickException(f"{config.helpdesk}: {problem}") from None
 
 
 @main.command()

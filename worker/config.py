@@ -416,6 +416,28 @@ class Emails(_Section):
     chat: str = ""  # where the chat is: a URL, or words after "pelo chat", e.g. "no nosso site"
 
 
+class Schedule(_Section):
+    """How often `run` polls and sweeps. Missed runs (a long poll, a paused machine) are
+    coalesced into one, and a run later than `grace_seconds` is skipped for the next."""
+
+    poll_seconds: int = Field(default=60, ge=10, le=3600)
+    sweep_seconds: int = Field(default=300, ge=30, le=86400)
+    grace_seconds: int = Field(default=30, ge=1, le=3600)
+
+
+class Safety(_Section):
+    """Switches for a careful roll-out and against a runaway loop (docs/operations.md)."""
+
+    paused: bool = False  # no writes at all (also: a file named PAUSE in the state directory)
+    max_emails_per_run: int = Field(default=200, ge=1, le=100000)
+    only_tickets: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    only_tags: list[Tag] = Field(default_factory=list)
+
+    @property
+    def allow_list(self) -> bool:
+        return bool(self.only_tickets or self.only_tags)
+
+
 class Zendesk(_Section):
     """The account's API limits. The worker paces itself to `share` of each, so agents' apps and
     integrations keep the rest (plans allow 200 to 2,500 requests a minute; Update Ticket is
@@ -442,6 +464,8 @@ class Config(_Section):
     contract_cancellation: ContractCancellation = Field(default_factory=ContractCancellation)
     emails: Emails = Field(default_factory=Emails)
     zendesk: Zendesk = Field(default_factory=Zendesk)
+    schedule: Schedule = Field(default_factory=Schedule)
+    safety: Safety = Field(default_factory=Safety)
     reasons: list[ReasonOption] = Field(default_factory=_default_reasons, min_length=1)
     templates_dir: Path = Path("templates")
 

@@ -45,6 +45,17 @@ def mask_personal_data(
     return event
 
 
+class _CurrentStderr:
+    """Whatever `sys.stderr` is when a line is written (not when logging was configured), so a
+    replaced stream (a test's capture, a daemon's redirect) never leaves a closed file behind."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(fmt: Literal["json", "console"] = "json", level: int = logging.INFO) -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer()
@@ -61,6 +72,6 @@ def configure(fmt: Literal["json", "console"] = "json", level: int = logging.INF
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )

@@ -8,6 +8,8 @@ shows in the ticket's notes, so deciding again never repeats it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -15,12 +17,15 @@ from datetime import datetime, timedelta
 import structlog
 
 from worker.config import Config
+from worker.core import messages as msg
 from worker.core.calendar import BusinessCalendar
 from worker.core.effects import RelatedQuery, Step
 from worker.core.engine import Context, decide
-from worker.core.model import RelatedTicket, Ticket
+from worker.core.model import AuthorRole, RelatedTicket, Ticket
+from worker.core.state import read_history
 from worker.ports import Helpdesk, HelpdeskError, OutgoingEmail, RenderedStep, StaleTicket
 from worker.render import Renderer
+from worker.safety import Guard, Paused
 from worker.state_dir import PollPlace, PollPlaceFile
 
 MAX_REDECISIONS = 5  # conflicts in a row before a ticket waits for the next poll
@@ -45,6 +50,26 @@ class PollReport:
     emails: int = 0
     conflicts: int = 0
     failed: list[str] = field(default_factory=list)
+    paused: str | None = None  # why the run stopped writing, if it did
+    stopped: bool = False  # a stop was requested (SIGTERM) and the run ended early
+
+    def add(self, other: PollReport) -> PollReport:
+        return PollReport(
+            self.tickets + other.tickets,
+            self.steps + other.steps,
+            self.emails + other.emails,
+            self.conflicts + other.conflicts,
+            self.failed + other.failed,
+            self.paused or other.paused,
+            self.stopped or other.stopped,
+        )
+
+
+class Stopping(Exception):
+    """A stop was requested: the step in flight finished, nothing new starts."""
+
+
+ERROR_MARK = "[cancelamento-worker-erro] "
 
 
 class Worker:
@@ -57,6 +82,8 @@ class Worker:
         *,
         dry_run: bool = False,
         place_file: PollPlaceFile | None = None,
+        guard: Guard | None = None,
+        stop_requested: Callable[[], bool] = lambda: False,
     ) -> None:
         self.helpdesk = helpdesk
         self.config = config
@@ -65,58 +92,130 @@ class Worker:
         self.calendar = BusinessCalendar.from_config(config.calendar)
         self.dry_run = dry_run
         self.place_file = place_file
+        self.guard = guard or Guard(config.safety, None, clock)
+        self.stop_requested = stop_requested
         place = place_file.load() if place_file is not None else PollPlace()
-        self.cursor: str | None = place.cursor
+        # A different allow-list is a different set of tickets: start again from the look-back
+        # so tickets skipped before are seen now (deciding again is harmless).
+        self.scope = _scope(config)
+        same_scope = place.scope == self.scope or (place.scope is None and not self.scope)
+        self.cursor: str | None = place.cursor if same_scope else None
         self.retry: set[str] = set(place.retry)
+
+    # --- one run: the poll and the sweep -----------------------------------------------------
+
+    def run_once(self) -> PollReport:
+        """One poll and one sweep, as `run --once` does."""
+        report = self.poll()
+        if report.paused or report.stopped:
+            return report
+        return report.add(self.sweep())
 
     def poll(self) -> PollReport:
         """Every ticket changed since the last poll (on the first, the configured look-back),
         after the tickets that failed last time: the cursor moved past them, so they are kept
-        here until a poll gets through them."""
+        here until a poll gets through them. Paused, it reads nothing and keeps its place.
+        A poll starts a run: the e-mail cap counts from here (the sweep after it included)."""
+        self.guard.start_run()
         report = PollReport()
-        for ticket_id in sorted(self.retry):
-            self._handle_into(ticket_id, report)
-        since = self.clock() - timedelta(days=self.config.procedure.first_run_lookback_days)
-        while True:
-            page = self.helpdesk.changed_tickets(self.cursor, since)
-            for ticket_id in page.ticket_ids:
+        if not self.dry_run and (reason := self.guard.paused_reason()) is not None:
+            log.warning("paused: no poll", reason=reason)
+            report.paused = reason
+            return report
+        try:
+            for ticket_id in sorted(self.retry):
                 self._handle_into(ticket_id, report)
-            self.cursor = page.cursor
-            self._save_place()
-            if not page.more:
-                return report
+            since = self.clock() - timedelta(days=self.config.procedure.first_run_lookback_days)
+            while True:
+                page = self.helpdesk.changed_tickets(self.cursor, since)
+                for ticket_id in page.ticket_ids:
+                    self._handle_into(ticket_id, report)
+                self.cursor = page.cursor
+                self._save_place()
+                if not page.more:
+                    return report
+        except Paused as why:
+            report.paused = str(why)
+        except Stopping:
+            report.stopped = True
+        return report
 
     def _save_place(self) -> None:
         """After each page: a restart resumes there, and still retries what failed before."""
         if self.place_file is not None and not self.dry_run:
-            self.place_file.save(PollPlace(self.cursor, frozenset(self.retry)))
+            self.place_file.save(PollPlace(self.cursor, frozenset(self.retry), self.scope))
 
     def sweep(self) -> PollReport:
         """Tickets whose deadline passed, though nothing on them changed."""
         report = PollReport()
-        for ticket_id in self.helpdesk.due_tickets(self.clock()):
-            self._handle_into(ticket_id, report)
+        if not self.dry_run and (reason := self.guard.paused_reason()) is not None:
+            report.paused = reason
+            return report
+        try:
+            for ticket_id in self.helpdesk.due_tickets(self.clock()):
+                self._handle_into(ticket_id, report)
+        except Paused as why:
+            report.paused = str(why)
+        except Stopping:
+            report.stopped = True
         return report
 
     def _handle_into(self, ticket_id: str, report: PollReport) -> None:
+        if self.stop_requested():
+            raise Stopping
         report.tickets += 1
         try:
             outcome = self.handle(ticket_id)
+        except (Paused, Stopping):
+            raise
         except HelpdeskError as problem:
             log.warning("ticket failed, retried next poll", ticket_id=ticket_id, error=str(problem))
             self.retry.add(ticket_id)
             report.failed.append(ticket_id)
             return
-        except Exception:
-            # A bug or data the worker cannot read must not stop the other tickets; the ticket
-            # is tried again when it changes. (Issue 6 adds the note for an agent.)
+        except Exception as problem:
+            # A bug or data the worker cannot read must not stop the other tickets: an agent is
+            # told once, and the ticket is tried again when it changes.
             log.exception("ticket could not be decided; skipped", ticket_id=ticket_id)
+            self.retry.discard(ticket_id)
             report.failed.append(ticket_id)
+            self._note_failure(ticket_id, problem)
             return
         self.retry.discard(ticket_id)
         report.steps += len(outcome.steps)
         report.emails += outcome.emails
         report.conflicts += outcome.conflicts
+
+    def _note_failure(self, ticket_id: str, problem: Exception) -> None:
+        """One note and `cancelamento-revisar`, unless the ticket already says the same. The
+        note names the kind of failure, never its text (it could carry personal data)."""
+        signature = f"{type(problem).__name__}-{_digest(repr(problem.args))}"
+        if self.dry_run or self.guard.paused_reason() is not None:
+            return
+        try:
+            ticket = self.helpdesk.read_ticket(ticket_id)
+            last = next(
+                (c.body for c in reversed(ticket.comments) if c.role is AuthorRole.WORKER),
+                "",
+            )
+            if ERROR_MARK + signature in last:
+                return
+            note = self.renderer.note(msg.worker_error_note(type(problem).__name__))
+            step = RenderedStep(
+                key="0:erro",
+                note=f"{note}\n\n{ERROR_MARK}{signature}",
+                email=None,
+                status=None,
+                fields={},
+                add_tags=frozenset({self.config.tags.review}),
+                remove_tags=frozenset(),
+            )
+            self.helpdesk.apply_step(ticket, step)
+            log.warning("failure noted for an agent", ticket_id=ticket_id, failure=signature)
+        except Exception:
+            log.exception("could not note the failure on the ticket", ticket_id=ticket_id)
+
+    # --- one ticket ---------------------------------------------------------------------------
 
     def decide(self, ticket: Ticket) -> tuple[Step, ...]:
         """The engine's decision, with the related tickets it asks for read on demand."""
@@ -157,20 +256,22 @@ class Worker:
         outcome = TicketOutcome(ticket_id)
         for _ in range(MAX_REDECISIONS):
             ticket = self.helpdesk.read_ticket(ticket_id)
+            if not self.guard.allows(ticket):
+                log.info("outside the allow-list; skipped", ticket_id=ticket_id)
+                return outcome
             steps = self.decide(ticket)
+            situation = read_history(ticket).state.situation
+            log.info(
+                "decision",
+                ticket_id=ticket_id,
+                situation=situation,
+                steps=[step.key for step in steps],
+            )
             try:
                 for step in steps:
-                    rendered = self.render(step)
-                    log.info(
-                        "step",
-                        ticket_id=ticket_id,
-                        step=step.key,
-                        email=step.email is not None,
-                        dry_run=self.dry_run,
-                    )
-                    if not self.dry_run:
-                        version = self.helpdesk.apply_step(ticket, rendered)
-                        ticket = replace(ticket, version=version)
+                    if self.stop_requested():
+                        raise Stopping
+                    ticket = self._write(ticket, step, situation)
                     outcome.steps.append(step.key)
                     outcome.emails += step.email is not None
                     if step.follow_up is not None:
@@ -178,9 +279,33 @@ class Worker:
                 return outcome
             except StaleTicket:
                 outcome.conflicts += 1
-                log.info("conflict", ticket_id=ticket_id, action="re-read and re-decide")
+                log.info(
+                    "write",
+                    ticket_id=ticket_id,
+                    outcome="conflict",
+                    action="re-read and re-decide",
+                )
         log.warning("gave up after conflicts", ticket_id=ticket_id, conflicts=outcome.conflicts)
         return outcome
+
+    def _write(self, ticket: Ticket, step: Step, situation: str | None) -> Ticket:
+        rendered = self.render(step)
+        emails = step.email is not None
+        event = {"ticket_id": ticket.id, "situation": situation, "step": step.key, "email": emails}
+        if self.dry_run:
+            log.info("write", outcome="dry-run (nothing written)", **event)
+            return ticket
+        self.guard.before_write(emails)
+        try:
+            version = self.helpdesk.apply_step(ticket, rendered)
+        except StaleTicket:
+            raise
+        except HelpdeskError as problem:
+            log.warning("write", outcome="failed", error=str(problem), **event)
+            raise
+        self.guard.after_write(emails)
+        log.info("write", outcome="written", **event)
+        return replace(ticket, version=version)
 
     def render(self, step: Step) -> RenderedStep:
         email = None
@@ -197,3 +322,15 @@ class Worker:
             add_tags=step.add_tags,
             remove_tags=step.remove_tags,
         )
+
+
+def _scope(config: Config) -> str | None:
+    """The allow-list as a short fingerprint (ids and tags only)."""
+    safety = config.safety
+    if not safety.allow_list:
+        return None
+    return _digest(json.dumps([sorted(safety.only_tickets), sorted(safety.only_tags)]))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]

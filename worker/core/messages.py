@@ -372,3 +372,9 @@ def customer_message_note(facts: TicketFacts, author: str, excerpt: str) -> Mess
     """A message from the customer that changes nothing by itself (while calling, after the
     cancellation was decided, an auto-reply while waiting): recorded for the agent."""
     return _message("notes/customer_message", facts, autor=author, trecho=excerpt)
+
+
+def worker_error_note(failure_kind: str) -> Message:
+    """The worker could not decide this ticket (bad data or a bug): an agent looks, once. Only
+    the kind of failure is shown; its text may carry personal data and goes to the masked log."""
+    return Message("notes/worker_error", {"tipo_falha": failure_kind})

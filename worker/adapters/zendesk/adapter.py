@@ -9,6 +9,7 @@ update per comment (two when the step e-mails, CONTRACT 5).
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -36,6 +37,7 @@ log = structlog.get_logger("worker.zendesk")
 
 PAGE_SIZE = 1000  # the incremental export's largest page
 FICHA_TTL_SECONDS = 60.0  # accounts and people read within one poll are reused, never longer
+WRITTEN_MEMORY = 10_000  # tickets whose last write we remember (a few hundred kB)
 
 
 @dataclass
@@ -66,6 +68,9 @@ class ZendeskHelpdesk:
         self.config = config
         self._layout = layout
         self.cache = _Cache(monotonic)
+        # The version each ticket had after our last write to it: the export sends our own
+        # writes back, and reading a ticket only to decide nothing would double the cost.
+        self._written: OrderedDict[str, str] = OrderedDict()
         self._worker_tags = frozenset(
             {config.tags.cancellation, config.tags.linked, config.tags.review}
         )
@@ -102,6 +107,8 @@ class ZendeskHelpdesk:
             if ticket.get("status") == "deleted" or not self._is_candidate(ticket):
                 continue
             ticket_id = str(ticket["id"])
+            if self._written.get(ticket_id) == ticket.get("updated_at"):
+                continue  # our own last write coming back: nothing changed since
             self.cache.page_tickets[ticket_id] = ticket
             if ticket_id not in candidates:
                 candidates.append(ticket_id)
@@ -275,7 +282,12 @@ class ZendeskHelpdesk:
         answer = self.client.put(
             path, mapping.note_update(step, version, tags, self.layout, self.config), guarded=True
         )
-        return str(answer["ticket"]["updated_at"])
+        version = str(answer["ticket"]["updated_at"])
+        self._written[ticket.id] = version
+        self._written.move_to_end(ticket.id)
+        if len(self._written) > WRITTEN_MEMORY:
+            self._written.popitem(last=False)
+        return version
 
     def list_statuses(self) -> tuple[HelpdeskStatus, ...]:
         return tuple(

@@ -1,0 +1,152 @@
+"""The real worker process (`python -m worker run`) against the fake Zendesk over loopback HTTP:
+a clean stop on SIGTERM with a step in flight, the single-instance lock, and `run --once`."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from worker.adapters.zendesk.http import Credentials, ZendeskClient
+from worker.adapters.zendesk.provision import setup
+from worker.config import Config
+from worker.sandbox import FakeZendesk, RateLimits
+from worker.sandbox.server import SandboxServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Clock:
+    """Real time, but tickets can be seeded in the past (the export hides the last minute)."""
+
+    offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+class Sandbox:
+    def __init__(self) -> None:
+        self.clock = Clock()
+        self.in_flight = threading.Event()
+        self.hold_puts = 0.0
+        self.server = SandboxServer(
+            lambda url: FakeZendesk(clock=self.clock, subdomain_url=url, limits=RateLimits.off()),
+            on_request=self._seen,
+        ).start()
+        self.fake = self.server.fake
+        client = ZendeskClient(Credentials(self.server.url, None, None, "token"), Config().zendesk)
+        setup(client, Config(), dry_run=False, out=io.StringIO())
+
+    def _seen(self, method: str, path: str) -> None:
+        if method == "PUT" and path.startswith("/api/v2/tickets/"):
+            self.in_flight.set()
+            time.sleep(self.hold_puts)  # the step is in flight while this sleeps
+
+    def holder_ticket(self, n: int) -> int:
+        self.clock.offset = timedelta(minutes=-5)
+        email = f"cliente{n}@exemplo.com.br"
+        account = self.fake.add_organization(
+            f"Cliente {n}", {"documento": "529.982.247-25", "email_cadastro": email}
+        )
+        user = self.fake.add_user(
+            f"Cliente {n}", email, organization_ids=[account], user_fields={"titular": True}
+        )
+        ticket = self.fake.add_ticket(
+            user, "Cancelamento", "Quero cancelar o meu contrato.", tags=["cancelamento"]
+        )
+        self.clock.offset = timedelta(0)
+        return ticket
+
+    def worker_notes(self, ticket: int) -> list[str]:
+        return [
+            c["body"]
+            for c in self.fake.comments(ticket)
+            if c["author_id"] == self.fake.worker_id and not c["public"]
+        ]
+
+    def env(self) -> dict[str, str]:
+        return {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "PYTHONPATH": str(ROOT),
+            "ZENDESK_URL": self.server.url,
+            "ZENDESK_OAUTH_TOKEN": "token",
+            "WORKER_LOG_FORMAT": "json",
+        }
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    box = Sandbox()
+    yield box
+    box.server.close()
+
+
+def start_worker(sandbox: Sandbox, state: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "worker", "--state-dir", str(state), "run", *args],
+        cwd=ROOT,
+        env=sandbox.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_run_once_takes_the_first_step_and_exits_zero(sandbox: Sandbox, tmp_path: Path) -> None:
+    ticket = sandbox.holder_ticket(1)
+    process = start_worker(sandbox, tmp_path / "state", "--once")
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert len(sandbox.worker_notes(ticket)) == 1
+    assert (tmp_path / "state" / "zendesk-poll.json").exists()
+
+
+def test_sigterm_lets_the_step_in_flight_finish_and_exits_cleanly(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    first, second = sandbox.holder_ticket(1), sandbox.holder_ticket(2)
+    sandbox.hold_puts = 1.5
+    process = start_worker(sandbox, tmp_path / "state")
+    try:
+        assert sandbox.in_flight.wait(timeout=60), "the worker never wrote"
+        process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        _, err = process.communicate(timeout=20)
+        stopped_in = time.monotonic() - started
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert stopped_in < 10
+    assert "worker stopped" in err
+    assert len(sandbox.worker_notes(first)) == 1  # the step in flight was written whole
+    assert sandbox.worker_notes(second) == []  # and nothing new started
+
+
+def test_a_second_worker_on_the_same_state_directory_refuses(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    first = start_worker(sandbox, state)
+    try:
+        deadline = time.monotonic() + 30
+        lock = state / "worker.lock"
+        while time.monotonic() < deadline and not (lock.exists() and lock.read_text()):
+            time.sleep(0.1)
+        second = start_worker(sandbox, state, "--once")
+        _, err = second.communicate(timeout=30)
+        assert second.returncode != 0
+        assert f"another worker (pid {first.pid})" in err
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=20)
+    assert first.returncode == 0

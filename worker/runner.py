@@ -1,0 +1,132 @@
+"""`run` for months: APScheduler runs the poll and the sweep, one at a time, until SIGTERM.
+
+Both jobs share one lock, so a poll and a sweep never handle the same ticket at once. A stop
+(SIGTERM/SIGINT) lets the step in flight finish, starts nothing new, and returns within seconds:
+platforms such as Heroku kill 30 s after SIGTERM. When the helpdesk is down, runs are skipped
+with a growing pause (1, 2, 4 ... 15 minutes), so an outage is not hammered.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from worker.config import Schedule
+from worker.ports import HelpdeskError
+from worker.service import PollReport, Worker
+
+log = structlog.get_logger("worker")
+
+MAX_BACKOFF = timedelta(minutes=15)
+
+
+class Runner:
+    def __init__(
+        self,
+        worker: Worker,
+        schedule: Schedule,
+        *,
+        on_report: Callable[[str, PollReport | None], None] = lambda job, report: None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.worker = worker
+        self.schedule = schedule
+        self.on_report = on_report
+        self.monotonic = monotonic
+        self.stop_event = threading.Event()
+        self.busy = threading.Lock()
+        self.failures = 0
+        self.resume_at = 0.0
+        worker.stop_requested = self.stop_event.is_set
+
+    def request_stop(self) -> None:
+        if not self.stop_event.is_set():
+            log.info("stop requested: finishing the step in flight")
+        self.stop_event.set()
+
+    def run_forever(self) -> None:
+        scheduler = BackgroundScheduler(
+            timezone=UTC, executors={"default": ThreadPoolExecutor(max_workers=2)}
+        )
+        now = datetime.now(UTC)
+        common = {
+            "max_instances": 1,
+            "coalesce": True,
+            "misfire_grace_time": self.schedule.grace_seconds,
+        }
+        scheduler.add_job(
+            self.poll_job,
+            "interval",
+            seconds=self.schedule.poll_seconds,
+            next_run_time=now,
+            id="poll",
+            **common,
+        )
+        scheduler.add_job(
+            self.sweep_job,
+            "interval",
+            seconds=self.schedule.sweep_seconds,
+            next_run_time=now + timedelta(seconds=5),
+            id="sweep",
+            **common,
+        )
+        scheduler.start()
+        log.info(
+            "worker running",
+            poll_seconds=self.schedule.poll_seconds,
+            sweep_seconds=self.schedule.sweep_seconds,
+            dry_run=self.worker.dry_run,
+        )
+        try:
+            self.stop_event.wait()
+        finally:
+            scheduler.shutdown(wait=True)  # the job in flight returns after its current step
+            log.info("worker stopped")
+
+    def poll_job(self) -> None:
+        self._job("poll", self.worker.poll)
+
+    def sweep_job(self) -> None:
+        self._job("sweep", self.worker.sweep)
+
+    def _job(self, name: str, work: Callable[[], PollReport]) -> None:
+        if self.stop_event.is_set() or self.monotonic() < self.resume_at:
+            return
+        with self.busy:
+            if self.stop_event.is_set():
+                return
+            try:
+                report = work()
+            except HelpdeskError as problem:
+                self.failures += 1
+                pause = min(MAX_BACKOFF.total_seconds(), 60.0 * 2 ** (self.failures - 1))
+                self.resume_at = self.monotonic() + pause
+                log.warning(
+                    f"{name} failed: helpdesk unavailable",
+                    error=str(problem),
+                    retry_in_seconds=int(pause),
+                )
+                self.on_report(name, None)
+                return
+            except Exception:
+                log.exception(f"{name} failed unexpectedly; the next run tries again")
+                self.on_report(name, None)
+                return
+            self.failures = 0
+            self.resume_at = 0.0
+            self.on_report(name, report)
+            log.info(
+                f"{name} finished",
+                tickets=report.tickets,
+                steps=report.steps,
+                emails=report.emails,
+                conflicts=report.conflicts,
+                failed=len(report.failed),
+                paused=report.paused,
+            )
