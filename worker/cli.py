@@ -144,6 +144,8 @@ def _run_forever(worker: Worker, config: Config) -> None:
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: runner.request_stop())
     runner.run_forever()
+    if runner.fatal is not None:
+        raise click.ClickException(runner.fatal)
 
 
 def _connect(config: Config) -> Connection:

@@ -20,6 +20,10 @@ class HelpdeskError(Exception):
     """The helpdesk could not be reached or refused a request; the message says why (no secrets)."""
 
 
+class CredentialsRejected(HelpdeskError):
+    """The helpdesk refused who we are (401/403): retrying cannot help; an operator must act."""
+
+
 class StaleTicket(HelpdeskError):
     """The ticket changed since it was read (an agent, a lost response): re-read, re-decide."""
 

@@ -18,7 +18,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from worker.config import Schedule
-from worker.ports import HelpdeskError
+from worker.ports import CredentialsRejected, HelpdeskError
 from worker.service import PollReport, Worker
 
 log = structlog.get_logger("worker")
@@ -43,6 +43,7 @@ class Runner:
         self.busy = threading.Lock()
         self.failures = 0
         self.resume_at = 0.0
+        self.fatal: str | None = None  # why the runner stopped by itself (exit non-zero)
         worker.stop_requested = self.stop_event.is_set
 
     def request_stop(self) -> None:
@@ -103,6 +104,12 @@ class Runner:
                 return
             try:
                 report = work()
+            except CredentialsRejected as problem:
+                self.fatal = f"the helpdesk rejected the credentials: {problem}"
+                log.error(f"{name} failed: credentials rejected; stopping", error=str(problem))
+                self.on_report(name, None)
+                self.stop_event.set()
+                return
             except HelpdeskError as problem:
                 self.failures += 1
                 pause = min(MAX_BACKOFF.total_seconds(), 60.0 * 2 ** (self.failures - 1))

@@ -22,7 +22,7 @@ from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from worker.config import Zendesk as ZendeskSettings
-from worker.ports import HelpdeskError, StaleTicket
+from worker.ports import CredentialsRejected, HelpdeskError, StaleTicket
 
 Json = dict[str, Any]
 
@@ -46,7 +46,7 @@ class CredentialsMissing(ZendeskError):
     """The environment does not say which account or how to log in."""
 
 
-class Unauthorized(ZendeskError):
+class Unauthorized(ZendeskError, CredentialsRejected):
     """401/403: the token is wrong, revoked, or its user may not do this."""
 
 
