@@ -150,3 +150,38 @@ def test_a_second_worker_on_the_same_state_directory_refuses(
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=20)
     assert first.returncode == 0
+
+
+def test_health_and_metrics_are_served_while_running(sandbox: Sandbox, tmp_path: Path) -> None:
+    import json
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ticket = sandbox.holder_ticket(1)
+    env = {**sandbox.env(), "WORKER_METRICS_PORT": str(port)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "worker", "--state-dir", str(tmp_path / "state"), "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not sandbox.worker_notes(ticket):
+            time.sleep(0.2)
+        time.sleep(1.0)  # the poll job reports after its last ticket
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+            health = json.loads(answer.read())
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+            exposed = answer.read().decode()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+    assert health["status"] in ("ok", "working")
+    assert 'cancelamento_steps_total{kind="inicio"} 1.0' in exposed
+    assert "cancelamento_api_requests_total" in exposed

@@ -6,7 +6,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -15,11 +15,12 @@ import structlog
 from worker import logs
 from worker.config import DEFAULT_CONFIG_PATH, PROJECT_ROOT, Config, ConfigError, load_config
 from worker.connect import Connection, connect
+from worker.metrics import Metrics, serve
 from worker.ports import HelpdeskError
 from worker.render import Renderer, check_templates
 from worker.runner import Runner
 from worker.safety import PAUSE_FILE, Guard
-from worker.service import Worker
+from worker.service import PollReport, Worker
 from worker.state_dir import AlreadyRunning, InstanceLock, PollPlaceFile
 
 log = structlog.get_logger("worker")
@@ -61,12 +62,25 @@ def _load(config_path: Path) -> tuple[Config, Path]:
     default=None,
     help="Log lines as JSON (default when not a terminal) or readable (env WORKER_LOG_FORMAT).",
 )
+@click.option(
+    "--metrics-port",
+    envvar="WORKER_METRICS_PORT",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve /healthz and /metrics on this port during `run` (env WORKER_METRICS_PORT).",
+)
 @click.pass_context
-def main(ctx: click.Context, config_path: Path, state_dir: Path, log_format: str | None) -> None:
+def main(
+    ctx: click.Context,
+    config_path: Path,
+    state_dir: Path,
+    log_format: str | None,
+    metrics_port: int | None,
+) -> None:
     """cancelamento-worker: runs the cancellation procedure beside your helpdesk."""
     fmt = log_format or ("console" if sys.stderr.isatty() else "json")
     logs.configure("console" if fmt == "console" else "json")
-    ctx.obj = {"config_path": config_path, "state_dir": state_dir}
+    ctx.obj = {"config_path": config_path, "state_dir": state_dir, "metrics_port": metrics_port}
 
 
 @main.command()
@@ -103,6 +117,7 @@ def run(ctx: click.Context, once: bool, dry_run: bool, now: str | None) -> None:
         lock.acquire()
     except AlreadyRunning as problem:
         raise click.ClickException(str(problem)) from None
+    metrics = Metrics(helpdesk=config.helpdesk, dry_run=dry_run)
     try:
         worker = Worker(
             connection.helpdesk,
@@ -112,11 +127,12 @@ def run(ctx: click.Context, once: bool, dry_run: bool, now: str | None) -> None:
             dry_run=dry_run,
             place_file=PollPlaceFile.in_dir(state_dir, config.helpdesk),
             guard=Guard(config.safety, state_dir / PAUSE_FILE, clock),
+            metrics=metrics,
         )
         if once:
             _run_once(worker, config, connection, dry_run)
         else:
-            _run_forever(worker, config)
+            _run_forever(worker, config, connection, metrics, ctx.obj["metrics_port"])
     finally:
         lock.release()
 
@@ -139,11 +155,39 @@ def _run_once(worker: Worker, config: Config, connection: Connection, dry_run: b
     )
 
 
-def _run_forever(worker: Worker, config: Config) -> None:
-    runner = Runner(worker, config.schedule)
+def _run_forever(
+    worker: Worker, config: Config, connection: Connection, metrics: Metrics, port: int | None
+) -> None:
+
+    def wall_clock() -> datetime:  # health is about real time, not a --now rehearsal clock
+        return datetime.now(UTC)
+
+    server = None
+    if port is not None:
+        try:
+            server = serve(
+                metrics,
+                port,
+                clock=wall_clock,
+                max_poll_age=timedelta(seconds=max(300, 3 * config.schedule.poll_seconds)),
+            )
+        except OSError as problem:
+            raise click.ClickException(f"metrics port {port}: {problem.strerror}") from None
+        log.info("metrics serving", port=server.port)
+
+    def reported(job: str, report: PollReport | None) -> None:
+        metrics.run_finished(job, report, wall_clock(), connection.cost())
+        if job == "sweep" and (waiting := connection.waiting()) is not None:
+            metrics.waiting(*waiting)
+
+    runner = Runner(worker, config.schedule, on_report=reported)
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: runner.request_stop())
-    runner.run_forever()
+    try:
+        runner.run_forever()
+    finally:
+        if server is not None:
+            server.close()
     if runner.fatal is not None:
         raise click.ClickException(runner.fatal)
 

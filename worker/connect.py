@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TextIO
 
 from worker.config import Config
@@ -27,6 +28,10 @@ class Connection:
     def check(self) -> list[str]:
         return []
 
+    def waiting(self) -> tuple[int, datetime | None] | None:
+        """Tickets with a deadline running and the earliest deadline, as the last sweep saw."""
+        return None
+
 
 @dataclass
 class ZendeskConnection(Connection):
@@ -35,6 +40,9 @@ class ZendeskConnection(Connection):
 
         assert isinstance(self.helpdesk, ZendeskHelpdesk)
         self.zendesk = self.helpdesk
+
+    def waiting(self) -> tuple[int, datetime | None] | None:
+        return self.zendesk.waiting
 
     def cost(self) -> dict[str, int]:
         stats = self.zendesk.client.stats

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import structlog
 
@@ -23,6 +23,7 @@ from worker.core.effects import RelatedQuery, Step
 from worker.core.engine import Context, decide
 from worker.core.model import AuthorRole, RelatedTicket, Ticket
 from worker.core.state import read_history
+from worker.metrics import Metrics
 from worker.ports import Helpdesk, HelpdeskError, OutgoingEmail, RenderedStep, StaleTicket
 from worker.render import Renderer
 from worker.safety import Guard, Paused
@@ -84,6 +85,7 @@ class Worker:
         place_file: PollPlaceFile | None = None,
         guard: Guard | None = None,
         stop_requested: Callable[[], bool] = lambda: False,
+        metrics: Metrics | None = None,
     ) -> None:
         self.helpdesk = helpdesk
         self.config = config
@@ -94,6 +96,7 @@ class Worker:
         self.place_file = place_file
         self.guard = guard or Guard(config.safety, None, clock)
         self.stop_requested = stop_requested
+        self.metrics = metrics or Metrics()
         place = place_file.load() if place_file is not None else PollPlace()
         # A different allow-list is a different set of tickets: start again from the look-back
         # so tickets skipped before are seen now (deciding again is harmless).
@@ -170,6 +173,7 @@ class Worker:
             raise
         except HelpdeskError as problem:
             log.warning("ticket failed, retried next poll", ticket_id=ticket_id, error=str(problem))
+            self.metrics.ticket_failed()
             self.retry.add(ticket_id)
             report.failed.append(ticket_id)
             return
@@ -177,11 +181,13 @@ class Worker:
             # A bug or data the worker cannot read must not stop the other tickets: an agent is
             # told once, and the ticket is tried again when it changes.
             log.exception("ticket could not be decided; skipped", ticket_id=ticket_id)
+            self.metrics.ticket_failed()
             self.retry.discard(ticket_id)
             report.failed.append(ticket_id)
             self._note_failure(ticket_id, problem)
             return
         self.retry.discard(ticket_id)
+        self.metrics.ticket_handled(datetime.now(UTC))
         report.steps += len(outcome.steps)
         report.emails += outcome.emails
         report.conflicts += outcome.conflicts
@@ -294,6 +300,7 @@ class Worker:
         event = {"ticket_id": ticket.id, "situation": situation, "step": step.key, "email": emails}
         if self.dry_run:
             log.info("write", outcome="dry-run (nothing written)", **event)
+            self.metrics.step_written(step.key, emails)
             return ticket
         self.guard.before_write(emails)
         try:
@@ -305,6 +312,7 @@ class Worker:
             raise
         self.guard.after_write(emails)
         log.info("write", outcome="written", **event)
+        self.metrics.step_written(step.key, emails)
         return replace(ticket, version=version)
 
     def render(self, step: Step) -> RenderedStep:

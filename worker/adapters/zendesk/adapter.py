@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import structlog
 
@@ -71,6 +71,8 @@ class ZendeskHelpdesk:
         # The version each ticket had after our last write to it: the export sends our own
         # writes back, and reading a ticket only to decide nothing would double the cost.
         self._written: OrderedDict[str, str] = OrderedDict()
+        # What the last sweep saw: tickets with a deadline and the earliest one (for metrics).
+        self.waiting: tuple[int, datetime | None] | None = None
         self._worker_tags = frozenset(
             {config.tags.cancellation, config.tags.linked, config.tags.review}
         )
@@ -140,6 +142,7 @@ class ZendeskHelpdesk:
         deadline_field = self.layout.fields[FieldKey.DEADLINE]
         query = f"tags:{self.config.tags.cancellation} status<solved"
         due: list[str] = []
+        days: list[date] = []
         params: dict[str, str | int] = {
             "query": query,
             "filter[type]": "ticket",
@@ -156,8 +159,12 @@ class ZendeskHelpdesk:
                     None,
                 )
                 day = _day(from_zendesk(FieldKey.DEADLINE, value))
+                if day is not None:
+                    days.append(day)
                 if day is not None and day < today:
                     due.append(str(ticket["id"]))
+        earliest = min(days, default=None)
+        self.waiting = (len(days), deadline_moment(earliest) if earliest else None)
         return tuple(due)
 
     # --- reading ---------------------------------------------------------------------------
@@ -294,6 +301,11 @@ class ZendeskHelpdesk:
             HelpdeskStatus(status.label, status.category)
             for status in self.layout.statuses.values()
         )
+
+
+def deadline_moment(day: date) -> datetime:
+    """A deadline day ends at midnight São Paulo (CONTRACT 7)."""
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), SAO_PAULO)
 
 
 def _day(text: str | None) -> date | None:
