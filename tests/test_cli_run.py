@@ -78,3 +78,11 @@ def test_a_clock_without_offset_is_refused(tmp_path: Path) -> None:
     result = worker("run", "--once", "--now", "2026-12-07T09:10:00", env=env, cwd=ROOT)
     assert result.returncode != 0
     assert "no UTC offset" in result.stderr
+
+
+def test_freshdesk_is_chosen_by_configuration_and_says_what_to_set(tmp_path: Path) -> None:
+    config = tmp_path / "worker.yaml"
+    config.write_text("helpdesk: freshdesk\n")
+    result = worker("--config", str(config), "run", "--once", env={}, cwd=ROOT)
+    assert result.returncode != 0
+    assert "FRESHDESK_DOMAIN" in result.stderr

@@ -110,7 +110,7 @@ def run(ctx: click.Context, once: bool, dry_run: bool, now: str | None) -> None:
     """Poll the configured helpdesk and run the procedure (forever, or --once)."""
     config, path = _load(ctx.obj["config_path"])
     state_dir: Path = ctx.obj["state_dir"]
-    connection = _connect(config)
+    connection = _connect(config, ctx.obj["state_dir"])
     clock = _clock(now, loopback=connection.is_loopback, dry_run=dry_run)
     lock = InstanceLock(state_dir)
     try:
@@ -192,9 +192,9 @@ def _run_forever(
         raise click.ClickException(runner.fatal)
 
 
-def _connect(config: Config) -> Connection:
+def _connect(config: Config, state_dir: Path) -> Connection:
     try:
-        return connect(config)
+        return connect(config, state_dir=state_dir)
     except HelpdeskError as problem:
         raise click.ClickException(f"{config.helpdesk}: {problem}") from None
 
@@ -233,7 +233,7 @@ def explain(ctx: click.Context, ticket_id: str, now: str | None) -> None:
     from worker.explain import explain as explain_ticket
 
     config, path = _load(ctx.obj["config_path"])
-    connection = _connect(config)
+    connection = _connect(config, ctx.obj["state_dir"])
     clock = _clock(now, loopback=True, dry_run=True)  # it never writes, any clock is safe
     worker = Worker(
         connection.helpdesk,
@@ -254,7 +254,7 @@ def explain(ctx: click.Context, ticket_id: str, now: str | None) -> None:
 def setup(ctx: click.Context, dry_run: bool) -> None:
     """Create in the helpdesk what the worker needs: statuses, fields, macros, a view."""
     config, _ = _load(ctx.obj["config_path"])
-    connection = _connect(config)
+    connection = _connect(config, ctx.obj["state_dir"])
     try:
         connection.setup(dry_run=dry_run, out=sys.stdout)
     except HelpdeskError as problem:
@@ -269,7 +269,7 @@ def check(ctx: click.Context) -> None:
     renderer = Renderer(config.resolved_templates_dir(path))
     problems = [f"templates: {p}" for p in check_templates(renderer)]
     try:
-        connection = connect(config)
+        connection = connect(config, state_dir=ctx.obj["state_dir"])
         problems.extend(connection.check())
     except HelpdeskError as failure:
         problems.append(f"{config.helpdesk}: {failure}")

@@ -416,6 +416,23 @@ class Emails(_Section):
     chat: str = ""  # where the chat is: a URL, or words after "pelo chat", e.g. "no nosso site"
 
 
+class Freshdesk(_Section):
+    """The account's API limits (helpdesk: freshdesk). Freshdesk meters every account per
+    minute, by plan, with separate caps on a few endpoints (support.freshdesk.com article
+    225439): Growth 200 a minute (Tickets List 20, Ticket Update 80, Contacts List 20), Pro 400
+    (100, 160, 100), Enterprise 700 (200, 280, 200); trials 50. The defaults are Growth's, the
+    smallest paid plan, so a worker configured by nobody is still polite."""
+
+    requests_per_minute: int = Field(default=200, ge=10, le=10000)
+    tickets_list_per_minute: int = Field(default=20, ge=1, le=1000)  # GET /tickets and filters
+    ticket_updates_per_minute: int = Field(default=80, ge=1, le=1000)  # PUT /tickets/{id}
+    contacts_list_per_minute: int = Field(default=20, ge=1, le=1000)  # GET /contacts
+    share: float = Field(default=0.8, gt=0, le=1)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=120)
+    max_attempts: int = Field(default=4, ge=1, le=10)  # per request, transient failures only
+    max_retry_after_seconds: int = Field(default=60, ge=1, le=600)  # a longer 429 ends the poll
+
+
 class Schedule(_Section):
     """How often `run` polls and sweeps. Missed runs (a long poll, a paused machine) are
     coalesced into one, and a run later than `grace_seconds` is skipped for the next."""
@@ -464,6 +481,7 @@ class Config(_Section):
     contract_cancellation: ContractCancellation = Field(default_factory=ContractCancellation)
     emails: Emails = Field(default_factory=Emails)
     zendesk: Zendesk = Field(default_factory=Zendesk)
+    freshdesk: Freshdesk = Field(default_factory=Freshdesk)
     schedule: Schedule = Field(default_factory=Schedule)
     safety: Safety = Field(default_factory=Safety)
     reasons: list[ReasonOption] = Field(default_factory=_default_reasons, min_length=1)

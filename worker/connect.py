@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from worker.config import Config
@@ -66,7 +67,39 @@ class ZendeskConnection(Connection):
         ]
 
 
-def connect(config: Config, env: Mapping[str, str] | None = None) -> Connection:
+@dataclass
+class FreshdeskConnection(Connection):
+    def __post_init__(self) -> None:
+        from worker.adapters.freshdesk.adapter import FreshdeskHelpdesk
+
+        assert isinstance(self.helpdesk, FreshdeskHelpdesk)
+        self.freshdesk = self.helpdesk
+
+    def cost(self) -> dict[str, int]:
+        stats = self.freshdesk.client.stats
+        return {"requests": stats.requests, "writes": stats.writes, "throttled": stats.throttled}
+
+    def setup(self, *, dry_run: bool, out: TextIO) -> None:
+        from worker.adapters.freshdesk.provision import setup
+
+        plan = setup(self.freshdesk.client, self.freshdesk.config, dry_run=dry_run, out=out)
+        if plan.problems:
+            raise HelpdeskError(
+                f"{len(plan.problems)} thing(s) setup will not change by itself; see above"
+            )
+
+    def check(self) -> list[str]:
+        from worker.adapters.freshdesk.check import check
+
+        return [
+            f"{problem.what}\n         fix: {problem.fix}"
+            for problem in check(self.freshdesk.client, self.freshdesk.config)
+        ]
+
+
+def connect(
+    config: Config, env: Mapping[str, str] | None = None, *, state_dir: Path = Path("state")
+) -> Connection:
     """Raises HelpdeskError with what to set when credentials are missing."""
     env = os.environ if env is None else env
     if config.helpdesk == "zendesk":
@@ -76,7 +109,13 @@ def connect(config: Config, env: Mapping[str, str] | None = None) -> Connection:
         credentials = Credentials.from_env(env)
         client = ZendeskClient(credentials, config.zendesk)
         return ZendeskConnection(ZendeskHelpdesk(client, config), credentials.is_loopback)
-    raise HelpdeskError(
-        f"the {config.helpdesk} adapter is not available in this version yet; "
-        "`python -m worker demo` runs the whole procedure on the embedded helpdesk"
+    from worker.adapters.freshdesk.adapter import FreshdeskHelpdesk
+    from worker.adapters.freshdesk.http import Credentials as FreshdeskCredentials
+    from worker.adapters.freshdesk.http import FreshdeskClient
+
+    fd_credentials = FreshdeskCredentials.from_env(env)
+    fd_client = FreshdeskClient(fd_credentials, config.freshdesk)
+    journal = state_dir / "freshdesk-journal.sqlite3"
+    return FreshdeskConnection(
+        FreshdeskHelpdesk(fd_client, config, journal), fd_credentials.is_loopback
     )

@@ -1,0 +1,295 @@
+"""Crash injection: a step cut between any two of its calls, then a restart (a new adapter on
+the same journal file), leaves exactly one reply and one note, and the ticket updated.
+
+The fake below keeps one ticket's state the way Freshdesk would: replies and notes are
+conversations, every write moves `updated_at`. A fault either stops the process before a call
+reaches Freshdesk or after Freshdesk applied it but before its answer came back."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+
+from tests.test_freshdesk_adapter import (
+    API,
+    BASE,
+    CUSTOMER_ID,
+    WAITING,
+    WORKER_ID,
+    Sleeps,
+    conversation,
+    me,
+    step,
+    ticket,
+    ticket_fields,
+)
+from worker.adapters.freshdesk.adapter import FreshdeskHelpdesk
+from worker.adapters.freshdesk.http import Credentials, FreshdeskClient
+from worker.adapters.freshdesk.journal import Journal, Phase
+from worker.adapters.freshdesk.settings import Freshdesk as FreshdeskSettings
+from worker.config import Config
+from worker.core.effects import FieldKey, TargetStatus
+from worker.ports import OutgoingEmail, RenderedStep
+
+START = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+
+
+class Crash(BaseException):
+    """The process dies: nothing in the worker catches this."""
+
+
+@dataclass
+class FakeFreshdesk:
+    now: datetime = START
+    ticket: dict[str, Any] = field(default_factory=lambda: ticket(71, requester=False))
+    conversations: list[dict[str, Any]] = field(default_factory=list)
+    fault: tuple[str, str] | None = None  # (call, "before" | "after")
+    failing: tuple[str, int] | None = None  # (call, status): applied, then an error answer
+    next_id: int = 500
+
+    def tick(self) -> str:
+        self.now += timedelta(seconds=1)
+        stamp = self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.ticket["updated_at"] = stamp
+        return stamp
+
+    def wall(self) -> float:
+        return self.now.timestamp()
+
+    def by(self, private: bool) -> list[dict[str, Any]]:
+        return [
+            c for c in self.conversations if c["user_id"] == WORKER_ID and c["private"] is private
+        ]
+
+    def _fault(self, call: str, moment: str) -> None:
+        if self.fault == (call, moment):
+            self.fault = None
+            raise Crash(f"{call} {moment}")
+
+    def _write(self, call: str, apply: Any) -> tuple[int, dict[str, str], str]:
+        self._fault(call, "before")
+        answer = apply()
+        self._fault(call, "after")
+        if self.failing is not None and self.failing[0] == call:
+            status, self.failing = self.failing[1], None
+            return status, {}, "{}"
+        return 200 if call == "put" else 201, {}, json.dumps(answer)
+
+    def post(self, request: Any, *, private: bool) -> tuple[int, dict[str, str], str]:
+        def apply() -> dict[str, Any]:
+            body = json.loads(request.body)
+            self.next_id += 1
+            stamp = self.tick()
+            made = conversation(
+                self.next_id, WORKER_ID, body["body"], private=private, created_at=stamp
+            )
+            made["cc_emails"] = body.get("cc_emails", [])
+            self.conversations.append(made)
+            return made
+
+        return self._write("note" if private else "reply", apply)
+
+    def put(self, request: Any) -> tuple[int, dict[str, str], str]:
+        def apply() -> dict[str, Any]:
+            self.ticket.update(json.loads(request.body))
+            self.tick()
+            return dict(self.ticket)
+
+        return self._write("put", apply)
+
+    def register(self, mock: responses.RequestsMock) -> None:
+        mock.get(f"{API}/agents/me", json=me())
+        mock.get(f"{API}/ticket_fields", json=ticket_fields())
+        mock.add_callback(
+            responses.GET,
+            f"{API}/tickets/71",
+            callback=lambda r: (200, {}, json.dumps(self.ticket)),
+        )
+        mock.add_callback(
+            responses.GET,
+            f"{API}/tickets/71/conversations",
+            callback=lambda r: (200, {}, json.dumps(self.conversations)),
+        )
+        mock.add_callback(
+            responses.POST,
+            f"{API}/tickets/71/reply",
+            callback=lambda r: self.post(r, private=False),
+        )
+        mock.add_callback(
+            responses.POST, f"{API}/tickets/71/notes", callback=lambda r: self.post(r, private=True)
+        )
+        mock.add_callback(responses.PUT, f"{API}/tickets/71", callback=self.put)
+        mock.add_callback(
+            responses.GET,
+            re.compile(f"{API}/contacts/{CUSTOMER_ID}"),
+            callback=lambda r: (200, {}, json.dumps({"id": CUSTOMER_ID, "email": "c@x.com.br"})),
+        )
+
+
+def adapter(fake: FakeFreshdesk, journal: Path) -> FreshdeskHelpdesk:
+    sleeps = Sleeps()
+    client = FreshdeskClient(
+        Credentials(BASE, "k"),
+        FreshdeskSettings(),
+        sleep=sleeps,
+        clock=sleeps.clock,
+        jitter=lambda a, b: 0.0,
+    )
+    return FreshdeskHelpdesk(client, Config(), journal, monotonic=lambda: 0.0, wall_clock=fake.wall)
+
+
+def email_step() -> RenderedStep:
+    return step(
+        key="5:email-contato",
+        note='Contato enviado.\n\n[cancelamento-worker] {"passo":"5:email-contato"}',
+        email=OutgoingEmail("texto", "<p>texto</p>", ("socia@cliente.com.br",)),
+        status=TargetStatus.WAITING_CUSTOMER,
+        fields={FieldKey.DEADLINE: "2026-12-09"},
+        add_tags=frozenset({"cancelamento-aguardando"}),
+    )
+
+
+def phase_of(journal: Journal, key: str = "5:email-contato") -> Phase | None:
+    entry = journal.find("71", key)
+    return entry.phase if entry is not None else None
+
+
+def noted(desk: FreshdeskHelpdesk, key: str) -> bool:
+    """What the engine sees: a worker note with the step's marker means the step is done."""
+    snapshot = desk.read_ticket("71")
+    return any(f'"passo":"{key}"' in c.body for c in snapshot.comments if not c.public)
+
+
+def run_to_the_end(fake: FakeFreshdesk, journal: Path, the_step: RenderedStep) -> None:
+    """A restart: a new adapter reads the ticket (finishing alone what needs no decision);
+    the engine decides the same step again unless its note is there."""
+    desk = adapter(fake, journal)
+    if not noted(desk, the_step.key):
+        desk.apply_step(desk.read_ticket("71"), the_step)
+
+
+CUTS = [(call, moment) for call in ("reply", "note", "put") for moment in ("before", "after")]
+
+
+@pytest.mark.parametrize(("call", "moment"), CUTS)
+def test_a_cut_anywhere_leaves_one_reply_one_note_and_the_update(
+    tmp_path: Path, call: str, moment: str
+) -> None:
+    fake = FakeFreshdesk()
+    journal = tmp_path / "freshdesk-journal.sqlite3"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake.register(mock)
+        desk = adapter(fake, journal)
+        read = desk.read_ticket("71")
+        fake.fault = (call, moment)
+        with pytest.raises(Crash):
+            desk.apply_step(read, email_step())
+        desk.journal.close()
+        run_to_the_end(fake, journal, email_step())
+    assert len(fake.by(private=False)) == 1
+    assert fake.by(private=False)[0]["cc_emails"] == ["socia@cliente.com.br"]
+    assert len(fake.by(private=True)) == 1
+    assert fake.ticket["status"] == WAITING
+    assert fake.ticket["custom_fields"]["cf_prazo_do_retorno"] == "2026-12-09"
+    assert "cancelamento-aguardando" in fake.ticket["tags"]
+    assert phase_of(Journal(journal)) is Phase.DONE
+
+
+@pytest.mark.parametrize(("call", "moment"), [c for c in CUTS if c[0] != "reply"])
+def test_a_step_without_email_is_cut_and_finished_the_same_way(
+    tmp_path: Path, call: str, moment: str
+) -> None:
+    fake = FakeFreshdesk()
+    journal = tmp_path / "j.sqlite3"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake.register(mock)
+        desk = adapter(fake, journal)
+        read = desk.read_ticket("71")
+        fake.fault = (call, moment)
+        with pytest.raises(Crash):
+            desk.apply_step(read, step())
+        run_to_the_end(fake, journal, step())
+    assert len(fake.by(private=True)) == 1 and not fake.by(private=False)
+    assert fake.ticket["custom_fields"]["cf_tentativas_de_ligacao"] == 1
+
+
+def test_a_server_error_after_the_reply_arrived_sends_no_second_email(tmp_path: Path) -> None:
+    """A 5xx on a POST is not retried (it may have arrived); the next attempt finds the reply
+    among the conversations and goes on with the note."""
+    fake = FakeFreshdesk()
+    journal = tmp_path / "j.sqlite3"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake.register(mock)
+        desk = adapter(fake, journal)
+        fake.failing = ("reply", 502)
+        with pytest.raises(Exception, match="502"):
+            desk.apply_step(desk.read_ticket("71"), email_step())
+        assert phase_of(desk.journal) is Phase.REPLYING
+        desk.apply_step(desk.read_ticket("71"), email_step())  # the next poll, same process
+    assert len(fake.by(private=False)) == 1 and len(fake.by(private=True)) == 1
+
+
+def test_a_refused_reply_withdraws_its_intent(tmp_path: Path) -> None:
+    fake = FakeFreshdesk()
+    journal = tmp_path / "j.sqlite3"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake.register(mock)
+        mock.replace(
+            responses.POST,
+            f"{API}/tickets/71/reply",
+            status=400,
+            json={
+                "description": "Validation failed",
+                "errors": [{"field": "cc_emails", "message": "invalid", "code": "invalid_value"}],
+            },
+        )
+        desk = adapter(fake, journal)
+        with pytest.raises(Exception, match="cc_emails"):
+            desk.apply_step(desk.read_ticket("71"), email_step())
+    assert phase_of(desk.journal) is Phase.PLANNED
+
+
+def test_a_step_finished_before_is_never_written_again(tmp_path: Path) -> None:
+    fake = FakeFreshdesk()
+    journal = tmp_path / "j.sqlite3"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake.register(mock)
+        desk = adapter(fake, journal)
+        desk.apply_step(desk.read_ticket("71"), email_step())
+        again = adapter(fake, journal)
+        again.apply_step(again.read_ticket("71"), email_step())
+    assert len(fake.by(private=False)) == 1 and len(fake.by(private=True)) == 1
+
+
+def test_the_first_poll_finishes_cut_updates_before_anything_else(tmp_path: Path) -> None:
+    fake = FakeFreshdesk()
+    journal = tmp_path / "j.sqlite3"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake.register(mock)
+        desk = adapter(fake, journal)
+        fake.fault = ("put", "before")
+        with pytest.raises(Crash):
+            desk.apply_step(desk.read_ticket("71"), email_step())
+        mock.get(f"{API}/tickets", json=[])
+        assert adapter(fake, journal).changed_tickets(None, START).ticket_ids == ()
+    assert fake.ticket["status"] == WAITING
+
+
+def test_the_journal_keeps_no_text_nor_address(tmp_path: Path) -> None:
+    fake = FakeFreshdesk()
+    journal = tmp_path / "j.sqlite3"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake.register(mock)
+        desk = adapter(fake, journal)
+        desk.apply_step(desk.read_ticket("71"), email_step())
+    dump = "\n".join(sqlite3.connect(journal).iterdump())
+    assert "socia@" not in dump and "texto" not in dump and "Contato enviado" not in dump
+    assert "5:email-contato" in dump

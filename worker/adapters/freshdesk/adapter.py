@@ -1,0 +1,506 @@
+"""The Helpdesk port on Freshdesk (see docs/freshdesk.md for every endpoint and why).
+
+Cost per poll: one list request per 100 changed tickets (requester and description embedded,
+so only candidates are read further). Cost per ticket read: the conversations, plus look-ups of
+people not seen before. Cost per step: one re-read, then one call per write (reply, note,
+update), each announced in the journal first so a crash never repeats or loses one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from worker.adapters.freshdesk import mapping
+from worker.adapters.freshdesk.http import (
+    FreshdeskClient,
+    FreshdeskError,
+    Json,
+    NotFound,
+    Unreachable,
+    page_of,
+)
+from worker.adapters.freshdesk.journal import Entry, Journal, Phase, digest
+from worker.adapters.freshdesk.layout import CLOSED, RESOLVED, AccountLayout
+from worker.config import Config
+from worker.core.calendar import SAO_PAULO
+from worker.core.detection import detect
+from worker.core.effects import FieldKey
+from worker.core.model import Account, Ficha, Member, RelatedTicket, Ticket
+from worker.core.state import MARKER_PREFIX
+from worker.ports import HelpdeskStatus, RenderedStep, StaleTicket, TicketPage
+
+log = structlog.get_logger("worker.freshdesk")
+
+PAGE_SIZE = 100  # the largest `per_page`
+MAX_PAGES = 300  # Freshdesk answers no page past this one
+OVERLAP = timedelta(seconds=60)  # each poll re-asks the last minute; seen changes are skipped
+CLOCK_SKEW = 300.0  # seconds: Freshdesk's clock against ours, when matching a reply to intent
+CACHE_TTL_SECONDS = 60.0  # people and companies read within one poll are reused, never longer
+SEARCH_PAGES = 10  # filter/search: 30 results a page, 10 pages at most
+
+
+@dataclass(frozen=True)
+class _Cursor:
+    since: str  # ISO UTC, the `updated_since` of the next request (before the overlap)
+    page: int
+    seen: dict[str, str]  # ticket id -> updated_at, for changes already handed out
+
+    def render(self) -> str:
+        payload = {"since": self.since, "page": self.page, "seen": self.seen}
+        return "v1:" + json.dumps(payload, separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def parse(cls, text: str | None) -> _Cursor | None:
+        if not text or not text.startswith("v1:"):
+            return None
+        try:
+            data = json.loads(text[3:])
+            return cls(str(data["since"]), int(data["page"]), dict(data["seen"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+@dataclass
+class _Cache:
+    """Reads one poll can share; nothing lives longer than CACHE_TTL_SECONDS, so a ficha an
+    agent edits is seen at the next poll. Agents' names live for the process."""
+
+    clock: Callable[[], float]
+    page_tickets: dict[str, Json] = field(default_factory=dict)
+    contacts: dict[str, tuple[float, Json]] = field(default_factory=dict)
+    companies: dict[str, tuple[float, Json]] = field(default_factory=dict)
+    members: dict[str, tuple[float, tuple[Member, ...]]] = field(default_factory=dict)
+    registered: dict[str, tuple[float, list[Json]]] = field(default_factory=dict)
+    agents: dict[str, Json] = field(default_factory=dict)
+
+    def fresh(self, stamp: float) -> bool:
+        return self.clock() - stamp < CACHE_TTL_SECONDS
+
+
+class FreshdeskHelpdesk:
+    def __init__(
+        self,
+        client: FreshdeskClient,
+        config: Config,
+        journal_path: Path,
+        *,
+        layout: AccountLayout | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.config = config
+        self.journal = Journal(journal_path, clock=wall_clock)
+        self._layout = layout
+        self.cache = _Cache(monotonic)
+        self._recovered = False
+        self._worker_tags = frozenset(
+            {config.tags.cancellation, config.tags.linked, config.tags.review}
+        )
+
+    @property
+    def layout(self) -> AccountLayout:
+        if self._layout is None:
+            self._layout = AccountLayout.load(self.client, self.config)
+        return self._layout
+
+    # --- finding work --------------------------------------------------------------------
+
+    def changed_tickets(self, cursor: str | None, since: datetime) -> TicketPage:
+        """Tickets by `updated_at` ascending from the kept cursor. Each page starts again from
+        the last `updated_at` seen rather than asking for page N+1: a ticket updated while we
+        page moves to the end of the list and would shift the pages under us, and Freshdesk
+        answers no page past 300. Only a page whose tickets all share one second follows the
+        `link` header instead."""
+        _ = self.layout  # fail early, before the cursor moves, if the account is not set up
+        if not self._recovered:
+            self.recover()
+        place = _Cursor.parse(cursor) or _Cursor(_iso(since), 1, {})
+        asked = _iso(_parse(place.since) - OVERLAP)
+        page = self.client.page(
+            "/api/v2/tickets",
+            {
+                "updated_since": asked,
+                "order_by": "updated_at",
+                "order_type": "asc",
+                "per_page": PAGE_SIZE,
+                "page": place.page,
+                "include": "requester,description",
+            },
+        )
+        candidates: list[str] = []
+        stamps = dict(place.seen)
+        last = place.since
+        for ticket in page.items:
+            ticket_id, stamp = str(ticket["id"]), str(ticket["updated_at"])
+            last = max(last, stamp, key=_parse)
+            if place.seen.get(ticket_id) == stamp:
+                continue  # handed out already, in the overlap
+            stamps[ticket_id] = stamp
+            if self._is_candidate(ticket):
+                self.cache.page_tickets[ticket_id] = ticket
+                if ticket_id not in candidates:
+                    candidates.append(ticket_id)
+        following = page.next_url is not None
+        if following and last == place.since:  # a full page within one second
+            next_page = page_of(page.next_url) or place.page + 1
+            if next_page > MAX_PAGES:
+                log.warning("freshdesk poll: more than 30,000 changes in one second; skipped")
+                last, next_page = _iso(_parse(last) + timedelta(seconds=1)), 1
+        else:
+            next_page = 1
+        horizon = _parse(last) - OVERLAP
+        seen = {i: s for i, s in stamps.items() if _parse(s) >= horizon}
+        return TicketPage(tuple(candidates), _Cursor(last, next_page, seen).render(), following)
+
+    def _is_candidate(self, ticket: Json) -> bool:
+        tags = frozenset(ticket.get("tags") or ())
+        if tags & self._worker_tags:
+            return True
+        found = detect(
+            str(ticket.get("subject") or ""),
+            mapping.text_of(ticket, "description", "description_text"),
+            mapping.channel_of(ticket),
+            tags,
+            self.config.tags.cancellation,
+            self.config.detection,
+        )
+        return found is not None
+
+    def due_tickets(self, now: datetime) -> tuple[str, ...]:
+        """Cancellation tickets not resolved nor closed, through filter tickets (indexed a few
+        minutes late, 300 results at most); the deadline is compared here, on the page."""
+        today = now.astimezone(SAO_PAULO).date()
+        layout = self.layout
+        deadline = layout.fields[FieldKey.DEADLINE]
+        open_ids = sorted(i for i in layout.statuses if i not in (RESOLVED, CLOSED))
+        statuses = " OR ".join(f"status:{i}" for i in open_ids)
+        query = f"\"tag:'{self.config.tags.cancellation}' AND ({statuses})\""
+        due: list[str] = []
+        for ticket in self._search("/api/v2/search/tickets", query):
+            value = (ticket.get("custom_fields") or {}).get(deadline)
+            day = _day(str(value) if value else None)
+            if day is not None and day < today:
+                due.append(str(ticket["id"]))
+        return tuple(due)
+
+    def _search(self, path: str, query: str) -> Iterator[Json]:
+        total = None
+        for number in range(1, SEARCH_PAGES + 1):
+            answer = self.client.get(path, {"query": query, "page": number})
+            results = answer.get("results") or [] if isinstance(answer, dict) else []
+            total = answer.get("total") if isinstance(answer, dict) else None
+            yield from results
+            if len(results) < 30:
+                return
+        if isinstance(total, int) and total > 30 * SEARCH_PAGES:
+            log.warning("freshdesk search truncated at 300 results", total=total)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def read_ticket(self, ticket_id: str) -> Ticket:
+        if self._finish_alone(ticket_id):
+            self.cache.page_tickets.pop(ticket_id, None)  # our own update made it stale
+        ticket = self.cache.page_tickets.pop(ticket_id, None) or self._get_ticket(ticket_id)
+        conversations = list(
+            self.client.each(f"/api/v2/tickets/{ticket_id}/conversations", {"per_page": 100})
+        )
+        requester_json = ticket.get("requester") or self._contact(str(ticket["requester_id"]))
+        requester = mapping.person(requester_json, ticket["requester_id"])
+        people = self._people(conversations, requester.id)
+        return mapping.ticket_snapshot(ticket, conversations, requester, people, self.layout)
+
+    def _get_ticket(self, ticket_id: str) -> Json:
+        try:
+            answer = self.client.get(f"/api/v2/tickets/{ticket_id}", {"include": "requester"})
+        except NotFound:
+            raise FreshdeskError(f"ticket {ticket_id} does not exist (deleted?)") from None
+        return answer if isinstance(answer, dict) else {}
+
+    def _people(self, conversations: list[Json], requester_id: str) -> dict[str, Json]:
+        """Authors other than the requester and the worker: contacts for incoming messages (a
+        partner in copy), agents for the rest (their names go into notes)."""
+        people: dict[str, Json] = {}
+        for conversation in conversations:
+            user_id = str(conversation.get("user_id"))
+            if user_id in people or user_id in (requester_id, str(self.layout.worker_id)):
+                continue
+            if conversation.get("incoming"):
+                people[user_id] = self._contact(user_id)
+            else:
+                people[user_id] = self._agent(user_id)
+        return people
+
+    def _contact(self, contact_id: str) -> Json:
+        cached = self.cache.contacts.get(contact_id)
+        if cached is not None and self.cache.fresh(cached[0]):
+            return cached[1]
+        try:
+            contact = self.client.get(f"/api/v2/contacts/{contact_id}")
+        except NotFound:  # an agent, or a deleted contact
+            contact = {"id": contact_id}
+        self.cache.contacts[contact_id] = (self.cache.clock(), contact)
+        return dict(contact)
+
+    def _agent(self, agent_id: str) -> Json:
+        if agent_id not in self.cache.agents:
+            try:
+                agent = self.client.get(f"/api/v2/agents/{agent_id}")
+            except NotFound:
+                agent = {}
+            contact = agent.get("contact") or {}
+            self.cache.agents[agent_id] = {"id": agent_id, "name": contact.get("name") or ""}
+        return self.cache.agents[agent_id]
+
+    def read_ficha(self, ticket: Ticket) -> Ficha:
+        """Every company the requester belongs to (`company_id`, `other_companies`) or whose
+        registered e-mail is theirs."""
+        contact = self._contact(ticket.requester.id)
+        own = mapping.company_ids(contact)
+        by_id = {company_id: self._company(company_id) for company_id in own}
+        if ticket.requester.key:
+            for company in self._registered_to(ticket.requester.key):
+                by_id.setdefault(str(company["id"]), company)
+        accounts: list[Account] = [
+            mapping.account(company, self._members(company_id), self.config)
+            for company_id, company in sorted(by_id.items())
+        ]
+        return Ficha(tuple(accounts))
+
+    def _company(self, company_id: str) -> Json:
+        cached = self.cache.companies.get(company_id)
+        if cached is not None and self.cache.fresh(cached[0]):
+            return cached[1]
+        company = self.client.get(f"/api/v2/companies/{company_id}")
+        self.cache.companies[company_id] = (self.cache.clock(), company)
+        return dict(company)
+
+    def _registered_to(self, email: str) -> list[Json]:
+        cached = self.cache.registered.get(email)
+        if cached is not None and self.cache.fresh(cached[0]):
+            return cached[1]
+        key = self.config.ficha.registered_email
+        query = f"\"{key}:'{email}'\""
+        found = [
+            company
+            for company in self._search("/api/v2/search/companies", query)
+            if str((company.get("custom_fields") or {}).get(key) or "").strip().lower() == email
+        ]
+        self.cache.registered[email] = (self.cache.clock(), found)
+        return found
+
+    def _members(self, company_id: str) -> tuple[Member, ...]:
+        """The company's contacts; the list gives each one's companies, so a partner of several
+        (ambiguous, CONTRACT 15) costs no further request."""
+        cached = self.cache.members.get(company_id)
+        if cached is not None and self.cache.fresh(cached[0]):
+            return cached[1]
+        members: list[Member] = []
+        for contact in self.client.each(
+            "/api/v2/contacts", {"company_id": company_id, "per_page": 100}
+        ):
+            holder, partner = mapping.marks(contact, self.config)
+            count = max(1, len(mapping.company_ids(contact)))
+            members.append(Member(mapping.person(contact, contact["id"]), holder, partner, count))
+        result = tuple(members)
+        self.cache.members[company_id] = (self.cache.clock(), result)
+        return result
+
+    def related_tickets(
+        self, emails: tuple[str, ...], since: datetime
+    ) -> tuple[RelatedTicket, ...]:
+        """One list request per person (`email` filter); `updated_since` lifts the list's
+        30-day default, and creation is compared here."""
+        found: dict[str, RelatedTicket] = {}
+        for email in sorted({e.strip().lower() for e in emails if e.strip()}):
+            params: dict[str, str | int] = {
+                "email": email,
+                "updated_since": _iso(since),
+                "per_page": PAGE_SIZE,
+                "include": "description",
+            }
+            for ticket in self.client.each("/api/v2/tickets", params):
+                related = mapping.related(ticket, email)
+                if related.created_at >= since:
+                    found.setdefault(related.id, related)
+        return tuple(sorted(found.values(), key=lambda t: (t.created_at, t.id)))
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def apply_step(self, ticket: Ticket, step: RenderedStep) -> str:
+        """Re-read, compare the version, then reply, note and update, each announced in the
+        journal first (module docstring of journal.py). A step cut by a crash is decided again
+        by the engine with the same key, and resumes here where it stopped."""
+        current = self._get_ticket(ticket.id)
+        entry = self.journal.find(ticket.id, step.key)
+        if entry is not None and entry.phase is Phase.DONE:
+            log.warning("step already written; nothing sent", ticket_id=ticket.id, step=step.key)
+            return str(current["updated_at"])
+        if str(current.get("updated_at")) != ticket.version:
+            raise StaleTicket(f"ticket {ticket.id} changed since it was read")
+        plan = mapping.planned_update(step, self.layout)
+        if entry is None:
+            entry = self.journal.begin(
+                ticket.id,
+                step.key,
+                email_hash=digest(step.email.html) if step.email else None,
+                note_hash=digest(step.note),
+                plan=plan,
+            )
+        else:  # resumed: the update is the one decided now
+            entry = self.journal.advance(entry, entry.phase, plan=plan)
+        path = f"/api/v2/tickets/{ticket.id}"
+        if step.email is not None:
+            if entry.phase is Phase.REPLYING:
+                entry = self._settle(entry, self._our_reply(entry))
+            if entry.phase in (Phase.PLANNED, Phase.REPLYING):
+                entry = self._write(
+                    entry, Phase.REPLYING, Phase.REPLIED, f"{path}/reply", mapping.reply_body(step)
+                )
+        if entry.phase is Phase.NOTING:
+            entry = self._settle(entry, self._our_note(entry))
+        if entry.phase in (Phase.PLANNED, Phase.REPLIED, Phase.NOTING):
+            entry = self._write(
+                entry, Phase.NOTING, Phase.NOTED, f"{path}/notes", mapping.note_body(step)
+            )
+        return self._update(entry, current.get("tags") or ())
+
+    def _write(self, entry: Entry, doing: Phase, done: Phase, path: str, body: Json) -> Entry:
+        """One POST between its intent and its completion. A refusal (4xx, a long 429) surely
+        wrote nothing, so the intent is withdrawn; an unknown fate (timeout, 5xx, reset) is
+        left as intent for the next attempt to settle from the ticket."""
+        before = entry.phase
+        entry = self.journal.advance(entry, doing)
+        try:
+            answer = self.client.post(path, body)
+        except Unreachable:
+            raise
+        except FreshdeskError:
+            self.journal.advance(entry, before)
+            raise
+        written = str(answer.get("id"))
+        if done is Phase.REPLIED:
+            return self.journal.advance(entry, done, reply_id=written)
+        return self.journal.advance(entry, done, note_id=written)
+
+    def _settle(self, entry: Entry, found: str | None) -> Entry:
+        """An intent whose call's fate was unknown, settled from what the ticket shows."""
+        if found is None:
+            back = Phase.PLANNED if entry.phase is Phase.REPLYING else Phase.REPLIED
+            if entry.phase is Phase.NOTING and entry.email_hash is None:
+                back = Phase.PLANNED
+            return self.journal.advance(entry, back)
+        if entry.phase is Phase.REPLYING:
+            return self.journal.advance(entry, Phase.REPLIED, reply_id=found)
+        return self.journal.advance(entry, Phase.NOTED, note_id=found)
+
+    def _conversations(self, ticket_id: str) -> list[Json]:
+        return list(
+            self.client.each(f"/api/v2/tickets/{ticket_id}/conversations", {"per_page": 100})
+        )
+
+    def _our_reply(self, entry: Entry) -> str | None:
+        """The worker's own public reply created since the intent and not another step's: the
+        worker is the only writer as its agent (CONTRACT 13), so it is this step's. A body with
+        the very hash recorded is preferred, should there be more than one."""
+        claimed = self.journal.claimed_replies(entry.ticket_id)
+        found = [
+            c
+            for c in self._conversations(entry.ticket_id)
+            if str(c.get("user_id")) == str(self.layout.worker_id)
+            and not c.get("private")
+            and not c.get("incoming")
+            and str(c["id"]) not in claimed
+            and mapping.timestamp(c["created_at"]).timestamp() >= entry.started_at - CLOCK_SKEW
+        ]
+        exact = [c for c in found if digest(str(c.get("body") or "")) == entry.email_hash]
+        chosen = (exact or found)[:1]
+        return str(chosen[0]["id"]) if chosen else None
+
+    def _our_note(self, entry: Entry) -> str | None:
+        """The worker's private note whose marker names this step."""
+        sign = f'"passo":{json.dumps(entry.step_key, ensure_ascii=False)}'
+        for conversation in self._conversations(entry.ticket_id):
+            if str(conversation.get("user_id")) != str(self.layout.worker_id):
+                continue
+            text = mapping.text_of(conversation)
+            if conversation.get("private") and MARKER_PREFIX in text and sign in text:
+                return str(conversation["id"])
+        return None
+
+    def _update(self, entry: Entry, tags: Any) -> str:
+        """The ticket update: a PUT sets values, so repeating it after a crash is harmless."""
+        path = f"/api/v2/tickets/{entry.ticket_id}"
+        body = mapping.update_body(entry.plan, tags)
+        if body:
+            version = str(self.client.put(path, body)["updated_at"])
+        else:  # nothing to set: the version is what our comments left
+            version = str(self._get_ticket(entry.ticket_id)["updated_at"])
+        self.journal.advance(entry, Phase.DONE)
+        return version
+
+    def _finish_alone(self, ticket_id: str) -> bool:
+        """Finish what needs no decision: a step whose note is written (or may be) owes only
+        its update. Steps cut before their note wait for the engine to decide them again."""
+        finished = False
+        for entry in self.journal.unfinished(ticket_id):
+            if entry.phase is Phase.NOTING:
+                entry = self._settle(entry, self._our_note(entry))
+            if entry.phase is Phase.NOTED:
+                current = self._get_ticket(ticket_id)
+                self._update(entry, current.get("tags") or ())
+                log.info("finished a cut step", ticket_id=ticket_id, step=entry.step_key)
+                finished = True
+        return finished
+
+    def recover(self) -> int:
+        """At the first poll: finish every cut step that needs no decision, report the others
+        (the engine decides them again when their ticket is read), and prune old rows."""
+        self._recovered = True
+        pending = self.journal.unfinished()
+        for ticket_id in sorted({entry.ticket_id for entry in pending}):
+            try:
+                self._finish_alone(ticket_id)
+            except FreshdeskError as problem:
+                log.warning("cut step not finished yet", ticket_id=ticket_id, error=str(problem))
+        waiting = self.journal.unfinished()
+        for entry in waiting:
+            log.info(
+                "cut step waits for its ticket",
+                ticket_id=entry.ticket_id,
+                step=entry.step_key,
+                phase=entry.phase.value,
+            )
+        self.journal.prune()
+        return len(pending) - len(waiting)
+
+    def list_statuses(self) -> tuple[HelpdeskStatus, ...]:
+        return tuple(
+            HelpdeskStatus(status.label, status.category.value)
+            for status in self.layout.statuses.values()
+        )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(text: str) -> datetime:
+    return mapping.timestamp(text)
+
+
+def _day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None

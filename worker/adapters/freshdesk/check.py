@@ -1,0 +1,77 @@
+"""`check` on Freshdesk: credentials, every status and field, and the worker agent's rights,
+each gap with the exact way to close it. It reads only.
+
+A credentials or network failure ends the check at once (every later read would fail the same
+way and bury the cause); anything else is collected, so one run shows the whole list.
+"""
+
+from __future__ import annotations
+
+from worker.adapters.freshdesk.http import (
+    FreshdeskClient,
+    FreshdeskError,
+    Unauthorized,
+    Unreachable,
+)
+from worker.adapters.freshdesk.provision import ADMIN_FIX, Problem, plan_from, read_account
+from worker.config import Config
+
+SETUP_COMMAND = "run `python -m worker setup`"
+CREDENTIALS_FIX = (
+    "check FRESHDESK_API_KEY: it must be the key of the worker's own agent (Profile settings >"
+    " View API key), and that agent must be active"
+)
+REACH_FIX = (
+    "check FRESHDESK_DOMAIN (the 'acme' of acme.freshdesk.com) or FRESHDESK_URL, and that this"
+    " machine can reach it over HTTPS"
+)
+ADMIN_ROLES = frozenset({"Account Administrator", "Administrator"})
+GLOBAL_SCOPE = 1  # ticket_scope: 1 global, 2 group, 3 restricted
+
+
+def check(client: FreshdeskClient, config: Config) -> list[Problem]:
+    try:
+        snapshot = read_account(client)
+    except Unauthorized as exc:
+        if exc.status == 403:
+            return [Problem(f"Freshdesk refused a read ({exc})", ADMIN_FIX)]
+        return [Problem(f"Freshdesk rejected the credentials ({exc})", CREDENTIALS_FIX)]
+    except Unreachable as exc:
+        return [Problem(f"Freshdesk cannot be reached ({exc})", REACH_FIX)]
+    except FreshdeskError as exc:
+        return [
+            Problem(f"reading the account failed ({exc})", "run `python -m worker check` again")
+        ]
+    problems: list[Problem] = []
+    me = snapshot.me
+    who = (me.get("contact") or {}).get("email") or me.get("id")
+    if me.get("ticket_scope") != GLOBAL_SCOPE:
+        problems.append(
+            Problem(
+                f"the worker's agent {who} does not see every ticket (ticket scope"
+                f" {me.get('ticket_scope')!r})",
+                ADMIN_FIX,
+            )
+        )
+    problems.extend(_role_problems(client, me.get("role_ids") or [], who))
+    plan = plan_from(snapshot, config)
+    problems.extend(Problem(f"missing in Freshdesk: {c.what}", SETUP_COMMAND) for c in plan.changes)
+    problems.extend(plan.problems)
+    return problems
+
+
+def _role_problems(client: FreshdeskClient, role_ids: list[object], who: object) -> list[Problem]:
+    """`setup` edits ticket fields, which Freshdesk allows administrators only."""
+    try:
+        roles = client.get("/api/v2/roles") or []
+    except FreshdeskError as exc:
+        return [Problem(f"cannot read the agent roles ({exc})", ADMIN_FIX)]
+    names = {
+        str(role.get("name"))
+        for role in roles
+        if isinstance(role, dict) and role.get("id") in role_ids
+    }
+    if names & ADMIN_ROLES:
+        return []
+    shown = ", ".join(sorted(names)) or "no role"
+    return [Problem(f"the worker's agent {who} is {shown}, not an administrator", ADMIN_FIX)]

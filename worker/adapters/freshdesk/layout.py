@@ -1,0 +1,160 @@
+"""The account's names turned into ids, read once at start: the worker's own agent, the statuses
+(choices of the status ticket field), the ticket fields, and how dropdown values are spelled.
+
+Freshdesk's built-in statuses are numbers (2 Open, 3 Pending, 4 Resolved, 5 Closed); custom ones
+are further choices of the same field, found here by the name agents see. Freshdesk has no
+"category" for a custom status, so the worker's own two get the one the procedure means (open,
+pending) and any other custom status counts as open. A dropdown stores the choice's text, so
+the engine's values (`titular`) are written as their pt-BR labels (`Titular`) and read back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from worker.adapters.freshdesk.http import FreshdeskClient, FreshdeskError, Json
+from worker.adapters.zendesk.provision import field_specs
+from worker.config import Config
+from worker.core.effects import FieldKey, TargetStatus
+from worker.core.model import StatusCategory
+
+OPEN, PENDING, RESOLVED, CLOSED = 2, 3, 4, 5
+BUILTIN: dict[int, StatusCategory] = {
+    OPEN: StatusCategory.OPEN,
+    PENDING: StatusCategory.PENDING,
+    RESOLVED: StatusCategory.SOLVED,
+    CLOSED: StatusCategory.CLOSED,
+}
+# The Freshdesk field type `setup` creates for each logical field.
+FIELD_TYPES: dict[FieldKey, str] = {
+    FieldKey.SITUATION: "custom_dropdown",
+    FieldKey.ATTEMPTS: "custom_number",
+    FieldKey.REASON: "custom_dropdown",
+    FieldKey.OUTCOME: "custom_dropdown",
+    FieldKey.DEADLINE: "custom_date",
+}
+
+
+@dataclass(frozen=True)
+class StatusRef:
+    id: int
+    label: str
+    category: StatusCategory
+
+
+def status_choices(field: Json) -> dict[int, str]:
+    """The status field's choices by id, in either shape Freshdesk answers: the agents' API
+    (`{"2": ["Open", "Being Processed"], ...}`) or the admin API (`[{"id", "value", ...}]`)."""
+    choices = field.get("choices")
+    found: dict[int, str] = {}
+    if isinstance(choices, dict):
+        for key, labels in choices.items():
+            label = labels[0] if isinstance(labels, list) and labels else labels
+            if str(key).isdigit() and isinstance(label, str):
+                found[int(key)] = label
+    elif isinstance(choices, list):
+        for choice in choices:
+            if isinstance(choice, dict) and not choice.get("deleted") and "id" in choice:
+                found[int(choice["id"])] = str(choice.get("value") or choice.get("label") or "")
+    return found
+
+
+def statuses_of(field: Json, config: Config) -> dict[int, StatusRef]:
+    wanted = {
+        config.statuses.in_progress: StatusCategory.OPEN,
+        config.statuses.waiting_customer: StatusCategory.PENDING,
+    }
+    return {
+        status_id: StatusRef(
+            status_id,
+            label,
+            BUILTIN.get(status_id) or wanted.get(label, StatusCategory.OPEN),
+        )
+        for status_id, label in status_choices(field).items()
+    }
+
+
+@dataclass(frozen=True)
+class Options:
+    """The engine's dropdown values and the labels Freshdesk stores, both ways."""
+
+    labels: dict[FieldKey, dict[str, str]]  # key -> engine value -> label
+
+    @classmethod
+    def from_config(cls, config: Config) -> Options:
+        return cls(
+            {
+                key: {option.engine: option.name for option in spec.options}
+                for key, spec in field_specs(config).items()
+                if spec.options
+            }
+        )
+
+    def to_freshdesk(self, key: FieldKey, value: str | None) -> str | int | None:
+        if value is None:
+            return None
+        if key is FieldKey.ATTEMPTS:
+            return int(value)
+        return self.labels.get(key, {}).get(value, value)
+
+    def from_freshdesk(self, key: FieldKey, value: object) -> str | None:
+        """The field's value as the engine reads it; a choice not ours reads as empty."""
+        if value is None or value == "":
+            return None
+        text = str(value)
+        labels = self.labels.get(key)
+        if labels is None:
+            return text
+        return next((engine for engine, label in labels.items() if label == text), None)
+
+
+@dataclass(frozen=True)
+class AccountLayout:
+    worker_id: int
+    statuses: dict[int, StatusRef]
+    targets: dict[TargetStatus, StatusRef]  # the custom ones; solved is the built-in 4
+    fields: dict[FieldKey, str]  # the field's `name` (cf_...), the key in custom_fields
+    options: Options
+
+    @property
+    def field_keys(self) -> dict[str, FieldKey]:
+        return {name: key for key, name in self.fields.items()}
+
+    def status_id(self, target: TargetStatus) -> int:
+        return RESOLVED if target is TargetStatus.SOLVED else self.targets[target].id
+
+    @classmethod
+    def load(cls, client: FreshdeskClient, config: Config) -> AccountLayout:
+        me = client.get("/api/v2/agents/me")
+        ticket_fields = [
+            f for f in client.get("/api/v2/ticket_fields") or [] if isinstance(f, dict)
+        ]
+        status_field = next((f for f in ticket_fields if f.get("name") == "status"), {})
+        statuses = statuses_of(status_field, config)
+        missing: list[str] = []
+        targets: dict[TargetStatus, StatusRef] = {}
+        for target, label in (
+            (TargetStatus.IN_PROGRESS, config.statuses.in_progress),
+            (TargetStatus.WAITING_CUSTOMER, config.statuses.waiting_customer),
+        ):
+            found = [s for s in statuses.values() if s.label == label]
+            if found:
+                targets[target] = found[0]
+            else:
+                missing.append(f'the status "{label}"')
+        by_label = {str(f.get("label")): f for f in reversed(ticket_fields)}
+        names: dict[FieldKey, str] = {}
+        for key in FieldKey:
+            title = getattr(config.fields, key.value)
+            field = by_label.get(title)
+            if field is None:
+                missing.append(f'the ticket field "{title}"')
+            else:
+                names[key] = str(field["name"])
+        if missing:
+            raise FreshdeskError(
+                "the Freshdesk account is not set up for the worker: missing "
+                + ", ".join(missing)
+                + "; run `python -m worker setup` (then `python -m worker check`)"
+            )
+        return cls(int(me["id"]), statuses, targets, names, Options.from_config(config))
