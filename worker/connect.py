@@ -15,8 +15,11 @@ from worker.ports import Helpdesk, HelpdeskError
 
 
 class _Problem(Protocol):
-    what: str
-    fix: str
+    @property
+    def what(self) -> str: ...
+
+    @property
+    def fix(self) -> str: ...
 
 
 class _Stats(Protocol):
