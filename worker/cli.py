@@ -20,6 +20,7 @@ from worker.ports import HelpdeskError
 from worker.render import Renderer, check_templates
 from worker.runner import Runner
 from worker.safety import PAUSE_FILE, Guard
+from worker.sandbox.cli import sandbox_command
 from worker.service import PollReport, Worker
 from worker.state_dir import AlreadyRunning, InstanceLock, PollPlaceFile
 
@@ -278,6 +279,9 @@ def check(ctx: click.Context) -> None:
             click.echo(f"PROBLEM  {problem}", err=True)
         raise click.ClickException(f"{len(problems)} problem(s); fix them and run check again")
     click.echo("OK: configuration, credentials and helpdesk names are ready")
+
+
+main.add_command(sandbox_command, "sandbox")
 
 
 if __name__ == "__main__":  # pragma: no cover

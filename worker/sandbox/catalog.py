@@ -59,7 +59,7 @@ def create_custom_status(
         str(raw.get("description") or ""),
         store.now(),
     )
-    store.custom_statuses[status.id] = status
+    store.save(status)
     return status
 
 
@@ -101,7 +101,7 @@ def _options(store: Store, kind: str, raw: object) -> list[FieldOption]:
 
 def add_ticket_field(store: Store, ticket_field: TicketField) -> TicketField:
     ticket_field.id = next(store.field_ids)
-    store.ticket_fields[ticket_field.id] = ticket_field
+    store.save(ticket_field)
     return ticket_field
 
 
@@ -132,13 +132,14 @@ def create_custom_field(store: Store, kind: str, raw: dict[str, Any]) -> dict[st
         record["custom_field_options"] = [
             {"id": o.id, "name": o.name, "raw_name": o.name, "value": o.value} for o in options
         ]
-    definitions.append(record)
+    store.add_rule(f"{kind}_fields", record)
     return record
 
 
 def seed_notification_trigger(store: Store) -> None:
     title = "Notify requester and CCs of comment update"
-    store.triggers.append(
+    store.add_rule(
+        "triggers",
         _rule(
             store,
             "triggers",
@@ -165,7 +166,7 @@ def seed_notification_trigger(store: Store) -> None:
                     ],
                 }
             ],
-        )
+        ),
     )
 
 
@@ -202,7 +203,7 @@ def create_macro(store: Store, raw: dict[str, Any]) -> dict[str, Any]:
         default=False,
         position=len(store.macros) + 1,
     )
-    store.macros.append(macro)
+    store.add_rule("macros", macro)
     return macro
 
 
@@ -236,5 +237,5 @@ def create_view(store: Store, raw: dict[str, Any]) -> dict[str, Any]:
         default=False,
         position=len(store.views) + 1,
     )
-    store.views.append(view)
+    store.add_rule("views", view)
     return view

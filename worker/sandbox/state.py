@@ -1,20 +1,27 @@
 """The fake account's records and how the API shows them.
 
-Records are plain dataclasses so that tests and the future sandbox server can inspect them; the
-JSON shapes follow the official Zendesk API documentation, field names exactly, so the adapter
-is written against what the real service returns, not against a convenient simplification.
+Records are plain dataclasses so that tests and the sandbox's admin endpoints can inspect them,
+kept in SQLite by the Store (`db.py`); the JSON shapes follow the official Zendesk API
+documentation, field names exactly, so the adapter is written against what the real service
+returns, not against a convenient simplification.
 """
 
 from __future__ import annotations
 
 import html
-import itertools
+import json
 import re
+import sqlite3
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any, NamedTuple
+
+from worker.sandbox.db import Codec, Database, Table
 
 CATEGORIES = ("new", "open", "pending", "hold", "solved")
 STATUSES = (*CATEGORIES, "closed")  # in Zendesk's order, which `status<solved` compares by
@@ -225,20 +232,60 @@ class Email(NamedTuple):
 # --- the account ----------------------------------------------------------------------------
 
 
-def _ids(start: int) -> Iterator[int]:
-    return itertools.count(start)
+class Ids:
+    """One range of ids, its next value kept in the database so a restart goes on from it."""
+
+    def __init__(self, db: Database, name: str, start: int) -> None:
+        self.db = db
+        self.name = name
+        self.start = start
+        self.value = start
+
+    def load(self) -> None:
+        self.value = self.db.get_meta(self.name) or self.start
+
+    def __iter__(self) -> Ids:
+        return self
+
+    def __next__(self) -> int:
+        value = self.value
+        self.value += 1
+        self.db.set_meta(self.name, self.value)
+        return value
+
+
+Record = User | Organization | Membership | CustomStatus | TicketField | Ticket
+TABLES: dict[type[Any], Table] = {
+    User: Table("users", ("email",)),
+    Organization: Table("organizations"),
+    Membership: Table("memberships", ("user_id", "organization_id")),
+    CustomStatus: Table("custom_statuses"),
+    TicketField: Table("ticket_fields"),
+    Ticket: Table("tickets", ("updated_at",)),
+}
+RULES = ("user_fields", "organization_fields", "macros", "views", "triggers")
 
 
 class Store:
     """Every record of the account, the lookups the endpoints need, and their JSON shapes.
 
+    The records live in SQLite (`db.Database`, in memory unless a file is given). The Store keeps
+    each one decoded in the dicts and lists below, for reading, and writes every change through
+    in the same request (`save`, `add_rule`, `send`); one process owns the database. Lookups
+    that have an index (e-mail, memberships, the export's order) are asked of SQLite.
+
     Ids come from separate ranges per kind (tickets are small numbers, as in a real account),
     so an adapter that passes a user id where a ticket id belongs gets a 404, not a wrong record.
     """
 
-    def __init__(self, clock: Callable[[], datetime], base_url: str) -> None:
+    def __init__(
+        self, clock: Callable[[], datetime], base_url: str, database: str | Path = ":memory:"
+    ) -> None:
         self._clock = clock
         self.base_url = base_url
+        self.db = Database(database)
+        self.lock = threading.RLock()
+        self.codecs = {kind: Codec(kind) for kind in TABLES}
         self.users: dict[int, User] = {}
         self.organizations: dict[int, Organization] = {}
         self.memberships: dict[int, Membership] = {}
@@ -252,17 +299,127 @@ class Store:
         self.triggers: list[dict[str, Any]] = []
         self.outbox: list[Email] = []
         self.worker_id = 0  # set by FakeZendesk once the worker's user exists
-        self.ticket_ids = _ids(1)
-        self.user_ids = _ids(1_000_001)
-        self.organization_ids = _ids(2_000_001)
-        self.comment_ids = _ids(3_000_001)
-        self.status_ids = _ids(4_000_001)
-        self.field_ids = _ids(5_000_001)
-        self.option_ids = _ids(6_000_001)
-        self.membership_ids = _ids(7_000_001)
-        self.audit_ids = _ids(8_000_001)
-        self.event_ids = _ids(9_000_001)
-        self.rule_ids = _ids(10_000_001)  # macros, views, triggers, user and organization fields
+        self.ticket_ids = Ids(self.db, "ticket_ids", 1)
+        self.user_ids = Ids(self.db, "user_ids", 1_000_001)
+        self.organization_ids = Ids(self.db, "organization_ids", 2_000_001)
+        self.comment_ids = Ids(self.db, "comment_ids", 3_000_001)
+        self.status_ids = Ids(self.db, "status_ids", 4_000_001)
+        self.field_ids = Ids(self.db, "field_ids", 5_000_001)
+        self.option_ids = Ids(self.db, "option_ids", 6_000_001)
+        self.membership_ids = Ids(self.db, "membership_ids", 7_000_001)
+        self.audit_ids = Ids(self.db, "audit_ids", 8_000_001)
+        self.event_ids = Ids(self.db, "event_ids", 9_000_001)
+        # macros, views, triggers, user and organization fields
+        self.rule_ids = Ids(self.db, "rule_ids", 10_000_001)
+        self.load()
+
+    # --- persistence ------------------------------------------------------------------------
+
+    def _records(self, kind: type[Any]) -> dict[int, Any]:
+        by_kind: dict[type[Any], dict[int, Any]] = {
+            User: self.users,
+            Organization: self.organizations,
+            Membership: self.memberships,
+            CustomStatus: self.custom_statuses,
+            TicketField: self.ticket_fields,
+            Ticket: self.tickets,
+        }
+        return by_kind[kind]
+
+    def load(self) -> None:
+        """(Re)reads everything from the database: at start, and after a restore or a failure."""
+        for kind, table in TABLES.items():
+            records = self._records(kind)
+            records.clear()
+            codec = self.codecs[kind]
+            for record_id, data in self.db.rows(table.name):
+                records[record_id] = codec.load(data)
+        for collection in RULES:
+            rules: list[dict[str, Any]] = getattr(self, collection)
+            rules[:] = [
+                json.loads(data)
+                for _, data in self.db.rows("rules", "WHERE collection = ?", collection)
+            ]
+        self.outbox[:] = [Email(*json.loads(data)) for _, data in self.db.rows("emails")]
+        for ids in vars(self).values():
+            if isinstance(ids, Ids):
+                ids.load()
+        self.worker_id = self.db.get_meta("worker_id") or 0
+
+    @property
+    def is_new(self) -> bool:
+        return self.db.get_meta("worker_id") is None
+
+    def set_meta(self, key: str, value: int) -> None:
+        self.db.set_meta(key, value)
+
+    def get_meta(self, key: str) -> int | None:
+        return self.db.get_meta(key)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One request or one seeding call: under the lock, written all or nothing. On an
+        unexpected failure the decoded records are read back, so they match the database."""
+        with self.lock:
+            try:
+                with self.db.transaction():
+                    yield
+            except Exception:
+                if self.db.depth == 0:
+                    self.load()
+                raise
+
+    def save(self, record: Record) -> None:
+        table = TABLES[type(record)]
+        columns: dict[str, object] = {c: getattr(record, c) for c in table.columns}
+        if isinstance(record, User):
+            columns["email"] = record.email.casefold()
+        if isinstance(record, Ticket):
+            columns["updated_at"] = int(record.updated_at.timestamp())
+        with self.lock:
+            self.db.write(table, record.id, self.codecs[type(record)].dump(record), **columns)
+            self._records(type(record))[record.id] = record
+
+    def add_rule(self, collection: str, record: dict[str, Any]) -> None:
+        """A macro, view, trigger, user or organization field (kept as Zendesk shows it)."""
+        with self.lock:
+            self.db.write(
+                Table("rules", ("collection",)),
+                record["id"],
+                json.dumps(record),
+                collection=collection,
+            )
+            getattr(self, collection).append(record)
+
+    def send(self, email: Email) -> None:
+        with self.lock:
+            self.db.append("emails", json.dumps(list(email)), ticket_id=email.ticket_id)
+            self.outbox.append(email)
+
+    def snapshot(self) -> sqlite3.Connection:
+        with self.lock:
+            return self.db.snapshot()
+
+    def restore(self, snapshot: sqlite3.Connection) -> None:
+        with self.lock:
+            self.db.restore(snapshot)
+            self.load()
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "tickets": len(self.tickets),
+            "comments": sum(len(t.comments) for t in self.tickets.values()),
+            "users": len(self.users),
+            "organizations": len(self.organizations),
+            "emails": len(self.outbox),
+            "custom_statuses": len(self.custom_statuses),
+            "ticket_fields": len(self.ticket_fields),
+            **{c: len(getattr(self, c)) for c in RULES},
+        }
 
     def now(self) -> datetime:
         return utc(self._clock())
@@ -279,16 +436,37 @@ class Store:
     # --- lookups ----------------------------------------------------------------------------
 
     def user_by_email(self, email: str) -> User | None:
-        wanted = email.strip().casefold()
-        return next((u for u in self.users.values() if u.email.casefold() == wanted), None)
+        found = self.db.ids("SELECT id FROM users WHERE email = ?", email.strip().casefold())
+        return self.users[found[0]] if found else None
+
+    def memberships_of(self, user_id: int) -> list[Membership]:
+        found = self.db.ids("SELECT id FROM memberships WHERE user_id = ? ORDER BY id", user_id)
+        return [self.memberships[i] for i in found]
 
     def organization_ids_of(self, user_id: int) -> list[int]:
-        return [m.organization_id for m in self.memberships.values() if m.user_id == user_id]
+        return [m.organization_id for m in self.memberships_of(user_id)]
+
+    def member_ids(self, organization_id: int) -> list[int]:
+        return self.db.ids(
+            "SELECT DISTINCT user_id FROM memberships WHERE organization_id = ? ORDER BY user_id",
+            organization_id,
+        )
 
     def default_organization_id(self, user_id: int) -> int | None:
-        mine = [m for m in self.memberships.values() if m.user_id == user_id]
+        mine = self.memberships_of(user_id)
         chosen = next((m for m in mine if m.default), mine[0] if mine else None)
         return chosen.organization_id if chosen else None
+
+    def tickets_changed(self, after: tuple[int, int], until: datetime, limit: int) -> list[Ticket]:
+        """Tickets by (updated_at, id) after a position and not after `until` (unix seconds)."""
+        found = self.db.ids(
+            "SELECT id FROM tickets WHERE (updated_at, id) > (?, ?) AND updated_at <= ?"
+            " ORDER BY updated_at, id LIMIT ?",
+            *after,
+            int(until.timestamp()),
+            limit,
+        )
+        return [self.tickets[i] for i in found]
 
     def default_status(self, category: str) -> CustomStatus:
         """Moving a ticket to a category lands on that category's default custom status."""

@@ -202,7 +202,7 @@ def plan_update(store: Store, ticket: Ticket, raw: dict[str, Any], author_id: in
         if sent is None or sent != ticket.updated_at:
             raise CONFLICT
     if ticket.status == "closed":
-        raise invalid("Status: closed prevents ticket update")
+        raise invalid("Status: closed prevents ticket update", "status")
     plan = Plan()
     if "comment" in raw:
         plan.comment = _comment(store, raw["comment"], author_id)
@@ -251,9 +251,8 @@ def _new_tags(store: Store, ticket: Ticket, plan: Plan) -> list[str]:
     for field_id, value in plan.custom_fields.items():
         ticket_field = store.ticket_fields[field_id]
         old = _tag_of(ticket_field, ticket.custom_fields.get(field_id))
-        tags = [t for t in tags if t not in old] + [
-            t for t in _tag_of(ticket_field, value) if t not in tags
-        ]
+        kept = [t for t in tags if t not in old]
+        tags = kept + [t for t in _tag_of(ticket_field, value) if t not in kept]
     tags += [t for t in plan.additional_tags if t not in tags]
     return [t for t in tags if t not in plan.remove_tags]
 
@@ -320,6 +319,7 @@ def apply_update(
     for event in events:
         if "audit_id" in event:
             event["audit_id"] = audit_id
+    store.save(ticket)
     if plan.comment is not None and plan.comment.public:
         events += _notify(store, ticket, plan.comment)
     return {
@@ -340,7 +340,7 @@ def _notify(store: Store, ticket: Ticket, comment: NewComment) -> list[dict[str,
         return []
     requester = store.users[ticket.requester_id]
     ccs = tuple(store.users[u].email for u in ticket.email_cc_ids)
-    store.outbox.append(Email(ticket.id, requester.email, ccs, comment.body))
+    store.send(Email(ticket.id, requester.email, ccs, comment.body))
     action = next(a for a in trigger["actions"] if a["field"] == "notification_user")
     return [
         {
@@ -363,5 +363,5 @@ def _notify(store: Store, ticket: Ticket, comment: NewComment) -> list[dict[str,
 def _create_end_user(store: Store, name: str, email: str) -> User:
     now = store.now()
     user = User(next(store.user_ids), name, email, "end-user", now, now)
-    store.users[user.id] = user
+    store.save(user)
     return user

@@ -1,21 +1,26 @@
-"""A stateful fake of the Zendesk Support API: one account, in memory, on a fake clock.
+"""A stateful fake of the Zendesk Support API: one account, on a clock the caller gives.
 
 It answers the endpoints the adapter uses (docs/zendesk.md) with the shapes, errors and limits
 of the real service, because the adapter's hard parts are exactly the real service's rules:
 `safe_update` conflicts, a customer's reply reopening a ticket, the incremental export leaving
 out the last minute, 429s, and a write whose response is lost. Tests play the agent and the
-customer through plain methods; the adapter sees only HTTP (`handle`), through `responses`
-today and a local server later.
+customer through plain methods; the adapter sees only HTTP (`handle`), through `responses` in
+tests and over loopback from `server.SandboxServer` (`python -m worker sandbox`). The account
+lives in SQLite (`state.Store`), in memory unless a file is given; `faults.Chaos` adds the
+faults asked for at start or through the admin endpoints.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from worker.sandbox import catalog
@@ -32,6 +37,7 @@ from worker.sandbox.api import (
     page_url,
     paged,
 )
+from worker.sandbox.faults import Chaos, Faults
 from worker.sandbox.limits import Limiter, RateLimits
 from worker.sandbox.search import Searcher
 from worker.sandbox.state import (
@@ -53,6 +59,7 @@ from worker.sandbox.state import (
 from worker.sandbox.updates import apply_update, plan_update
 
 R = TypeVar("R")
+P = ParamSpec("P")
 Reply = tuple[int, dict[str, Any]]
 Handler = Callable[[Request], Reply]
 
@@ -70,6 +77,19 @@ class LostResponse(Exception):
         self.body = body
 
 
+def _atomic(method: Callable[P, R]) -> Callable[P, R]:
+    """A seeding or people's method: under the account's lock, written all or nothing."""
+
+    @functools.wraps(method)
+    def atomic(*args: P.args, **kwargs: P.kwargs) -> R:
+        fake = args[0]
+        assert isinstance(fake, FakeZendesk)
+        with fake.store.transaction():
+            return method(*args, **kwargs)
+
+    return atomic
+
+
 class FakeZendesk:
     def __init__(
         self,
@@ -77,17 +97,38 @@ class FakeZendesk:
         clock: Callable[[], datetime],
         subdomain_url: str = "https://example.zendesk.com",
         limits: RateLimits | None = None,
+        database: str | Path = ":memory:",
+        faults: Faults | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """`database`: a SQLite file keeps the account across restarts (in memory otherwise);
+        an existing one is opened as it was left. `sleep` serves the slow-response fault."""
         self.base_url = subdomain_url.rstrip("/")
-        self.store = Store(clock, self.base_url)
+        self.store = Store(clock, self.base_url, database)
         self.limiter = Limiter(limits or RateLimits())
         self.searcher = Searcher(self.store)
+        self.chaos = Chaos(faults or Faults(), self.store.now())
+        self.sleep = sleep
         self.requests: list[tuple[str, str]] = []
         self._faults: list[tuple[int, int | None]] = []
         self._lose_next_write = False
-        self.worker_id = self._new_user("Worker de cancelamento", "worker@empresa.example", "admin")
+        if self.store.is_new:
+            with self.store.transaction():
+                self._new_account()
+        self.worker_id = self.store.get_meta("worker_id") or 0
+        self.agent_id = self.store.get_meta("agent_id") or 0
         self.store.worker_id = self.worker_id
-        self.agent_id = self._new_user("Agente Paula", "paula@empresa.example", "agent")
+        self.routes: list[tuple[str, re.Pattern[str], Handler]] = self._routes()
+
+    def _new_account(self) -> None:
+        """What a new Zendesk account has: the worker's admin user, an agent, the default
+        statuses and system fields, and the trigger that e-mails public comments."""
+        worker_id = self._new_user("Worker de cancelamento", "worker@empresa.example", "admin")
+        self.store.set_meta("worker_id", worker_id)
+        self.store.worker_id = worker_id
+        self.store.set_meta(
+            "agent_id", self._new_user("Agente Paula", "paula@empresa.example", "agent")
+        )
         for label, category in zip(
             ("New", "Open", "Pending", "On-hold", "Solved"), CATEGORIES, strict=True
         ):
@@ -100,7 +141,9 @@ class FakeZendesk:
                 self.store, TicketField(0, kind, title, True, self.store.now())
             )
         catalog.seed_notification_trigger(self.store)
-        self.routes: list[tuple[str, re.Pattern[str], Handler]] = self._routes()
+
+    def close(self) -> None:
+        self.store.close()
 
     @property
     def outbox(self) -> list[Email]:
@@ -113,12 +156,14 @@ class FakeZendesk:
 
     # --- seeding ----------------------------------------------------------------------------
 
+    @_atomic
     def add_organization(self, name: str, fields: Mapping[str, str | None] = {}) -> int:
         now = self.now()
         organization = Organization(next(self.store.organization_ids), name, now, now, dict(fields))
-        self.store.organizations[organization.id] = organization
+        self.store.save(organization)
         return organization.id
 
+    @_atomic
     def add_user(
         self,
         name: str,
@@ -140,13 +185,15 @@ class FakeZendesk:
             self.add_membership(user_id, organization_id, default=position == 0)
         return user_id
 
+    @_atomic
     def add_membership(self, user_id: int, organization_id: int, *, default: bool = False) -> int:
         membership = Membership(
             next(self.store.membership_ids), user_id, organization_id, default, self.now()
         )
-        self.store.memberships[membership.id] = membership
+        self.store.save(membership)
         return membership.id
 
+    @_atomic
     def add_ticket(
         self,
         requester_id: int,
@@ -177,8 +224,10 @@ class FakeZendesk:
                     ticket.tags.append(str(value))
         ticket.status = status
         ticket.custom_status_id = self.store.default_status(status).id
+        self.store.save(ticket)
         return ticket.id
 
+    @_atomic
     def add_custom_status(
         self, label: str, category: str, *, default: bool = False, active: bool = True
     ) -> int:
@@ -187,6 +236,7 @@ class FakeZendesk:
             lambda: catalog.create_custom_status(self.store, raw, default=default).id
         )
 
+    @_atomic
     def add_ticket_field(
         self, title: str, type: str, options: Sequence[str | tuple[str, str]] = ()
     ) -> int:
@@ -199,10 +249,12 @@ class FakeZendesk:
         }
         return self._seeded(lambda: catalog.create_ticket_field(self.store, raw).id)
 
+    @_atomic
     def add_user_field(self, key: str, type: str = "checkbox", title: str | None = None) -> int:
         raw = {"key": key, "type": type, "title": title or key}
         return self._seeded(lambda: int(catalog.create_custom_field(self.store, "user", raw)["id"]))
 
+    @_atomic
     def add_organization_field(self, key: str, type: str = "text", title: str | None = None) -> int:
         raw = {"key": key, "type": type, "title": title or key}
         return self._seeded(
@@ -211,6 +263,7 @@ class FakeZendesk:
 
     # --- what people do ---------------------------------------------------------------------
 
+    @_atomic
     def customer_replies(self, ticket_id: int, body: str) -> int:
         """The requester's e-mail lands as a public comment and returns the ticket to the
         open category's default status. A reply to a closed ticket opens a follow-up ticket
@@ -224,6 +277,7 @@ class FakeZendesk:
                 "to": {},
                 "rel": "follow_up",
             }
+            self.store.save(follow_up)
             return follow_up.id
         raw: dict[str, Any] = {"comment": {"body": body, "public": True}}
         if ticket.status in ("pending", "hold", "solved"):
@@ -231,10 +285,12 @@ class FakeZendesk:
         self._update_as(ticket, raw, requester.id, "email")
         return ticket.id
 
+    @_atomic
     def agent_comments(self, ticket_id: int, body: str, *, public: bool = False) -> None:
         raw = {"comment": {"body": body, "public": public}}
         self._update_as(self._ticket(ticket_id), raw, self.agent_id, "web")
 
+    @_atomic
     def agent_updates(self, ticket_id: int, **changes: object) -> None:
         """Any change the API accepts (tags, status, custom_status_id, custom_fields,
         comment, ...), made by the agent; refused changes raise ValueError."""
@@ -242,9 +298,11 @@ class FakeZendesk:
 
     # --- reading state without HTTP (assertions) --------------------------------------------
 
+    @_atomic
     def ticket(self, ticket_id: int) -> dict[str, Any]:
         return self.store.ticket_json(self._ticket(ticket_id))
 
+    @_atomic
     def comments(self, ticket_id: int) -> list[dict[str, Any]]:
         return [self.store.comment_json(c) for c in self._ticket(ticket_id).comments]
 
@@ -266,39 +324,54 @@ class FakeZendesk:
 
     # --- HTTP -------------------------------------------------------------------------------
 
+    def set_faults(self, faults: Faults) -> None:
+        """Faults from now on (a storm starts now); the random draws restart from its seed."""
+        with self.store.lock:
+            self.chaos = Chaos(faults, self.now())
+
     def handle(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
     ) -> tuple[int, dict[str, str], Any]:
-        method = method.upper()
+        """One request, under the account's lock and in one transaction. A slow answer sleeps
+        after the lock is released; a lost one raises LostResponse once the write is kept."""
+        with self.store.transaction():
+            reply, lost, delay = self._handle(method.upper(), url, headers, body)
+        if delay:
+            self.sleep(delay)
+        if lost:
+            raise LostResponse(*reply)
+        return reply
+
+    def _handle(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> tuple[tuple[int, dict[str, str], Any], bool, float]:
         parts = urlsplit(url)
         self.requests.append((method, parts.path))
         now = self.now()
+        delay = self.chaos.delay()
         if self._faults:
-            return self._fault(*self._faults.pop(0))
+            return self._fault(*self._faults.pop(0)), False, delay
+        refusal = self.chaos.refusal(now)
+        if refusal is not None:
+            return self._fault(*refusal), False, delay
         if not any(k.lower() == "authorization" and v for k, v in headers.items()):
-            return self._reply(401, {"error": "Couldn't authenticate you"})
-        ticket_match = re.fullmatch(r"/api/v2/tickets/(\d+)\.json", parts.path)
-        wait = self.limiter.admit(
-            now,
-            incremental=parts.path.startswith("/api/v2/incremental/"),
-            updated_ticket=int(ticket_match[1]) if ticket_match and method == "PUT" else None,
-        )
+            return self._reply(401, {"error": "Couldn't authenticate you"}), False, delay
+        wait = self.limiter.admit(now, method, parts.path)
         if wait is not None:
             body_ = {
                 "error": "APIRateLimitExceeded",
                 "description": "Number of allowed API requests per minute exceeded",
             }
-            return self._reply(429, body_, {"Retry-After": str(wait)})
+            return self._reply(429, body_, {"Retry-After": str(wait)}), False, delay
         try:
             request = Request(method, parts.path, parse_qs(parts.query), _json(body))
             status, payload = self._route(request)
         except ApiError as error:
             status, payload = error.status, error.body
         reply = self._reply(status, payload)
-        if method in ("PUT", "POST") and self._lose_next_write:
-            self._lose_next_write = False
-            raise LostResponse(*reply)
-        return reply
+        lost = method in ("PUT", "POST") and self._lose_next_write
+        self._lose_next_write = self._lose_next_write and not lost
+        return reply, lost or self.chaos.drops(method, status), delay
 
     def _reply(
         self,
@@ -310,6 +383,7 @@ class FakeZendesk:
 
     def _fault(self, status: int, retry_after: int | None) -> tuple[int, dict[str, str], Any]:
         errors = {
+            409: ("DatabaseConflict", "Database collision"),
             429: ("APIRateLimitExceeded", "Number of allowed API requests per minute exceeded"),
             500: ("InternalError", "Something went wrong"),
             502: ("BadGateway", "Bad gateway"),
@@ -380,7 +454,7 @@ class FakeZendesk:
 
     def _get_memberships(self, request: Request) -> Reply:
         user = self._found(self.store.users, request)
-        mine = [m for m in self.store.memberships.values() if m.user_id == user.id]
+        mine = self.store.memberships_of(user.id)
         page, extra = paged(request, self.base_url, mine, lambda m: m.id)
         items = [self.store.membership_json(m) for m in page]
         return 200, {"organization_memberships": items, **extra}
@@ -391,12 +465,7 @@ class FakeZendesk:
 
     def _get_organization_users(self, request: Request) -> Reply:
         organization = self._found(self.store.organizations, request)
-        ids = {
-            m.user_id
-            for m in self.store.memberships.values()
-            if m.organization_id == organization.id
-        }
-        members = [self.store.users[i] for i in sorted(ids)]
+        members = [self.store.users[i] for i in self.store.member_ids(organization.id)]
         page, extra = paged(request, self.base_url, members, lambda u: u.id)
         return 200, {"users": [self.store.user_json(u) for u in page], **extra}
 
@@ -500,14 +569,7 @@ class FakeZendesk:
             raise bad_request("start_time or cursor is required")
         per_page = request.int_arg("per_page", 1000, 1000)
         position = (updated, after_id)
-        eligible = sorted(
-            (
-                t
-                for t in self.store.tickets.values()
-                if t.updated_at <= horizon and (_unix(t.updated_at), t.id) > position
-            ),
-            key=lambda t: (t.updated_at, t.id),
-        )
+        eligible = self.store.tickets_changed(position, horizon, per_page + 1)
         page = eligible[:per_page]
         after = (
             encode_cursor(_unix(page[-1].updated_at), page[-1].id)
@@ -577,7 +639,7 @@ class FakeZendesk:
     ) -> int:
         now = self.now()
         user = User(next(self.store.user_ids), name, email, role, now, now, user_fields or {})
-        self.store.users[user.id] = user
+        self.store.save(user)
         return user.id
 
     def _open_ticket(
@@ -618,7 +680,7 @@ class FakeZendesk:
             dict(via),
         )
         ticket.comments.append(comment)
-        self.store.tickets[ticket.id] = ticket
+        self.store.save(ticket)
         return ticket
 
     def _update_as(self, ticket: Ticket, raw: dict[str, Any], author_id: int, channel: str) -> None:

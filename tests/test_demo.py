@@ -1,0 +1,141 @@
+"""`python -m worker demo`: the week on the sandbox, through the real adapter over loopback HTTP
+and the scheduler's jobs, reaches every branch, sends each e-mail once and ends quickly."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from worker.config import DEFAULT_CONFIG_PATH, load_config
+from worker.demo import DemoResult, print_report, run_demo
+from worker.demo import script as s
+from worker.demo.report import field_disagreement, summary
+from worker.demo.world import EXPORT_LAG
+from worker.render import Renderer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# requester -> (situation, outcome, e-mail kinds sent, status): every branch the demo shows.
+EXPECTED: dict[s.Customer, tuple[str, str, tuple[str, ...], str]] = {
+    s.MARIA: ("titular", "cancelado", ("email-contato", "cancelado"), "resolvido"),
+    s.JOAO: ("titular", "revertido", ("revertido",), "resolvido"),
+    s.HELENA: ("titular", "não cancelado", ("email-contato", "nao-cancelado"), "resolvido"),
+    s.ANA: ("socio", "cancelado", ("pedido-socios", "cancelado"), "resolvido"),
+    s.RUI: ("socio", "não cancelado", ("email-contato", "prazo-socios"), "resolvido"),
+    s.FERNANDA: ("terceiro", "terceiro orientado", ("terceiro", "terceiro-reforco"), "resolvido"),
+    s.LUIZ: ("-", "em andamento (revisar)", (), "Em atendimento"),
+    s.MARCOS: ("-", "ignorado (não é cancelamento)", (), "New"),
+    s.CARLA: ("socio", "vinculado a outro ticket", (), "resolvido"),
+}
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[DemoResult, float]:
+    config = load_config(DEFAULT_CONFIG_PATH)
+    began = time.perf_counter()
+    result = run_demo(config, Renderer(config.resolved_templates_dir(DEFAULT_CONFIG_PATH)))
+    return result, time.perf_counter() - began
+
+
+def test_every_scenario_reaches_its_outcome(demo: tuple[DemoResult, float]) -> None:
+    result, _ = demo
+    requester = {scenario.title: scenario.requester for scenario in s.SCENARIOS}
+    rows = summary(result)
+    assert len(rows) == len(s.SCENARIOS)
+    got = {requester[row.title]: (row.situation, row.outcome, row.status) for row in rows}
+    assert got == {
+        who: (sit, outcome, status) for who, (sit, outcome, _, status) in EXPECTED.items()
+    }
+
+
+def test_each_email_goes_out_once(demo: tuple[DemoResult, float]) -> None:
+    result, _ = demo
+    keys = [(email.ticket_id, email.kind) for email in result.emails]
+    assert len(keys) == len(set(keys))
+    ticket_of = {result.titles[t]: t for t in result.titles}
+    for scenario in s.SCENARIOS:
+        ticket_id = ticket_of[scenario.title]
+        kinds = tuple(e.kind for e in result.emails if e.ticket_id == ticket_id)
+        assert kinds == EXPECTED[scenario.requester][2], scenario.title
+        assert all(
+            e.to == scenario.requester.email for e in result.emails if e.ticket_id == ticket_id
+        )
+
+
+def test_partners_are_copied_on_their_company_emails(demo: tuple[DemoResult, float]) -> None:
+    result, _ = demo
+    bakery = next(t for t, title in result.titles.items() if title == s.SCENARIOS[3].title)
+    copies = {e.cc for e in result.emails if e.ticket_id == bakery}
+    assert copies == {(s.BRUNO.email, s.CARLA.email)}
+
+
+def test_the_scheduler_jobs_ran_cleanly_and_cost_one_write_per_comment(
+    demo: tuple[DemoResult, float],
+) -> None:
+    result, _ = demo
+    ticks = (s.END - s.START - EXPORT_LAG) // s.POLL_EVERY + 1  # the poll and the sweep each
+    assert (result.jobs, result.failed_jobs) == (2 * ticks, 0)
+    cost = result.cost
+    assert cost.writes == cost.steps + len(result.emails)  # a note per step, an update per e-mail
+    assert cost.by_endpoint["GET /incremental/tickets/cursor"] == ticks
+    assert cost.by_endpoint["GET /search/export"] == ticks
+    assert result.provisioning.total > 0 and result.provisioning.kept == 0
+
+
+def test_it_ran_on_loopback_quickly_and_closed_the_server(demo: tuple[DemoResult, float]) -> None:
+    result, seconds = demo
+    assert result.url.startswith("http://127.0.0.1:")
+    assert seconds < 20
+    with pytest.raises(requests.ConnectionError):
+        requests.get(result.url + "/api/v2/users/me.json", timeout=2)
+
+
+def test_the_report_shows_timelines_summary_and_cost(demo: tuple[DemoResult, float]) -> None:
+    result, _ = demo
+    out = io.StringIO()
+    print_report(result, out)
+    text = out.getvalue()
+    assert f"Conta provisionada pelo `setup`: {result.provisioning.total} objetos" in text
+    for ticket_id, title in result.titles.items():
+        assert f"Ticket #{ticket_id} — {title}" in text
+    assert "Agente Paula · nota interna" in text
+    assert "Bruno Ribeiro · e-mail do cliente" in text
+    assert "WORKER · e-mail ao cliente" in text
+    assert "[cancelamento-worker]" not in text  # the state markers stay out of the timeline
+    assert "E-mails enviados: 11 · duplicados: 0" in text
+    assert f"custo na API: {result.cost.requests} requisições" in text
+
+
+def test_the_result_field_agrees_with_the_outcome_tag(demo: tuple[DemoResult, float]) -> None:
+    result, _ = demo
+    tags = result.config.tags
+    disagreeing = {t: field_disagreement(ticket, tags) for t, ticket in result.tickets.items()}
+    assert disagreeing == dict.fromkeys(result.tickets)
+
+
+def test_make_demo_runs_as_a_command() -> None:
+    env = {**os.environ, "TZ": "UTC"}
+    env.pop("WORKER_CONFIG", None)
+    began = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "worker", "demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert time.perf_counter() - began < 30
+    table = done.stdout.split("\nResumo\n", 1)[1]
+    for _, outcome, _, _ in EXPECTED.values():
+        assert outcome in table
+    assert "duplicados: 0" in table

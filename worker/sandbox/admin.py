@@ -1,0 +1,135 @@
+"""The sandbox's own endpoints, under `/_sandbox/` on the same loopback server: faults, the
+clock, a reset to the state the server started with, and what the account holds.
+
+No authentication: the server listens on loopback only, and these never reach a real account.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from worker.sandbox.clock import SandboxClock
+from worker.sandbox.faults import Faults
+from worker.sandbox.limits import Limiter
+from worker.sandbox.state import stamp
+from worker.sandbox.zendesk import FakeZendesk
+
+PREFIX = "/_sandbox/"
+Reply = tuple[int, dict[str, Any]]
+
+
+class AdminError(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+class Admin:
+    def __init__(self, fake: FakeZendesk, clock: SandboxClock | None = None) -> None:
+        self.fake = fake
+        self.clock = clock
+        self.baseline = fake.store.snapshot()
+        self.routes: dict[tuple[str, str], Callable[[Any], Reply]] = {
+            ("GET", "state"): self.state,
+            ("GET", "faults"): self.get_faults,
+            ("POST", "faults"): self.set_faults,
+            ("POST", "clock"): self.set_clock,
+            ("POST", "reset"): self.reset,
+            ("GET", "outbox"): self.outbox,
+        }
+
+    def mark_baseline(self) -> None:
+        """What `POST /_sandbox/reset` goes back to (the CLI marks it after seeding)."""
+        self.baseline = self.fake.store.snapshot()
+
+    def handle(self, method: str, path: str, body: bytes | None) -> Reply:
+        name = path.split("?", 1)[0].removeprefix(PREFIX).strip("/")
+        route = self.routes.get((method.upper(), name))
+        if route is None:
+            known = ", ".join(f"{m} {PREFIX}{n}" for m, n in self.routes)
+            return 404, {"error": "InvalidEndpoint", "description": f"known: {known}"}
+        try:
+            data = json.loads(body) if body else {}
+            if not isinstance(data, dict):
+                raise AdminError(400, "the body must be a JSON object")
+            return route(data)
+        except ValueError as problem:  # also pydantic's ValidationError
+            return 400, {"error": "InvalidValue", "description": str(problem)}
+        except AdminError as problem:
+            return problem.status, {"error": "InvalidValue", "description": problem.description}
+
+    # --- endpoints ------------------------------------------------------------------------------
+
+    def state(self, _: dict[str, Any]) -> Reply:
+        fake = self.fake
+        with fake.store.lock:
+            return 200, {
+                "url": fake.base_url,
+                "now": stamp(fake.now()),
+                "database": fake.store.db.path,
+                "counts": fake.store.counts(),
+                "requests": len(fake.requests),
+                "faults": fake.chaos.faults.model_dump(),
+                "injected": dict(fake.chaos.injected),
+                "limits": {
+                    "account_per_minute": fake.limiter.limits.account_per_minute,
+                    "per_endpoint_per_minute": fake.limiter.limits.per_endpoint(),
+                    "updates_per_ticket_per_10_minutes": (
+                        fake.limiter.limits.updates_per_ticket_per_10_minutes
+                    ),
+                },
+            }
+
+    def get_faults(self, _: dict[str, Any]) -> Reply:
+        return 200, {"faults": self.fake.chaos.faults.model_dump()}
+
+    def set_faults(self, data: dict[str, Any]) -> Reply:
+        """The body replaces the faults in force (`{}` turns every fault off)."""
+        try:
+            faults = Faults.model_validate(data)
+        except ValidationError as problem:
+            raise AdminError(400, _validation(problem)) from None
+        self.fake.set_faults(faults)
+        return 200, {"faults": faults.model_dump()}
+
+    def set_clock(self, data: dict[str, Any]) -> Reply:
+        """`{"now": "2026-12-07T09:00:00-03:00"}` or `{"advance_seconds": 86400}`."""
+        if self.clock is None:
+            raise AdminError(409, "this sandbox runs on a clock the admin endpoint cannot move")
+        if "now" in data:
+            try:
+                self.clock.set(datetime.fromisoformat(str(data["now"])))
+            except ValueError as problem:
+                raise AdminError(400, f"now: {problem}") from None
+        elif isinstance(data.get("advance_seconds"), int | float):
+            self.clock.advance(float(data["advance_seconds"]))
+        else:
+            raise AdminError(400, 'send {"now": ISO-8601 with offset} or {"advance_seconds": n}')
+        with self.fake.store.lock:  # windows counted on the old time would misbehave
+            self.fake.limiter = Limiter(self.fake.limiter.limits)
+        return 200, {"now": stamp(self.fake.now())}
+
+    def reset(self, _: dict[str, Any]) -> Reply:
+        """Back to the account as it was when the server started (after seeding); the faults
+        and the clock stay as they are."""
+        with self.fake.store.lock:
+            self.fake.store.restore(self.baseline)
+            self.fake.limiter = Limiter(self.fake.limiter.limits)
+            self.fake.requests.clear()
+        return 200, {"counts": self.fake.store.counts()}
+
+    def outbox(self, _: dict[str, Any]) -> Reply:
+        emails = [e._asdict() for e in self.fake.outbox]
+        return 200, {"emails": emails, "count": len(emails)}
+
+
+def _validation(problem: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in problem.errors()
+    )
