@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit scenarios bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,14 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	TZ=UTC $(BIN)/python -m pytest
 
-test: lint typecheck unit
+# The scenario suites again, through the real Zendesk and Freshdesk adapters against their
+# stateful fakes (tests/world.py, WORLD_BACKEND); tests marked memory_only are skipped there.
+SCENARIOS := tests/test_procedure_*.py
+scenarios: $(STAMP)
+	WORLD_BACKEND=zendesk TZ=UTC $(BIN)/python -m pytest $(SCENARIOS)
+	WORLD_BACKEND=freshdesk TZ=UTC $(BIN)/python -m pytest $(SCENARIOS)
+
+test: lint typecheck unit scenarios
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -144,6 +144,7 @@ def test_an_auto_reply_is_not_an_answer_and_the_deadline_still_runs() -> None:
     world.customer_writes(ticket, MARIA, "Resposta automática: estou fora do escritório.")
     world.poll()
     assert world.history(ticket).state.phase is Phase.WAITING_CUSTOMER
+    assert world.status(ticket) == "Aguardando retorno do cliente"  # the reopening is undone
 
 
 def test_no_answer_from_registered_email_cancels_at_the_deadline() -> None:

@@ -64,6 +64,7 @@ def test_every_partner_confirms_by_email_then_cancelled_with_confirmation_to_all
     world.poll()
     assert world.history(ticket).state.phase is Phase.WAITING_PARTNERS
     assert "Carla Mendes" in world.last_note(ticket)
+    assert world.status(ticket) == "Aguardando retorno do cliente"  # reopened, shown waiting again
     world.customer_writes(ticket, CARLA, "De acordo." + QUOTE)
     world.poll()
     assert world.history(ticket).state.phase is Phase.CANCEL_PENDING

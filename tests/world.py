@@ -1,14 +1,22 @@
-"""A small world for procedure tests: the in-memory helpdesk, a clock, the worker, and people.
+"""A small world for procedure tests: a helpdesk, a clock, the worker, and people.
 
 Tests read like the procedure: `world.opens(...)`, `world.agent_says(...)`,
 `world.customer_writes(...)`, `world.later(days=2)`, `world.poll()`.
+
+`World` is the in-memory helpdesk (`MemoryWorld`) unless the environment variable
+`WORLD_BACKEND` names another: `zendesk` (the real adapter against the stateful `FakeZendesk`)
+or `freshdesk` (the real adapter against `tests/backends/freshdesk_fake.py`), both over HTTP
+through `responses` (`tests/backends/`). Every scenario suite runs unchanged on each; a test
+that needs the in-memory helpdesk's internals is marked `memory_only`.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from worker.adapters.memory import MemoryHelpdesk, SentEmail
 from worker.config import Config
@@ -42,21 +50,22 @@ class Clock:
         return self.now
 
 
-@dataclass
-class World:
-    config: Config = field(default_factory=Config)
-    start: datetime = datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO)  # a Monday
+class FichaSetup:
+    """How every world writes the ficha: the same accounts whatever the helpdesk."""
 
-    def __post_init__(self) -> None:
-        self.clock = Clock(self.start)
-        self.helpdesk = MemoryHelpdesk(self.config, self.clock)
-        self.worker = Worker(self.helpdesk, self.config, Renderer(TEMPLATES), self.clock)
-
-    # --- the ficha ---------------------------------------------------------------------------
+    def add_account(
+        self,
+        account_id: str,
+        name: str,
+        document: str | None,
+        registered: str | None,
+        members: list[Member],
+    ) -> None:
+        raise NotImplementedError
 
     def pf(self, holder: Person, *, registered: str | None = None, document: str = CPF) -> None:
         """A person's account; by default the holder writes from the registered e-mail."""
-        self.helpdesk.add_account(
+        self.add_account(
             f"pf-{holder.email}",
             holder.name,
             document,
@@ -75,7 +84,28 @@ class World:
     ) -> None:
         members = [Member(p, managing_partner=True) for p in partners]
         members += [Member(p) for p in others]
-        self.helpdesk.add_account(f"pj-{name}", name, document, registered, members)
+        self.add_account(f"pj-{name}", name, document, registered, members)
+
+
+@dataclass
+class MemoryWorld(FichaSetup):
+    config: Config = field(default_factory=Config)
+    start: datetime = datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO)  # a Monday
+
+    def __post_init__(self) -> None:
+        self.clock = Clock(self.start)
+        self.helpdesk = MemoryHelpdesk(self.config, self.clock)
+        self.worker = Worker(self.helpdesk, self.config, Renderer(TEMPLATES), self.clock)
+
+    def add_account(
+        self,
+        account_id: str,
+        name: str,
+        document: str | None,
+        registered: str | None,
+        members: list[Member],
+    ) -> None:
+        self.helpdesk.add_account(account_id, name, document, registered, members)
 
     # --- what people do ----------------------------------------------------------------------
 
@@ -142,3 +172,39 @@ class World:
 
     def _worker_comments(self, ticket_id: str) -> list[Comment]:
         return [c for c in self.ticket(ticket_id).comments if c.role is AuthorRole.WORKER]
+
+
+BACKENDS = ("memory", "zendesk", "freshdesk")
+
+
+def backend() -> str:
+    """The helpdesk `World` runs on, from `WORLD_BACKEND` (memory unless told)."""
+    name = os.environ.get("WORLD_BACKEND", "").strip().lower() or "memory"
+    if name not in BACKENDS:
+        raise ValueError(f"WORLD_BACKEND={name!r}: expected one of {', '.join(BACKENDS)}")
+    return name
+
+
+def world_class() -> type[MemoryWorld]:
+    name = backend()
+    if name == "zendesk":
+        from tests.backends.zendesk import ZendeskWorld
+
+        return ZendeskWorld  # type: ignore[return-value]  # same public interface
+    if name == "freshdesk":
+        from tests.backends.freshdesk import FreshdeskWorld
+
+        return FreshdeskWorld  # type: ignore[return-value]
+    return MemoryWorld
+
+
+if TYPE_CHECKING:
+    World = MemoryWorld
+else:
+
+    def __getattr__(name: str) -> object:
+        # Resolved on first use (`from tests.world import World`), so the backends can import
+        # this module's people and documents without a cycle.
+        if name == "World":
+            return world_class()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

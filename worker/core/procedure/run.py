@@ -144,6 +144,9 @@ class Run:
         self.identification = identify(context.ticket.requester, context.ficha)
         self.detection: DetectionResult | None = None
         self.deadline_shown = context.ticket.fields.get(FieldKey.DEADLINE.value)
+        # Whether the ticket shows "waiting" now: the helpdesk moves a waiting ticket back to
+        # open when anyone of the customer's side writes, though the procedure may still wait.
+        self.shows_waiting = context.ticket.status is StatusCategory.PENDING
         self.last_message: str | None = None
         self.prior_messages: list[str] = []  # customers' messages before the first step
 
@@ -169,6 +172,12 @@ class Run:
         for name, value in fields:
             if name is FieldKey.DEADLINE:
                 self.deadline_shown = value
+        if status is None and state.phase in WAITING_PHASES and not self.shows_waiting:
+            # A message noted while the wait goes on (a partner's confirmation, an auto-reply):
+            # the ticket goes back to "Aguardando retorno do cliente", where the wait shows.
+            status = TargetStatus.WAITING_CUSTOMER
+        if status is not None:
+            self.shows_waiting = status is TargetStatus.WAITING_CUSTOMER
         refs = [*self.skipped, *([ref] if ref else [])]
         self.skipped = []
         key = f"{self.step_number}:{kind}"

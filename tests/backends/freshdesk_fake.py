@@ -1,0 +1,685 @@
+"""A small stateful fake of the Freshdesk API v2: one account, in memory, on the world's clock.
+
+It answers the endpoints the adapter calls (docs/freshdesk.md), with the documented shapes:
+the tickets list (`updated_since`, `order_by`, `email`, `include`, the `link` header), a ticket
+with `include=requester`, its conversations, a reply (with `cc_emails`), a note, the ticket
+update (a PUT sets values; tags replace the list), contacts (`company_id`, `other_companies`,
+custom fields), companies, the filter queries, ticket fields with the status choices, and the
+agents. Every change moves the ticket's `updated_at` strictly forward (stamps are whole
+seconds; Freshdesk has no other version). A customer's reply to a ticket whose status stops
+the SLA timer (pending, resolved, closed, a custom status marked so) reopens it to Open.
+
+Refusals follow Freshdesk: 400 `{"description": "Validation failed", "errors": [...]}` for a
+field or value it does not know, 404 for an unknown id, 401 without credentials. People, agents
+and the account's layout are seeded through plain methods; the adapter sees only HTTP.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import requests
+import responses
+
+Json = dict[str, Any]
+Reply = tuple[int, Json | list[Json], dict[str, str]]
+
+OPEN, PENDING, RESOLVED, CLOSED = 2, 3, 4, 5
+WORKER_ID, AGENT_ID = 9000, 9001
+SEARCH_PAGE, SEARCH_PAGES = 30, 10
+
+
+class Status(NamedTuple):
+    label: str
+    stop_sla_timer: bool  # a customer's reply reopens a ticket in such a status
+
+
+BUILTIN_STATUSES = {
+    OPEN: Status("Open", False),
+    PENDING: Status("Pending", True),
+    RESOLVED: Status("Resolved", True),
+    CLOSED: Status("Closed", True),
+}
+
+
+@dataclass(frozen=True)
+class TicketField:
+    name: str  # cf_..., the key in `custom_fields`
+    label: str
+    type: str  # custom_dropdown, custom_number, custom_date, custom_text
+    choices: tuple[str, ...] = ()
+
+
+class Sent(NamedTuple):
+    """A reply, as the e-mail Freshdesk sends for it."""
+
+    ticket_id: int
+    user_id: int
+    to: str
+    cc: tuple[str, ...]
+    body: str
+
+
+class Refused(Exception):
+    def __init__(self, status: int, body: Json) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+def invalid(field_name: str, message: str, code: str = "invalid_value") -> Refused:
+    error = {"field": field_name, "message": message, "code": code}
+    return Refused(400, {"description": "Validation failed", "errors": [error]})
+
+
+def not_found() -> Refused:
+    return Refused(404, {})
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_stamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def text_to_html(text: str) -> str:
+    return "<div>" + "<br>".join(html.escape(line) for line in text.split("\n")) + "</div>"
+
+
+def html_to_plain(markup: str) -> str:
+    """`body_text` as Freshdesk gives it: the text, lines joined with spaces."""
+    text = html.unescape(re.sub(r"<[^>]+>", " ", markup))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# --- the filter query language (`"tag:'x' AND (status:2 OR status:3)"`) -----------------------
+
+_TOKEN = re.compile(r"\s*(?:(?P<paren>[()])|(?P<op>AND|OR)\b|(?P<key>\w+):(?P<value>'[^']*'|\w+))")
+Matcher = Callable[[Json, str, str], bool]
+
+
+def parse_query(query: str) -> list[tuple[str, str]]:
+    if len(query) < 2 or not (query.startswith('"') and query.endswith('"')):
+        raise invalid("query", "query must be enclosed in double quotes", "invalid_value")
+    text, tokens, position = query[1:-1], [], 0
+    while position < len(text.rstrip()):
+        match = _TOKEN.match(text, position)
+        if match is None:
+            raise invalid("query", f"cannot read the query at {text[position:]!r}")
+        if match["paren"]:
+            tokens.append(("paren", match["paren"]))
+        elif match["op"]:
+            tokens.append(("op", match["op"]))
+        else:
+            tokens.append((match["key"], match["value"].strip("'")))
+        position = match.end()
+    return tokens
+
+
+def evaluate(tokens: list[tuple[str, str]], record: Json, matches: Matcher) -> bool:
+    """OR of ANDs, with parentheses: enough for the queries the adapter sends."""
+    position = 0
+
+    def disjunction() -> bool:
+        nonlocal position
+        result = conjunction()
+        while position < len(tokens) and tokens[position] == ("op", "OR"):
+            position += 1
+            result = conjunction() or result
+        return result
+
+    def conjunction() -> bool:
+        nonlocal position
+        result = term()
+        while position < len(tokens) and tokens[position] == ("op", "AND"):
+            position += 1
+            result = term() and result
+        return result
+
+    def term() -> bool:
+        nonlocal position
+        key, value = tokens[position]
+        position += 1
+        if (key, value) == ("paren", "("):
+            result = disjunction()
+            position += 1  # the closing parenthesis
+            return result
+        return matches(record, key, value)
+
+    return disjunction()
+
+
+# --- the account ---------------------------------------------------------------------------------
+
+
+@dataclass
+class FakeFreshdesk:
+    clock: Callable[[], datetime]
+    fields: tuple[TicketField, ...]
+    custom_statuses: Mapping[int, Status]
+    base_url: str = "https://acme.freshdesk.com"
+    contacts: dict[int, Json] = field(default_factory=dict)
+    companies: dict[int, Json] = field(default_factory=dict)
+    tickets: dict[int, Json] = field(default_factory=dict)
+    conversations: dict[int, list[Json]] = field(default_factory=dict)
+    outbox: list[Sent] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    agents: dict[int, Json] = field(
+        default_factory=lambda: {
+            WORKER_ID: {"name": "Worker de cancelamento", "email": "worker@empresa.com.br"},
+            AGENT_ID: {"name": "Paula", "email": "agente@empresa.com.br"},
+        }
+    )
+    _ids: dict[str, itertools.count[int]] = field(
+        default_factory=lambda: {
+            "ticket": itertools.count(1),
+            "contact": itertools.count(5001),
+            "company": itertools.count(801),
+            "conversation": itertools.count(100_001),
+        }
+    )
+
+    @property
+    def statuses(self) -> dict[int, Status]:
+        return {**BUILTIN_STATUSES, **self.custom_statuses}
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(UTC).replace(microsecond=0)
+
+    def _next_id(self, kind: str) -> int:
+        return next(self._ids[kind])
+
+    # --- seeding: people and companies ------------------------------------------------------
+
+    def add_company(self, name: str, custom_fields: Mapping[str, object]) -> int:
+        company_id = self._next_id("company")
+        self.companies[company_id] = {
+            "id": company_id,
+            "name": name,
+            "description": None,
+            "domains": [],
+            "custom_fields": dict(custom_fields),
+            "created_at": stamp(self.now()),
+            "updated_at": stamp(self.now()),
+        }
+        return company_id
+
+    def add_contact(
+        self, name: str, email: str, custom_fields: Mapping[str, object] | None = None
+    ) -> int:
+        if self.contact_by_email(email) is not None:
+            raise ValueError(f"a contact with e-mail {email} exists")
+        contact_id = self._next_id("contact")
+        self.contacts[contact_id] = {
+            "id": contact_id,
+            "name": name,
+            "email": email.strip().lower(),
+            "active": True,
+            "company_id": None,
+            "other_companies": [],
+            "custom_fields": dict(custom_fields or {}),
+            "created_at": stamp(self.now()),
+            "updated_at": stamp(self.now()),
+        }
+        return contact_id
+
+    def contact_by_email(self, email: str) -> int | None:
+        wanted = email.strip().lower()
+        return next((i for i, c in self.contacts.items() if c["email"] == wanted), None)
+
+    def join_company(self, contact_id: int, company_id: int) -> None:
+        contact = self.contacts[contact_id]
+        if company_id not in self.companies:
+            raise KeyError(f"no company {company_id}")
+        if contact["company_id"] is None:
+            contact["company_id"] = company_id
+        elif company_id != contact["company_id"] and company_id not in contact["other_companies"]:
+            contact["other_companies"].append(company_id)
+
+    def update_contact(self, contact_id: int, custom_fields: Mapping[str, object]) -> None:
+        self.contacts[contact_id]["custom_fields"].update(custom_fields)
+
+    # --- what people do ---------------------------------------------------------------------
+
+    def create_ticket(
+        self,
+        requester_id: int,
+        subject: str,
+        text: str,
+        *,
+        tags: Iterable[str] = (),
+        source: int = 1,
+    ) -> int:
+        """A ticket as an e-mail (source 1) or an agent's phone log (3) creates it: Open."""
+        requester = self.contacts[requester_id]
+        ticket_id = self._next_id("ticket")
+        now = stamp(self.now())
+        self.tickets[ticket_id] = {
+            "id": ticket_id,
+            "subject": subject,
+            "description": text_to_html(text),
+            "description_text": html_to_plain(text_to_html(text)),
+            "status": OPEN,
+            "priority": 1,
+            "source": source,
+            "type": None,
+            "requester_id": requester_id,
+            "responder_id": None,
+            "group_id": None,
+            "company_id": requester["company_id"],
+            "cc_emails": [],
+            "fwd_emails": [],
+            "reply_cc_emails": [],
+            "to_emails": None,
+            "spam": False,
+            "tags": list(dict.fromkeys(tags)),
+            "custom_fields": {f.name: None for f in self.fields},
+            "created_at": now,
+            "updated_at": now,
+        }
+        self.conversations[ticket_id] = []
+        return ticket_id
+
+    def customer_replies(self, ticket_id: int, contact_id: int, text: str) -> None:
+        """An e-mail into the ticket from a contact (the requester or someone in copy)."""
+        ticket = self._ticket(ticket_id)
+        contact = self.contacts[contact_id]
+        if self.statuses[ticket["status"]].stop_sla_timer:
+            ticket["status"] = OPEN
+        self._converse(ticket, contact_id, text_to_html(text), incoming=True, private=False)
+        self.conversations[ticket_id][-1]["from_email"] = contact["email"]
+
+    def agent_note(self, ticket_id: int, text: str, *, private: bool = True) -> None:
+        """An agent's private note, or (`private=False`) a public reply."""
+        ticket = self._ticket(ticket_id)
+        self._converse(ticket, AGENT_ID, text_to_html(text), incoming=False, private=private)
+
+    def agent_updates(self, ticket_id: int, changes: Json) -> None:
+        self._update(self._ticket(ticket_id), changes)
+
+    # --- HTTP -------------------------------------------------------------------------------
+
+    def install(self, mock: responses.RequestsMock) -> None:
+        pattern = re.compile(re.escape(self.base_url) + r"/api/v2/")
+
+        def callback(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+            body = request.body.decode() if isinstance(request.body, bytes) else request.body
+            status, payload, headers = self.handle(
+                request.method or "GET", request.url or "", request.headers, body
+            )
+            return status, headers, json.dumps(payload)
+
+        for method in (responses.GET, responses.POST, responses.PUT):
+            mock.add_callback(method, pattern, callback=callback, content_type="application/json")
+
+    def handle(self, method: str, url: str, headers: Mapping[str, str], body: str | None) -> Reply:
+        parts = urlsplit(url)
+        self.requests.append((method, parts.path))
+        if not str(headers.get("Authorization", "")).startswith("Basic "):
+            message = "You have to be logged in to perform this action."
+            return 401, {"code": "invalid_credentials", "message": message}, {}
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        try:
+            data = json.loads(body) if body else {}
+        except ValueError:
+            return 400, {"description": "Validation failed", "errors": []}, {}
+        for verb, route, handler in self._routes():
+            found = re.fullmatch(route, parts.path)
+            if found and verb == method:
+                try:
+                    return handler(query, data, *(int(g) for g in found.groups()))
+                except Refused as refusal:
+                    return refusal.status, refusal.body, {}
+        return 404, {"code": "invalid_path", "message": "This API request is invalid"}, {}
+
+    def _routes(self) -> list[tuple[str, str, Callable[..., Reply]]]:
+        api = "/api/v2"
+        return [
+            ("GET", f"{api}/agents/me", lambda q, d: (200, self._agent(WORKER_ID), {})),
+            ("GET", rf"{api}/agents/(\d+)", lambda q, d, i: (200, self._agent(i), {})),
+            ("GET", f"{api}/ticket_fields", lambda q, d: (200, self._ticket_fields(), {})),
+            ("GET", f"{api}/tickets", self._list_tickets),
+            ("GET", rf"{api}/tickets/(\d+)", self._show_ticket),
+            ("PUT", rf"{api}/tickets/(\d+)", self._put_ticket),
+            ("GET", rf"{api}/tickets/(\d+)/conversations", self._list_conversations),
+            ("POST", rf"{api}/tickets/(\d+)/reply", self._reply),
+            ("POST", rf"{api}/tickets/(\d+)/notes", self._note),
+            ("GET", f"{api}/contacts", self._list_contacts),
+            ("GET", rf"{api}/contacts/(\d+)", self._show_contact),
+            ("GET", rf"{api}/companies/(\d+)", self._show_company),
+            ("GET", f"{api}/search/tickets", self._search_tickets),
+            ("GET", f"{api}/search/companies", self._search_companies),
+        ]
+
+    # --- agents and layout ------------------------------------------------------------------
+
+    def _agent(self, agent_id: int) -> Json:
+        if agent_id not in self.agents:
+            raise not_found()
+        return {
+            "id": agent_id,
+            "available": True,
+            "occasional": False,
+            "ticket_scope": 1,
+            "role_ids": [1],
+            "contact": {**self.agents[agent_id], "active": True},
+        }
+
+    def _ticket_fields(self) -> list[Json]:
+        status = {
+            "id": 2000,
+            "name": "status",
+            "label": "Status",
+            "type": "default_status",
+            "default": True,
+            "choices": {str(i): [s.label, s.label] for i, s in self.statuses.items()},
+        }
+        custom = [
+            {
+                "id": 3000 + n,
+                "name": f.name,
+                "label": f.label,
+                "label_for_customers": f.label,
+                "type": f.type,
+                "default": False,
+                "choices": list(f.choices),
+            }
+            for n, f in enumerate(self.fields)
+        ]
+        subject = {"id": 1999, "name": "subject", "label": "Subject", "type": "default_subject"}
+        return [subject, status, *custom]
+
+    # --- tickets ----------------------------------------------------------------------------
+
+    def _ticket(self, ticket_id: int) -> Json:
+        if ticket_id not in self.tickets:
+            raise not_found()
+        return self.tickets[ticket_id]
+
+    def _touch(self, ticket: Json) -> str:
+        """Every change moves `updated_at` forward, by a second at least."""
+        moment = max(self.now(), parse_stamp(ticket["updated_at"]) + timedelta(seconds=1))
+        ticket["updated_at"] = stamp(moment)
+        return str(ticket["updated_at"])
+
+    def _render(self, ticket: Json, include: set[str], *, description: bool) -> Json:
+        out = {k: v for k, v in ticket.items() if description or not k.startswith("description")}
+        out["tags"] = list(ticket["tags"])
+        out["custom_fields"] = dict(ticket["custom_fields"])
+        if "requester" in include:
+            contact = self.contacts[ticket["requester_id"]]
+            out["requester"] = {
+                "id": contact["id"],
+                "name": contact["name"],
+                "email": contact["email"],
+                "mobile": None,
+                "phone": None,
+            }
+        return out
+
+    def _list_tickets(self, query: Mapping[str, str], data: Json) -> Reply:
+        include = _includes(query, {"requester", "description", "stats", "company"})
+        found = list(self.tickets.values())
+        if "updated_since" in query:
+            since = _moment(query["updated_since"], "updated_since")
+            found = [t for t in found if parse_stamp(t["updated_at"]) >= since]
+        else:  # without it, the list covers tickets created in the last 30 days
+            month = self.now() - timedelta(days=30)
+            found = [t for t in found if parse_stamp(t["created_at"]) >= month]
+        if "email" in query:
+            wanted = query["email"].strip().lower()
+            found = [t for t in found if self.contacts[t["requester_id"]]["email"] == wanted]
+        if "requester_id" in query:
+            found = [t for t in found if str(t["requester_id"]) == query["requester_id"]]
+        order = query.get("order_by", "created_at")
+        if order not in ("created_at", "due_by", "updated_at", "status"):
+            raise invalid(
+                "order_by",
+                "It should be one of these values: 'created_at,due_by,updated_at,status'",
+            )
+        key = "created_at" if order == "due_by" else order
+        found.sort(key=lambda t: (t[key], t["id"]), reverse=query.get("order_type") != "asc")
+        rendered = [self._render(t, include, description="description" in include) for t in found]
+        return self._paged(query, "/api/v2/tickets", rendered)
+
+    def _show_ticket(self, query: Mapping[str, str], data: Json, ticket_id: int) -> Reply:
+        include = _includes(query, {"requester", "stats", "company", "conversations"})
+        return 200, self._render(self._ticket(ticket_id), include, description=True), {}
+
+    def _put_ticket(self, query: Mapping[str, str], data: Json, ticket_id: int) -> Reply:
+        ticket = self._ticket(ticket_id)
+        self._update(ticket, data)
+        return 200, self._render(ticket, set(), description=True), {}
+
+    def _update(self, ticket: Json, data: Json) -> None:
+        """Checked as a whole, then applied: a refused update changes nothing."""
+        allowed = {"status", "custom_fields", "tags", "priority", "subject", "responder_id"}
+        for name in data:
+            if name not in allowed:
+                raise invalid(name, "Unexpected/invalid field in request", "invalid_field")
+        if "status" in data and data["status"] not in self.statuses:
+            values = ",".join(str(i) for i in self.statuses)
+            raise invalid("status", f"It should be one of these values: '{values}'")
+        custom = data.get("custom_fields", {})
+        if not isinstance(custom, dict):
+            raise invalid("custom_fields", "It should be a/an key/value pair", "datatype_mismatch")
+        by_name = {f.name: f for f in self.fields}
+        for name, value in custom.items():
+            if name not in by_name:
+                raise invalid(name, "Unexpected/invalid field in request", "invalid_field")
+            _check_value(by_name[name], value)
+        tags = data.get("tags", ticket["tags"])
+        if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
+            raise invalid("tags", "It should be an array of Strings", "datatype_mismatch")
+        for name in ("status", "priority", "subject", "responder_id"):
+            if name in data:
+                ticket[name] = data[name]
+        ticket["custom_fields"].update(custom)
+        ticket["tags"] = list(dict.fromkeys(tags))
+        self._touch(ticket)
+
+    # --- conversations ----------------------------------------------------------------------
+
+    def _converse(
+        self, ticket: Json, user_id: int, body: str, *, incoming: bool, private: bool
+    ) -> Json:
+        created = self._touch(ticket)
+        conversation: Json = {
+            "id": self._next_id("conversation"),
+            "body": body,
+            "body_text": html_to_plain(body),
+            "incoming": incoming,
+            "private": private,
+            "user_id": user_id,
+            "support_email": None,
+            "source": 2 if private else 0,
+            "category": 2 if private else 3,
+            "ticket_id": ticket["id"],
+            "from_email": None,
+            "to_emails": [],
+            "cc_emails": [],
+            "bcc_emails": [],
+            "attachments": [],
+            "created_at": created,
+            "updated_at": created,
+        }
+        self.conversations[ticket["id"]].append(conversation)
+        return conversation
+
+    def _list_conversations(self, query: Mapping[str, str], data: Json, ticket_id: int) -> Reply:
+        self._ticket(ticket_id)
+        path = f"/api/v2/tickets/{ticket_id}/conversations"
+        return self._paged(query, path, [dict(c) for c in self.conversations[ticket_id]])
+
+    def _reply(self, query: Mapping[str, str], data: Json, ticket_id: int) -> Reply:
+        """A public reply by the key's agent: Freshdesk e-mails it to the requester and to
+        `cc_emails`."""
+        ticket = self._ticket(ticket_id)
+        body = _body(data, {"body", "cc_emails", "bcc_emails", "from_email", "user_id"})
+        cc = data.get("cc_emails", [])
+        if not isinstance(cc, list) or not all(isinstance(e, str) and "@" in e for e in cc):
+            raise invalid("cc_emails", "It should contain elements that are valid email address")
+        if len(cc) > 50:
+            raise invalid("cc_emails", "It should have at most 50 elements")
+        to = self.contacts[ticket["requester_id"]]["email"]
+        made = self._converse(ticket, WORKER_ID, body, incoming=False, private=False)
+        made.update(to_emails=[to], cc_emails=list(cc), from_email="suporte@acme.com.br")
+        self.outbox.append(Sent(ticket_id, WORKER_ID, to, tuple(cc), made["body_text"]))
+        return 201, dict(made), {}
+
+    def _note(self, query: Mapping[str, str], data: Json, ticket_id: int) -> Reply:
+        ticket = self._ticket(ticket_id)
+        body = _body(data, {"body", "private", "incoming", "notify_emails", "user_id"})
+        private = data.get("private", True)
+        if not isinstance(private, bool):
+            raise invalid("private", "Value set is of type String.It should be a/an Boolean")
+        made = self._converse(
+            ticket, WORKER_ID, body, incoming=bool(data.get("incoming")), private=private
+        )
+        return 201, dict(made), {}
+
+    # --- contacts and companies -------------------------------------------------------------
+
+    def _contact_json(self, contact: Json, *, listed: bool) -> Json:
+        """`other_companies`: ids in a list, `{company_id, view_all_tickets}` for one contact
+        (docs/freshdesk.md, fact 16)."""
+        others = contact["other_companies"]
+        return {
+            **contact,
+            "custom_fields": dict(contact["custom_fields"]),
+            "other_companies": list(others)
+            if listed
+            else [{"company_id": c, "view_all_tickets": False} for c in others],
+        }
+
+    def _show_contact(self, query: Mapping[str, str], data: Json, contact_id: int) -> Reply:
+        if contact_id not in self.contacts:
+            raise not_found()
+        return 200, self._contact_json(self.contacts[contact_id], listed=False), {}
+
+    def _list_contacts(self, query: Mapping[str, str], data: Json) -> Reply:
+        found = list(self.contacts.values())
+        if "company_id" in query:  # the company's contacts, also those in other_companies
+            company = int(query["company_id"])
+            found = [c for c in found if company in (c["company_id"], *c["other_companies"])]
+        if "email" in query:
+            found = [c for c in found if c["email"] == query["email"].strip().lower()]
+        listed = [self._contact_json(c, listed=True) for c in found]
+        return self._paged(query, "/api/v2/contacts", listed)
+
+    def _show_company(self, query: Mapping[str, str], data: Json, company_id: int) -> Reply:
+        if company_id not in self.companies:
+            raise not_found()
+        company = self.companies[company_id]
+        return 200, {**company, "custom_fields": dict(company["custom_fields"])}, {}
+
+    # --- filter queries ---------------------------------------------------------------------
+
+    def _search_tickets(self, query: Mapping[str, str], data: Json) -> Reply:
+        def matches(ticket: Json, key: str, value: str) -> bool:
+            if key == "tag":
+                return value.lower() in (t.lower() for t in ticket["tags"])
+            if key in ("status", "priority"):
+                return str(ticket[key]) == value
+            custom = ticket["custom_fields"].get(f"cf_{key}")
+            return custom is not None and str(custom).lower() == value.lower()
+
+        found = [
+            self._render(t, set(), description=False)
+            for t in sorted(self.tickets.values(), key=lambda t: t["id"])
+            if evaluate(parse_query(query.get("query", "")), t, matches)
+        ]
+        return self._search_page(query, found)
+
+    def _search_companies(self, query: Mapping[str, str], data: Json) -> Reply:
+        def matches(company: Json, key: str, value: str) -> bool:
+            if key == "name":
+                return str(company["name"]).lower() == value.lower()
+            if key not in company["custom_fields"]:
+                return False
+            return str(company["custom_fields"][key] or "").lower() == value.lower()
+
+        tokens = parse_query(query.get("query", ""))
+        found = [
+            {**c, "custom_fields": dict(c["custom_fields"])}
+            for c in sorted(self.companies.values(), key=lambda c: c["id"])
+            if evaluate(tokens, c, matches)
+        ]
+        return self._search_page(query, found)
+
+    def _search_page(self, query: Mapping[str, str], found: list[Json]) -> Reply:
+        page = _int(query, "page", 1)
+        if not 1 <= page <= SEARCH_PAGES:
+            raise invalid("page", f"It should be between 1 and {SEARCH_PAGES}")
+        start = (page - 1) * SEARCH_PAGE
+        return 200, {"total": len(found), "results": found[start : start + SEARCH_PAGE]}, {}
+
+    def _paged(self, query: Mapping[str, str], path: str, items: list[Json]) -> Reply:
+        per_page, page = _int(query, "per_page", 30), _int(query, "page", 1)
+        if not 1 <= per_page <= 100:
+            raise invalid("per_page", "It should be between 1 and 100")
+        start = (page - 1) * per_page
+        headers: dict[str, str] = {}
+        if start + per_page < len(items):
+            following = urlencode({**query, "page": page + 1})
+            headers["link"] = f'<{self.base_url}{path}?{following}>; rel="next"'
+        return 200, items[start : start + per_page], headers
+
+
+def _check_value(definition: TicketField, value: object) -> None:
+    if value is None:
+        return
+    kind, name = definition.type, definition.name
+    if kind == "custom_dropdown" and value not in definition.choices:
+        choices = ",".join(definition.choices)
+        raise invalid(name, f"It should be one of these values: '{choices}'")
+    if kind == "custom_number" and (not isinstance(value, int) or isinstance(value, bool)):
+        raise invalid(name, "It should be a/an Integer", "datatype_mismatch")
+    if kind == "custom_date":
+        try:
+            date.fromisoformat(str(value))
+        except ValueError:
+            raise invalid(name, "It should be in the 'yyyy-mm-dd' format") from None
+    if kind == "custom_text" and not isinstance(value, str):
+        raise invalid(name, "It should be a/an String", "datatype_mismatch")
+
+
+def _body(data: Json, allowed: set[str]) -> str:
+    for name in data:
+        if name not in allowed:
+            raise invalid(name, "Unexpected/invalid field in request", "invalid_field")
+    body = data.get("body")
+    if not isinstance(body, str) or not body.strip():
+        raise invalid("body", "It should not be blank as this is a mandatory field", "missing")
+    return body
+
+
+def _includes(query: Mapping[str, str], allowed: set[str]) -> set[str]:
+    wanted = {i for i in query.get("include", "").split(",") if i}
+    if not wanted <= allowed:
+        raise invalid("include", f"It should be one of these values: '{','.join(sorted(allowed))}'")
+    return wanted
+
+
+def _int(query: Mapping[str, str], name: str, default: int) -> int:
+    try:
+        return int(query.get(name, default))
+    except ValueError:
+        raise invalid(name, "It should be a/an Positive Integer", "datatype_mismatch") from None
+
+
+def _moment(text: str, name: str) -> datetime:
+    try:
+        return parse_stamp(text)
+    except ValueError:
+        raise invalid(name, "It should be in the 'valid date time' format") from None
