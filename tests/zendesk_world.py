@@ -19,6 +19,7 @@ from worker.core.calendar import SAO_PAULO
 from worker.core.state import MARKER_PREFIX
 from worker.render import Renderer
 from worker.sandbox import FakeZendesk, RateLimits
+from worker.sandbox.clock import SimulatedClock
 from worker.sandbox.responses_binding import install
 from worker.service import PollReport, Worker
 from worker.state_dir import PollPlaceFile
@@ -26,20 +27,6 @@ from worker.state_dir import PollPlaceFile
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CPF = "529.982.247-25"
 CNPJ = "11.222.333/0001-81"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now.timestamp()
-
-    def sleep(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @dataclass
@@ -50,7 +37,7 @@ class ZendeskWorld:
     config: Config = field(default_factory=Config)
 
     def __post_init__(self) -> None:
-        self.clock = Clock(self.start)
+        self.clock = SimulatedClock(self.start)
         self.fake = FakeZendesk(clock=self.clock, limits=self.limits)
         self.mock = responses.RequestsMock(assert_all_requests_are_fired=False)
         self.mock.start()

@@ -25,6 +25,7 @@ from worker.demo.script import Action, AgentNote, Customer, CustomerEmail, Scena
 from worker.render import Renderer
 from worker.runner import Runner
 from worker.sandbox import FakeZendesk, RateLimits
+from worker.sandbox.clock import SimulatedClock as BaseSimulatedClock
 from worker.sandbox.server import SandboxServer
 from worker.service import PollReport, Worker
 
@@ -33,22 +34,7 @@ from worker.service import PollReport, Worker
 EXPORT_LAG = timedelta(minutes=2)
 
 
-class SimulatedClock:
-    """One clock for the fake, the worker and the client's pacing: a pause for the rate limit
-    moves simulated time, never real time."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now.timestamp()
-
-    def sleep(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
+class SimulatedClock(BaseSimulatedClock):
     def advance_to(self, moment: datetime) -> None:
         """Time only moves forward (a pacing pause may already have gone past `moment`)."""
         self.now = max(self.now, moment)

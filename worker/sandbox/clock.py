@@ -33,3 +33,21 @@ class SandboxClock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self.offset += timedelta(seconds=seconds)
+
+
+class SimulatedClock:
+    """One clock for a fake, the worker and the client's pacing, as tests, the demo and the
+    benchmarks run them: time moves only when told to, and a pause for a rate limit moves
+    simulated time, never real time."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now.timestamp()
+
+    def sleep(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
