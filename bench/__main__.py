@@ -4,18 +4,22 @@ Not a test: numbers to compare between versions. It opens a backlog of N cancell
 the three situations, lets simulated agents record three failed calls on each, and runs the
 worker's poll and sweep until every deadline has passed. It reports the helpdesk calls per ticket
 and per step (the adapters' budgets build on these), decisions per second and peak memory.
-Then the same questions for the real Zendesk adapter against the fake Zendesk (`bench.zendesk`).
+Then the same questions for the real Zendesk adapter against the fake Zendesk (`bench.zendesk`),
+a backlog drained under Zendesk's real rate limits with the process's memory (`bench.backlog`),
+and the delay from a ticket's creation to its first note (`bench.latency`). All in simulated
+time; `--quick` for smaller numbers.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import resource
 import time
 from datetime import datetime, timedelta
 
-from bench import zendesk
+from bench import backlog, freshdesk, latency, zendesk
 from worker import logs
 from worker.adapters.memory import MemoryHelpdesk
 from worker.config import PROJECT_ROOT, Config, Safety
@@ -35,7 +39,7 @@ class Clock:
         return self.now
 
 
-def backlog(helpdesk: MemoryHelpdesk, size: int) -> list[str]:
+def open_backlog(helpdesk: MemoryHelpdesk, size: int) -> list[str]:
     ids = []
     for n in range(size):
         holder = Person(f"h{n}", f"titular{n}@exemplo.com.br", f"Titular {n}")
@@ -67,21 +71,50 @@ def backlog(helpdesk: MemoryHelpdesk, size: int) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tickets", type=int, default=300)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller numbers, in seconds")
+    parser.add_argument("--tickets", type=int, help="in-memory backlog (300; quick: 100)")
     parser.add_argument(
         "--zendesk-tickets",
         type=int,
-        default=zendesk.TICKETS,
-        help="backlog for the Zendesk section (0 skips it)",
+        help=f"backlog for the Zendesk section ({zendesk.TICKETS}; quick: 100; 0 skips it)",
+    )
+    parser.add_argument(
+        "--backlog-tickets",
+        type=int,
+        help=f"tickets drained under real limits ({backlog.TICKETS:,}; quick: 1,000; 0 skips)",
+    )
+    parser.add_argument(
+        "--latency-hours",
+        type=float,
+        help=f"simulated hours of arrivals for the latency ({latency.HOURS:g}; quick: 1; 0 skips)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="processes for the backlog drains (default: up to 2; 1 runs them in this process, "
+        "whose RSS then includes the sections before)",
     )
     args = parser.parse_args()
+    quick = args.quick
+
+    def pick(value: float | None, normal: float, small: float) -> float:
+        return value if value is not None else (small if quick else normal)
+
+    args.tickets = int(pick(args.tickets, 300, 100))
+    args.zendesk_tickets = int(pick(args.zendesk_tickets, zendesk.TICKETS, 100))
+    args.backlog_tickets = int(pick(args.backlog_tickets, backlog.TICKETS, 1_000))
+    args.latency_hours = pick(args.latency_hours, latency.HOURS, 1.0)
+    whole = time.perf_counter()
     logs.configure("console", level=logging.WARNING)
     config = Config(safety=Safety(max_emails_per_run=100_000))  # a backlog, not a safety test
     clock = Clock(datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO))
     helpdesk = MemoryHelpdesk(config, clock)
     worker = Worker(helpdesk, config, Renderer(PROJECT_ROOT / "templates"), clock)
-    ids = backlog(helpdesk, args.tickets)
+    ids = open_backlog(helpdesk, args.tickets)
 
     started = time.perf_counter()
     polls = 0
@@ -119,6 +152,18 @@ def main() -> None:
         print(f"{name:<{width}}  {value}")
     if args.zendesk_tickets > 0:
         zendesk.run(args.zendesk_tickets)
+        freshdesk.run(min(freshdesk.TICKETS, args.zendesk_tickets))
+    # after the sections above, so that their wall times are not shared with the drains
+    if args.backlog_tickets > 0:
+        backlog.run(args.backlog_tickets, max(1, args.jobs))
+    if args.latency_hours > 0:
+        latency.run(args.latency_hours)
+    if args.backlog_tickets > 0:
+        print()
+        print("== The bench's own transport ==")
+        backlog.transports(min(300, args.backlog_tickets))
+    print()
+    print(f"make bench: {time.perf_counter() - whole:.0f} s wall")
 
 
 if __name__ == "__main__":
