@@ -462,7 +462,7 @@ class Zendesk(_Section):
 
     requests_per_minute: int = Field(default=700, ge=10, le=10000)
     ticket_updates_per_minute: int = Field(default=100, ge=1, le=1000)
-    share: float = Field(default=0.8, gt=0, le=1)
+    share: float = Field(default=0.9, gt=0, le=1)  # 90 %: the drain goal, 10 % left to others
     timeout_seconds: float = Field(default=30.0, gt=0, le=120)
     max_attempts: int = Field(default=4, ge=1, le=10)  # per request, transient failures only
     max_retry_after_seconds: int = Field(default=60, ge=1, le=600)  # a longer 429 fails the poll
