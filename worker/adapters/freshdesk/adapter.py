@@ -12,12 +12,14 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import structlog
 
+from worker.adapters import records
+from worker.adapters.finding import Candidates, day_of, related_since
 from worker.adapters.freshdesk import mapping
 from worker.adapters.freshdesk.http import (
     FreshdeskClient,
@@ -31,7 +33,6 @@ from worker.adapters.freshdesk.journal import Entry, Journal, Phase, digest
 from worker.adapters.freshdesk.layout import CLOSED, RESOLVED, AccountLayout
 from worker.config import Config
 from worker.core.calendar import SAO_PAULO
-from worker.core.detection import detect
 from worker.core.effects import FieldKey
 from worker.core.model import Account, Ficha, Member, RelatedTicket, Ticket
 from worker.core.state import MARKER_PREFIX
@@ -102,9 +103,7 @@ class FreshdeskHelpdesk:
         self._layout = layout
         self.cache = _Cache(monotonic)
         self._recovered = False
-        self._worker_tags = frozenset(
-            {config.tags.cancellation, config.tags.linked, config.tags.review}
-        )
+        self._is_candidate = Candidates(config, mapping.first_message, mapping.channel_of)
 
     @property
     def layout(self) -> AccountLayout:
@@ -161,20 +160,6 @@ class FreshdeskHelpdesk:
         seen = {i: s for i, s in stamps.items() if _parse(s) >= horizon}
         return TicketPage(tuple(candidates), _Cursor(last, next_page, seen).render(), following)
 
-    def _is_candidate(self, ticket: Json) -> bool:
-        tags = frozenset(ticket.get("tags") or ())
-        if tags & self._worker_tags:
-            return True
-        found = detect(
-            str(ticket.get("subject") or ""),
-            mapping.text_of(ticket, "description", "description_text"),
-            mapping.channel_of(ticket),
-            tags,
-            self.config.tags.cancellation,
-            self.config.detection,
-        )
-        return found is not None
-
     def due_tickets(self, now: datetime) -> tuple[str, ...]:
         """Cancellation tickets not resolved nor closed, through filter tickets (indexed a few
         minutes late, 300 results at most); the deadline is compared here, on the page."""
@@ -187,7 +172,7 @@ class FreshdeskHelpdesk:
         due: list[str] = []
         for ticket in self._search("/api/v2/search/tickets", query):
             value = (ticket.get("custom_fields") or {}).get(deadline)
-            day = _day(str(value) if value else None)
+            day = day_of(str(value) if value else None)
             if day is not None and day < today:
                 due.append(str(ticket["id"]))
         return tuple(due)
@@ -214,7 +199,7 @@ class FreshdeskHelpdesk:
             self.client.each(f"/api/v2/tickets/{ticket_id}/conversations", {"per_page": 100})
         )
         requester_json = ticket.get("requester") or self._contact(str(ticket["requester_id"]))
-        requester = mapping.person(requester_json, ticket["requester_id"])
+        requester = records.person(requester_json, ticket["requester_id"])
         people = self._people(conversations, requester.id)
         return mapping.ticket_snapshot(ticket, conversations, requester, people, self.layout)
 
@@ -309,7 +294,7 @@ class FreshdeskHelpdesk:
         ):
             holder, partner = mapping.marks(contact, self.config)
             count = max(1, len(mapping.company_ids(contact)))
-            members.append(Member(mapping.person(contact, contact["id"]), holder, partner, count))
+            members.append(Member(records.person(contact, contact["id"]), holder, partner, count))
         result = tuple(members)
         self.cache.members[company_id] = (self.cache.clock(), result)
         return result
@@ -319,8 +304,8 @@ class FreshdeskHelpdesk:
     ) -> tuple[RelatedTicket, ...]:
         """One list request per person (`email` filter); `updated_since` lifts the list's
         30-day default, and creation is compared here."""
-        found: dict[str, RelatedTicket] = {}
-        for email in sorted({e.strip().lower() for e in emails if e.strip()}):
+
+        def search(email: str) -> Iterator[RelatedTicket]:
             params: dict[str, str | int] = {
                 "email": email,
                 "updated_since": _iso(since),
@@ -328,10 +313,9 @@ class FreshdeskHelpdesk:
                 "include": "description",
             }
             for ticket in self.client.each("/api/v2/tickets", params):
-                related = mapping.related(ticket, email)
-                if related.created_at >= since:
-                    found.setdefault(related.id, related)
-        return tuple(sorted(found.values(), key=lambda t: (t.created_at, t.id)))
+                yield mapping.related(ticket, email)
+
+        return related_since(emails, since, search)
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -419,7 +403,7 @@ class FreshdeskHelpdesk:
             and not c.get("private")
             and not c.get("incoming")
             and str(c["id"]) not in claimed
-            and mapping.timestamp(c["created_at"]).timestamp() >= entry.started_at - CLOCK_SKEW
+            and records.timestamp(c["created_at"]).timestamp() >= entry.started_at - CLOCK_SKEW
         ]
         exact = [c for c in found if digest(str(c.get("body") or "")) == entry.email_hash]
         chosen = (exact or found)[:1]
@@ -494,13 +478,4 @@ def _iso(moment: datetime) -> str:
 
 
 def _parse(text: str) -> datetime:
-    return mapping.timestamp(text)
-
-
-def _day(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return None
+    return records.timestamp(text)

@@ -14,9 +14,9 @@ from worker.adapters.freshdesk.http import (
     Unreachable,
 )
 from worker.adapters.freshdesk.provision import ADMIN_FIX, Problem, plan_from, read_account
+from worker.adapters.provisioning import SETUP_COMMAND
 from worker.config import Config
 
-SETUP_COMMAND = "run `python -m worker setup`"
 CREDENTIALS_FIX = (
     "check FRESHDESK_API_KEY: it must be the key of the worker's own agent (Profile settings >"
     " View API key), and that agent must be active"

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from worker.adapters.freshdesk.http import FreshdeskClient, FreshdeskError, Json
-from worker.adapters.zendesk.provision import field_specs
+from worker.adapters.layout import Lookup
+from worker.adapters.provisioning import field_options
 from worker.config import Config
 from worker.core.effects import FieldKey, TargetStatus
 from worker.core.model import StatusCategory
@@ -84,9 +85,9 @@ class Options:
     def from_config(cls, config: Config) -> Options:
         return cls(
             {
-                key: {option.engine: option.name for option in spec.options}
-                for key, spec in field_specs(config).items()
-                if spec.options
+                key: {option.engine: option.name for option in options}
+                for key, options in field_options(config).items()
+                if options
             }
         )
 
@@ -131,30 +132,11 @@ class AccountLayout:
         ]
         status_field = next((f for f in ticket_fields if f.get("name") == "status"), {})
         statuses = statuses_of(status_field, config)
-        missing: list[str] = []
-        targets: dict[TargetStatus, StatusRef] = {}
-        for target, label in (
-            (TargetStatus.IN_PROGRESS, config.statuses.in_progress),
-            (TargetStatus.WAITING_CUSTOMER, config.statuses.waiting_customer),
-        ):
-            found = [s for s in statuses.values() if s.label == label]
-            if found:
-                targets[target] = found[0]
-            else:
-                missing.append(f'the status "{label}"')
-        by_label = {str(f.get("label")): f for f in reversed(ticket_fields)}
-        names: dict[FieldKey, str] = {}
-        for key in FieldKey:
-            title = getattr(config.fields, key.value)
-            field = by_label.get(title)
-            if field is None:
-                missing.append(f'the ticket field "{title}"')
-            else:
-                names[key] = str(field["name"])
-        if missing:
-            raise FreshdeskError(
-                "the Freshdesk account is not set up for the worker: missing "
-                + ", ".join(missing)
-                + "; run `python -m worker setup` (then `python -m worker check`)"
-            )
+        lookup = Lookup("Freshdesk", FreshdeskError)
+        targets = lookup.targets(
+            statuses.values(), config, lambda _, label: f'the status "{label}"'
+        )
+        fields = lookup.fields(ticket_fields, config, "label")
+        lookup.check()
+        names = {key: str(field["name"]) for key, field in fields.items()}
         return cls(int(me["id"]), statuses, targets, names, Options.from_config(config))

@@ -12,13 +12,14 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from email.utils import parseaddr
 from html.parser import HTMLParser
 from typing import Any
 
+from worker.adapters import records
 from worker.adapters.freshdesk.http import Json
 from worker.adapters.freshdesk.layout import BUILTIN, AccountLayout
+from worker.adapters.records import person, timestamp
 from worker.config import Config
 from worker.core.model import (
     Account,
@@ -91,23 +92,14 @@ def text_of(item: Mapping[str, Any], html_key: str = "body", text_key: str = "bo
     return str(item.get(text_key) or "")
 
 
-def timestamp(value: object) -> datetime:
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+def first_message(ticket: Json) -> str:
+    """The ticket's description: the requester's first message."""
+    return text_of(ticket, "description", "description_text")
 
 
 def channel_of(ticket: Json) -> Channel:
     source = ticket.get("source")
     return _CHANNELS.get(int(source), "other") if isinstance(source, int) else "other"
-
-
-def person(contact: Mapping[str, Any] | None, user_id: object) -> Person:
-    if contact is None:
-        return Person(str(user_id), "", f"usuário {user_id}")
-    return Person(
-        str(contact.get("id", user_id)),
-        str(contact.get("email") or ""),
-        str(contact.get("name") or ""),
-    )
 
 
 def author_of(
@@ -156,7 +148,7 @@ def ticket_snapshot(
         requester,
         AuthorRole.END_USER,
         True,
-        text_of(ticket, "description", "description_text"),
+        first_message(ticket),
         created,
     )
     comments = [first]
@@ -192,34 +184,16 @@ def ticket_snapshot(
 
 def related(ticket: Json, requester_email: str) -> RelatedTicket:
     status = BUILTIN.get(int(ticket.get("status") or 2), StatusCategory.OPEN)
-    return RelatedTicket(
-        id=str(ticket["id"]),
-        requester_email=requester_email.strip().lower(),
-        subject=str(ticket.get("subject") or ""),
-        created_at=timestamp(ticket["created_at"]),
-        tags=frozenset(ticket.get("tags") or ()),
-        status=status,
-        first_message=text_of(ticket, "description", "description_text"),
-    )
+    return records.related(ticket, requester_email, status, first_message(ticket))
 
 
 def account(company: Json, members: Iterable[Member], config: Config) -> Account:
-    values = company.get("custom_fields") or {}
-    document = values.get(config.ficha.document)
-    registered = values.get(config.ficha.registered_email)
-    return Account(
-        id=str(company["id"]),
-        name=str(company.get("name") or ""),
-        document=str(document) if document else None,
-        registered_email=str(registered).strip().lower() if registered else None,
-        members=tuple(members),
-    )
+    return records.account(company, company.get("custom_fields") or {}, members, config)
 
 
 def marks(contact: Json, config: Config) -> tuple[bool, bool]:
     """(holder, managing partner) from the contact's checkbox fields."""
-    values = contact.get("custom_fields") or {}
-    return bool(values.get(config.ficha.holder)), bool(values.get(config.ficha.managing_partner))
+    return records.marks(contact.get("custom_fields") or {}, config)
 
 
 def company_ids(contact: Json) -> list[str]:

@@ -15,16 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TextIO
 
+from worker.adapters import provisioning
 from worker.adapters.freshdesk.http import FreshdeskClient, FreshdeskError, Json
 from worker.adapters.freshdesk.layout import FIELD_TYPES, status_choices
-from worker.adapters.zendesk.provision import (
-    Change,
-    Plan,
-    Problem,
-    field_specs,
-    field_titles,
-    print_problem,
-)
+from worker.adapters.provisioning import Change, Plan, Problem
 from worker.config import Config
 from worker.core.commands import _MEANING, _SYNTAX, CommandKind
 
@@ -33,17 +27,6 @@ ADMIN_FIX = (
     " scope (Admin > Team > Agents > the agent)"
 )
 _ADMIN = "/api/v2/admin/ticket_fields"
-_WAITING_CUSTOMER_LABEL = "Aguardando sua resposta"
-_SCENARIO_TITLES: dict[CommandKind, str] = {
-    CommandKind.ATTEMPT: "Ligação sem sucesso",
-    CommandKind.RETAINED: "Revertido",
-    CommandKind.CANCEL: "Quer cancelar",
-    CommandKind.IDENTITY_CONFIRMED: "Identidade confirmada",
-    CommandKind.PARTNER_CONFIRMED: "Sócio confirmou",
-    CommandKind.CONTRACT_CANCELLED: "Contrato cancelado",
-    CommandKind.MANUAL: "Assumir manualmente",
-    CommandKind.RESUME: "Devolver ao worker",
-}
 
 
 @dataclass(frozen=True)
@@ -87,7 +70,7 @@ def _statuses(plan: Plan, config: Config, snapshot: Snapshot) -> None:
     have = set(status_choices(field).values())
     wanted = [
         (config.statuses.in_progress, config.statuses.in_progress, False),
-        (config.statuses.waiting_customer, _WAITING_CUSTOMER_LABEL, True),
+        (config.statuses.waiting_customer, provisioning.WAITING_CUSTOMER_LABEL, True),
     ]
     missing = [w for w in wanted if w[0] not in have]
     plan.kept.extend(f'status "{label}"' for label, _, _ in wanted if label in have)
@@ -109,11 +92,11 @@ def _statuses(plan: Plan, config: Config, snapshot: Snapshot) -> None:
 
 
 def _ticket_fields(plan: Plan, config: Config, snapshot: Snapshot) -> None:
-    titles = field_titles(config)
-    for key, spec in field_specs(config).items():
+    titles = provisioning.field_titles(config)
+    for key, options in provisioning.field_options(config).items():
         title, kind = titles[key], FIELD_TYPES[key]
         found = snapshot.ticket_field(title)
-        labels = [option.name for option in spec.options]
+        labels = [option.name for option in options]
         if found is None:
             body: Json = {
                 "label": title,
@@ -243,9 +226,9 @@ def manual_steps(config: Config) -> list[str]:
     reason = config.fields.reason
     steps = []
     for kind in CommandKind:
-        title = f"Cancelamento: {_SCENARIO_TITLES[kind]}"
+        title = f"Cancelamento: {provisioning.COMMAND_TITLES[kind]}"
         usage = _SYNTAX[kind]
-        if kind in (CommandKind.RETAINED, CommandKind.CANCEL):
+        if kind in provisioning.WITH_REASON:
             for option in config.reasons:
                 steps.append(
                     f'Cenário "{title} - {option.label}": ação "Adicionar nota" (privada) com o'
@@ -292,20 +275,12 @@ def setup(client: FreshdeskClient, config: Config, *, dry_run: bool, out: TextIO
     snapshot = read_account(client)
     plan = plan_from(snapshot, config)
     if dry_run:
-        if plan.changes:
-            print(f"setup would make {len(plan.changes)} change(s):", file=out)
-            for change in plan.changes:
-                print(f"  {change.method:<4} {change.path:<40} {change.what}", file=out)
-        else:
-            print("setup would change nothing: the account is provisioned.", file=out)
+        provisioning.print_changes(plan, out)
     else:
         for change in plan.changes:
             _write(client, change, config, plan, out)
-        print(
-            f"setup done: {len(plan.changes)} change(s), {len(plan.kept)} already there.", file=out
-        )
-    for problem in plan.problems:
-        print_problem(problem, out)
+        provisioning.print_done(plan, out)
+    provisioning.print_problems(plan.problems, out)
     print_manual_steps(config, out)
     if dry_run:
         print("dry run: nothing was written.", file=out)
@@ -315,17 +290,10 @@ def setup(client: FreshdeskClient, config: Config, *, dry_run: bool, out: TextIO
 def _write(
     client: FreshdeskClient, change: Change, config: Config, plan: Plan, out: TextIO
 ) -> None:
-    try:
-        answer = client.request(change.method, change.path, body=change.body).body
-    except FreshdeskError as exc:
-        print(f"FAILED  {change.what}: {exc}", file=out)
-        print(
-            "        the changes after it were not made; fix the cause and run setup again"
-            " (it keeps what exists)",
-            file=out,
-        )
-        raise
-    print(f"{'updated' if change.method == 'PUT' else 'created'}  {change.what}", file=out)
+    def send(change: Change) -> object:
+        return client.request(change.method, change.path, body=change.body).body
+
+    answer = provisioning.write(change, send, FreshdeskError, out)
     spec = next((f for f in FICHA_FIELDS if f.label == change.body.get("label")), None)
     if spec is None or change.method != "POST" or not isinstance(answer, dict):
         return

@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 
 import structlog
 
+from worker.adapters import records
+from worker.adapters.finding import Candidates, day_of, related_since
 from worker.adapters.zendesk import mapping
 from worker.adapters.zendesk.http import (
     BadRequest,
@@ -28,7 +30,6 @@ from worker.adapters.zendesk.http import (
 from worker.adapters.zendesk.layout import AccountLayout, from_zendesk
 from worker.config import Config
 from worker.core.calendar import SAO_PAULO
-from worker.core.detection import detect
 from worker.core.effects import FieldKey
 from worker.core.model import Account, Ficha, Member, RelatedTicket, Ticket
 from worker.ports import HelpdeskStatus, RenderedStep, TicketPage
@@ -73,9 +74,7 @@ class ZendeskHelpdesk:
         self._written: OrderedDict[str, str] = OrderedDict()
         # What the last sweep saw: tickets with a deadline and the earliest one (for metrics).
         self.waiting: tuple[int, datetime | None] | None = None
-        self._worker_tags = frozenset(
-            {config.tags.cancellation, config.tags.linked, config.tags.review}
-        )
+        self._is_candidate = Candidates(config, mapping.first_message, mapping.channel_of)
 
     @property
     def layout(self) -> AccountLayout:
@@ -121,20 +120,6 @@ class ZendeskHelpdesk:
             next_cursor = f"t:{params.get('start_time', int(since.timestamp()))}"
         return TicketPage(tuple(candidates), next_cursor, not page.get("end_of_stream", True))
 
-    def _is_candidate(self, ticket: Json) -> bool:
-        tags = frozenset(ticket.get("tags") or ())
-        if tags & self._worker_tags:
-            return True
-        found = detect(
-            str(ticket.get("subject") or ""),
-            str(ticket.get("description") or ""),
-            mapping.channel_of(ticket),
-            tags,
-            self.config.tags.cancellation,
-            self.config.detection,
-        )
-        return found is not None
-
     def due_tickets(self, now: datetime) -> tuple[str, ...]:
         """Open cancellation tickets whose deadline day is over, through the search export
         (it has no 1,000-result cap); the deadline is compared here, on the page."""
@@ -158,10 +143,10 @@ class ZendeskHelpdesk:
                     ),
                     None,
                 )
-                day = _day(from_zendesk(FieldKey.DEADLINE, value))
-                if day is not None:
-                    days.append(day)
-                if day is not None and day < today:
+                deadline = day_of(from_zendesk(FieldKey.DEADLINE, value))
+                if deadline is not None:
+                    days.append(deadline)
+                if deadline is not None and deadline < today:
                     due.append(str(ticket["id"]))
         earliest = min(days, default=None)
         self.waiting = (len(days), deadline_moment(earliest) if earliest else None)
@@ -246,7 +231,7 @@ class ZendeskHelpdesk:
                         "organization_memberships",
                     )
                 )
-            members.append(Member(mapping.person(user, user["id"]), holder, partner, max(1, count)))
+            members.append(Member(records.person(user, user["id"]), holder, partner, max(1, count)))
         result = tuple(members)
         self.cache.members[organization_id] = (self.cache.clock(), result)
         return result
@@ -259,18 +244,16 @@ class ZendeskHelpdesk:
         self, emails: tuple[str, ...], since: datetime
     ) -> tuple[RelatedTicket, ...]:
         """One search per person: several `requester:` terms are not documented to mean OR."""
-        day = since.astimezone(SAO_PAULO).date().isoformat()
-        found: dict[str, RelatedTicket] = {}
-        for email in sorted({e.strip().lower() for e in emails if e.strip()}):
-            query = f'type:ticket requester:"{email}" created>={day}'
+        since_day = since.astimezone(SAO_PAULO).date().isoformat()
+
+        def search(email: str) -> Iterator[RelatedTicket]:
+            query = f'type:ticket requester:"{email}" created>={since_day}'
             for page in self.client.pages("/api/v2/search.json", {"query": query}):
                 for result in page.get("results") or []:
-                    if result.get("result_type", "ticket") != "ticket":
-                        continue
-                    ticket = mapping.related(result, email)
-                    if ticket.created_at >= since:
-                        found.setdefault(ticket.id, ticket)
-        return tuple(sorted(found.values(), key=lambda t: (t.created_at, t.id)))
+                    if result.get("result_type", "ticket") == "ticket":
+                        yield mapping.related(result, email)
+
+        return related_since(emails, since, search)
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -306,12 +289,3 @@ class ZendeskHelpdesk:
 def deadline_moment(day: date) -> datetime:
     """A deadline day ends at midnight São Paulo (CONTRACT 7)."""
     return datetime.combine(day + timedelta(days=1), datetime.min.time(), SAO_PAULO)
-
-
-def _day(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from worker.adapters.layout import Lookup
 from worker.adapters.zendesk.http import Json, ZendeskClient, ZendeskError
 from worker.config import Config
 from worker.core.effects import FieldKey, TargetStatus
@@ -49,6 +50,9 @@ def from_zendesk(key: FieldKey, value: object) -> str | None:
     return text
 
 
+_CATEGORIES = {TargetStatus.IN_PROGRESS: "open", TargetStatus.WAITING_CUSTOMER: "pending"}
+
+
 @dataclass(frozen=True)
 class StatusRef:
     id: int
@@ -76,46 +80,22 @@ class AccountLayout:
             for s in client.get("/api/v2/custom_statuses.json")["custom_statuses"]
             if s.get("active", True)
         }
-        missing: list[str] = []
-        targets: dict[TargetStatus, StatusRef] = {}
-        wanted = {
-            TargetStatus.IN_PROGRESS: (config.statuses.in_progress, "open"),
-            TargetStatus.WAITING_CUSTOMER: (config.statuses.waiting_customer, "pending"),
-        }
-        for target, (label, category) in wanted.items():
-            found = [s for s in statuses.values() if s.label == label]
-            if not found:
-                missing.append(f'the custom status "{label}" ({category})')
-            else:
-                targets[target] = found[0]
-        fields = _fields_by_title(client)
-        titles = {
-            FieldKey.SITUATION: config.fields.situation,
-            FieldKey.ATTEMPTS: config.fields.attempts,
-            FieldKey.REASON: config.fields.reason,
-            FieldKey.OUTCOME: config.fields.outcome,
-            FieldKey.DEADLINE: config.fields.deadline,
-        }
-        ids: dict[FieldKey, int] = {}
-        for key, title in titles.items():
-            field = fields.get(title)
-            if field is None:
-                missing.append(f'the ticket field "{title}"')
-            else:
-                ids[key] = int(field["id"])
-        if missing:
-            raise ZendeskError(
-                "the Zendesk account is not set up for the worker: missing "
-                + ", ".join(missing)
-                + "; run `python -m worker setup` (then `python -m worker check`)"
-            )
+        lookup = Lookup("Zendesk", ZendeskError)
+        targets = lookup.targets(
+            statuses.values(),
+            config,
+            lambda target, label: f'the custom status "{label}" ({_CATEGORIES[target]})',
+        )
+        fields = lookup.fields(_active_fields(client), config, "title")
+        lookup.check()
+        ids = {key: int(field["id"]) for key, field in fields.items()}
         return cls(int(me["id"]), str(me.get("role", "")), statuses, targets, ids)
 
 
-def _fields_by_title(client: ZendeskClient) -> dict[str, Json]:
-    found: dict[str, Json] = {}
-    for page in client.pages("/api/v2/ticket_fields.json"):
-        for field in page.get("ticket_fields", []):
-            if field.get("active", True):
-                found.setdefault(str(field["title"]), field)
-    return found
+def _active_fields(client: ZendeskClient) -> list[Json]:
+    return [
+        field
+        for page in client.pages("/api/v2/ticket_fields.json")
+        for field in page.get("ticket_fields", [])
+        if field.get("active", True)
+    ]

@@ -4,8 +4,9 @@ the exact shapes are tested without a network and the adapter only moves data.""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 
+from worker.adapters import records
+from worker.adapters.records import person, timestamp
 from worker.adapters.zendesk.http import Json
 from worker.adapters.zendesk.layout import AccountLayout, from_zendesk, to_zendesk
 from worker.config import Config
@@ -16,7 +17,6 @@ from worker.core.model import (
     Channel,
     Comment,
     Member,
-    Person,
     RelatedTicket,
     StatusCategory,
     Ticket,
@@ -34,16 +34,6 @@ _CHANNELS: dict[str, Channel] = {
     "voice": "phone",
     "phone": "phone",
 }
-
-
-def timestamp(value: object) -> datetime:
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
-def person(user: Mapping[str, object] | None, user_id: object) -> Person:
-    if user is None:
-        return Person(str(user_id), "", f"usuário {user_id}")
-    return Person(str(user["id"]), str(user.get("email") or ""), str(user.get("name") or ""))
 
 
 def channel_of(ticket: Json) -> Channel:
@@ -105,35 +95,23 @@ def ticket_snapshot(
     )
 
 
+def first_message(ticket: Json) -> str:
+    return str(ticket.get("description") or "")
+
+
 def related(ticket: Json, requester_email: str) -> RelatedTicket:
-    return RelatedTicket(
-        id=str(ticket["id"]),
-        requester_email=requester_email.strip().lower(),
-        subject=str(ticket.get("subject") or ""),
-        created_at=timestamp(ticket["created_at"]),
-        tags=frozenset(ticket.get("tags") or ()),
-        status=StatusCategory(str(ticket.get("status") or "open")),
-        first_message=str(ticket.get("description") or ""),
-    )
+    status = StatusCategory(str(ticket.get("status") or "open"))
+    return records.related(ticket, requester_email, status, first_message(ticket))
 
 
 def account(organization: Json, members: Iterable[Member], config: Config) -> Account:
     values = organization.get("organization_fields") or {}
-    document = values.get(config.ficha.document)
-    registered = values.get(config.ficha.registered_email)
-    return Account(
-        id=str(organization["id"]),
-        name=str(organization.get("name") or ""),
-        document=str(document) if document else None,
-        registered_email=str(registered).strip().lower() if registered else None,
-        members=tuple(members),
-    )
+    return records.account(organization, values, members, config)
 
 
 def marks(user: Json, config: Config) -> tuple[bool, bool]:
     """(holder, managing partner) from the user's checkbox fields."""
-    values = user.get("user_fields") or {}
-    return bool(values.get(config.ficha.holder)), bool(values.get(config.ficha.managing_partner))
+    return records.marks(user.get("user_fields") or {}, config)
 
 
 def sent_tag(config: Config, step_key: str) -> str:

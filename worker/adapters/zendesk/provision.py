@@ -16,32 +16,29 @@ placeholder in their place.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TextIO
 
+from worker.adapters import provisioning
+from worker.adapters.provisioning import (
+    SETUP_COMMAND,
+    Change,
+    Plan,
+    Problem,
+    field_titles,
+    print_problem,
+)
 from worker.adapters.zendesk.http import Json, NotFound, Unauthorized, ZendeskClient, ZendeskError
 from worker.adapters.zendesk.layout import FIELD_TYPES, to_zendesk
 from worker.config import Config
 from worker.core.commands import _MEANING, _SYNTAX, CommandKind
 from worker.core.effects import FieldKey
-from worker.core.model import Situation
-from worker.core.procedure.run import (
-    OUTCOME_CANCELLED,
-    OUTCOME_NOT_CANCELLED,
-    OUTCOME_RETAINED,
-    OUTCOME_THIRD_PARTY,
-)
-
-SETUP_COMMAND = "run `python -m worker setup`"
 
 # --- what the ticket fields hold ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class FieldOption:
-    engine: str  # what the engine reads and writes
-    name: str  # what agents see (pt-BR)
-
+class FieldOption(provisioning.FieldOption):
     def value(self, key: FieldKey) -> str:
         """The option's tag in Zendesk (see `layout.OPTION_PREFIX`)."""
         return str(to_zendesk(key, self.engine))
@@ -54,81 +51,31 @@ class FieldSpec:
     options: tuple[FieldOption, ...] = ()
 
 
-# The fixed fields. The engine writes these values (worker/core/procedure/*), so every one of
-# them must be an option, or Zendesk refuses the update (422).
-FIXED_FIELD_SPECS: dict[FieldKey, FieldSpec] = {
-    FieldKey.SITUATION: FieldSpec(
-        FIELD_TYPES[FieldKey.SITUATION],
-        "Quem pediu o cancelamento (preenchido pelo worker; um agente pode corrigir).",
-        (
-            FieldOption(Situation.HOLDER.value, "Titular"),
-            FieldOption(Situation.PARTNER.value, "Sócio-administrador"),
-            FieldOption(Situation.THIRD_PARTY.value, "Terceiro"),
-        ),
+_DESCRIPTIONS: dict[FieldKey, str] = {
+    FieldKey.SITUATION: (
+        "Quem pediu o cancelamento (preenchido pelo worker; um agente pode corrigir)."
     ),
-    FieldKey.ATTEMPTS: FieldSpec(
-        FIELD_TYPES[FieldKey.ATTEMPTS],
-        "Ligações sem sucesso registradas com #tentativa (preenchido pelo worker).",
+    FieldKey.ATTEMPTS: "Ligações sem sucesso registradas com #tentativa (preenchido pelo worker).",
+    FieldKey.REASON: (
+        "Motivo da insatisfação informado pelo cliente (macros de #revertido e #cancelar)."
     ),
-    FieldKey.OUTCOME: FieldSpec(
-        FIELD_TYPES[FieldKey.OUTCOME],
-        "Como o pedido de cancelamento terminou (preenchido pelo worker).",
-        (
-            FieldOption(OUTCOME_RETAINED, "Revertido"),
-            FieldOption(OUTCOME_CANCELLED, "Cancelado"),
-            FieldOption(OUTCOME_NOT_CANCELLED, "Não cancelado"),
-            FieldOption(OUTCOME_THIRD_PARTY, "Pedido de terceiro"),
-        ),
-    ),
-    FieldKey.DEADLINE: FieldSpec(
-        FIELD_TYPES[FieldKey.DEADLINE],
-        "Último dia para o retorno do cliente ou dos sócios (preenchido pelo worker).",
+    FieldKey.OUTCOME: "Como o pedido de cancelamento terminou (preenchido pelo worker).",
+    FieldKey.DEADLINE: (
+        "Último dia para o retorno do cliente ou dos sócios (preenchido pelo worker)."
     ),
 }
 
 
 def field_specs(config: Config) -> dict[FieldKey, FieldSpec]:
-    """Every ticket field's type and options; the reasons come from the configuration."""
-    reason = FieldSpec(
-        FIELD_TYPES[FieldKey.REASON],
-        "Motivo da insatisfação informado pelo cliente (macros de #revertido e #cancelar).",
-        tuple(FieldOption(option.value, option.label) for option in config.reasons),
-    )
-    specs = dict(FIXED_FIELD_SPECS)
-    specs[FieldKey.REASON] = reason
-    return {key: specs[key] for key in FieldKey}
-
-
-def field_titles(config: Config) -> dict[FieldKey, str]:
-    return {key: getattr(config.fields, key.value) for key in FieldKey}
-
-
-# --- results ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Change:
-    """One write `setup` makes (or, in a dry run, would make)."""
-
-    what: str  # e.g. 'custom status "Em atendimento" (open)'
-    method: str
-    path: str
-    body: Json
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something the operator must fix; `fix` says exactly where and how."""
-
-    what: str
-    fix: str
-
-
-@dataclass
-class Plan:
-    changes: list[Change] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)  # ours, already there
-    problems: list[Problem] = field(default_factory=list)  # setup will not touch these
+    """Every ticket field's Zendesk type, description and options (`provisioning`)."""
+    return {
+        key: FieldSpec(
+            FIELD_TYPES[key],
+            _DESCRIPTIONS[key],
+            tuple(FieldOption(option.engine, option.name) for option in options),
+        )
+        for key, options in provisioning.field_options(config).items()
+    }
 
 
 # --- the account as it is -------------------------------------------------------------------------
@@ -206,21 +153,8 @@ def _active(item: Json) -> bool:
 
 # --- what we want -------------------------------------------------------------------------------
 
-_WAITING_END_USER_LABEL = "Aguardando sua resposta"
-
 # Macro titles (pt-BR). "::" nests them in Zendesk's macro menu under "Cancelamento".
 MACRO_PREFIX = "Cancelamento::"
-_MACRO_TITLES: dict[CommandKind, str] = {
-    CommandKind.ATTEMPT: "Ligação sem sucesso",
-    CommandKind.RETAINED: "Revertido",
-    CommandKind.CANCEL: "Quer cancelar",
-    CommandKind.IDENTITY_CONFIRMED: "Identidade confirmada",
-    CommandKind.PARTNER_CONFIRMED: "Sócio confirmou",
-    CommandKind.CONTRACT_CANCELLED: "Contrato cancelado",
-    CommandKind.MANUAL: "Assumir manualmente",
-    CommandKind.RESUME: "Devolver ao worker",
-}
-_WITH_REASON = (CommandKind.RETAINED, CommandKind.CANCEL)
 
 VIEW_DEADLINES = "Cancelamentos em aberto por prazo"
 VIEW_REVIEW = "Cancelamentos para revisar"
@@ -243,7 +177,7 @@ class _Wanted:
 def _statuses(config: Config) -> list[tuple[_Wanted, str]]:
     wanted = [
         (config.statuses.in_progress, "open", config.statuses.in_progress),
-        (config.statuses.waiting_customer, "pending", _WAITING_END_USER_LABEL),
+        (config.statuses.waiting_customer, "pending", provisioning.WAITING_CUSTOMER_LABEL),
     ]
     return [
         (
@@ -281,51 +215,44 @@ def _ticket_fields(config: Config) -> dict[FieldKey, _Wanted]:
     return wanted
 
 
-def _user_fields(config: Config) -> list[_Wanted]:
-    keys = config.ficha
-    return [
-        _Wanted(
-            "user field",
-            key,
-            "/api/v2/user_fields.json",
-            {"user_field": {"type": "checkbox", "key": key, "title": title, "description": text}},
-        )
-        for key, title, text in (
-            (keys.holder, "Titular", "Titular do contrato da organização (pessoa física)."),
-            (
-                keys.managing_partner,
-                "Sócio-administrador",
-                "Sócio-administrador da organização (pessoa jurídica).",
-            ),
-        )
-    ]
+# The ficha's fields: (kind, type, the key of `ficha:` that names it, title, description).
+_FICHA_FIELDS = (
+    (
+        "user field",
+        "checkbox",
+        "holder",
+        "Titular",
+        "Titular do contrato da organização (pessoa física).",
+    ),
+    (
+        "user field",
+        "checkbox",
+        "managing_partner",
+        "Sócio-administrador",
+        "Sócio-administrador da organização (pessoa jurídica).",
+    ),
+    ("organization field", "text", "document", "CPF ou CNPJ", "Documento do titular do contrato."),
+    (
+        "organization field",
+        "text",
+        "registered_email",
+        "E-mail de cadastro",
+        "E-mail registrado no contrato; pedidos vindos dele contam como do cliente.",
+    ),
+)
 
 
-def _organization_fields(config: Config) -> list[_Wanted]:
-    keys = config.ficha
-    return [
-        _Wanted(
-            "organization field",
-            key,
-            "/api/v2/organization_fields.json",
-            {
-                "organization_field": {
-                    "type": "text",
-                    "key": key,
-                    "title": title,
-                    "description": text,
-                }
-            },
-        )
-        for key, title, text in (
-            (keys.document, "CPF ou CNPJ", "Documento do titular do contrato."),
-            (
-                keys.registered_email,
-                "E-mail de cadastro",
-                "E-mail registrado no contrato; pedidos vindos dele contam como do cliente.",
-            ),
-        )
-    ]
+def _ficha_fields(config: Config, kind: str) -> list[_Wanted]:
+    """The user or organization fields: a `user field` is created as `{"user_field": ...}`
+    at /api/v2/user_fields.json, found by its key."""
+    name = kind.replace(" ", "_")
+    wanted: list[_Wanted] = []
+    for field_kind, field_type, setting, title, text in _FICHA_FIELDS:
+        key = getattr(config.ficha, setting)
+        body = {"type": field_type, "key": key, "title": title, "description": text}
+        if field_kind == kind:
+            wanted.append(_Wanted(kind, key, f"/api/v2/{name}s.json", {name: body}))
+    return wanted
 
 
 FieldIds = Mapping[FieldKey, int | str]  # a str is a dry run's placeholder for an id to come
@@ -345,8 +272,8 @@ def _macros(config: Config, ids: FieldIds) -> list[_Wanted]:
     macros: list[_Wanted] = []
     reason_field = f"custom_fields_{ids.get(FieldKey.REASON, '')}"
     for kind in CommandKind:
-        title = MACRO_PREFIX + _MACRO_TITLES[kind]
-        if kind in _WITH_REASON:
+        title = MACRO_PREFIX + provisioning.COMMAND_TITLES[kind]
+        if kind in provisioning.WITH_REASON:
             for option in field_specs(config)[FieldKey.REASON].options:
                 text = f"#{kind.value} motivo: {option.name}"
                 actions = [
@@ -582,8 +509,10 @@ def _first_phase(config: Config, snapshot: Snapshot) -> tuple[Plan, dict[FieldKe
     plan = Plan()
     _compare_statuses(plan, config, snapshot)
     ids = _compare_ticket_fields(plan, config, snapshot)
-    _compare_simple(plan, _user_fields(config), snapshot.user_fields, "type")
-    _compare_simple(plan, _organization_fields(config), snapshot.organization_fields, "type")
+    _compare_simple(plan, _ficha_fields(config, "user field"), snapshot.user_fields, "type")
+    _compare_simple(
+        plan, _ficha_fields(config, "organization field"), snapshot.organization_fields, "type"
+    )
     return plan, ids
 
 
@@ -663,45 +592,50 @@ def setup(client: ZendeskClient, config: Config, *, dry_run: bool, out: TextIO) 
 
 
 def _write(client: ZendeskClient, change: Change, out: TextIO) -> Json:
-    try:
-        response = client.request(change.method, change.path, body=change.body)
-    except ZendeskError as exc:
-        print(f"FAILED  {change.what}: {exc}", file=out)
-        print(
-            "        the changes after it were not made; fix the cause and run setup again"
-            " (it keeps what exists)",
-            file=out,
-        )
-        raise
-    verb = "updated" if change.method == "PUT" else "created"
-    print(f"{verb}  {change.what}", file=out)
-    return response
+    def send(change: Change) -> Json:
+        return client.request(change.method, change.path, body=change.body)
+
+    answer: Json = provisioning.write(change, send, ZendeskError, out)
+    return answer
 
 
 def _print_plan(result: Plan, out: TextIO) -> None:
-    if result.changes:
-        print(f"setup would make {len(result.changes)} change(s):", file=out)
-        for change in result.changes:
-            print(f"  {change.method:<4} {change.path:<40} {change.what}", file=out)
-    else:
-        print("setup would change nothing: the account is provisioned.", file=out)
+    provisioning.print_changes(result, out)
     print(f"already there: {len(result.kept)}", file=out)
-    _print_problems(result.problems, out)
+    provisioning.print_problems(result.problems, out)
     print("dry run: nothing was written.", file=out)
 
 
 def _print_summary(result: Plan, out: TextIO) -> None:
-    print(
-        f"setup done: {len(result.changes)} change(s), {len(result.kept)} already there.",
-        file=out,
-    )
-    _print_problems(result.problems, out)
+    provisioning.print_done(result, out)
+    provisioning.print_problems(result.problems, out)
 
 
-def print_problem(problem: Problem, out: TextIO) -> None:
-    print(f"PROBLEM {problem.what}\n  fix: {problem.fix}", file=out)
-
-
-def _print_problems(problems: list[Problem], out: TextIO) -> None:
-    for problem in problems:
-        print_problem(problem, out)
+# Every public name, those re-exported from `provisioning` included (`check`, the CLI and the
+# tests import them from here).
+__all__ = [
+    "ADMIN_FIX",
+    "CUSTOM_STATUSES_FIX",
+    "MACRO_PREFIX",
+    "SETUP_COMMAND",
+    "VIEW_DEADLINES",
+    "VIEW_EXECUTE",
+    "VIEW_REVIEW",
+    "Change",
+    "CustomStatusesOff",
+    "FieldIds",
+    "FieldOption",
+    "FieldSpec",
+    "NotAdmin",
+    "Plan",
+    "Problem",
+    "Snapshot",
+    "field_specs",
+    "field_titles",
+    "plan",
+    "plan_from",
+    "print_problem",
+    "read_account",
+    "require_admin",
+    "setup",
+]

@@ -1,0 +1,62 @@
+"""The records both helpdesks keep alike, as the engine's model: a timestamp, a person, an
+account with its ficha values, a related ticket. Each helpdesk's mapping says where its JSON
+holds these (Zendesk's `organization_fields`, Freshdesk's `custom_fields`) and reads the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from worker.adapters.http import Json
+from worker.config import Config
+from worker.core.model import Account, Member, Person, RelatedTicket, StatusCategory
+
+
+def timestamp(value: object) -> datetime:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def person(record: Mapping[str, Any] | None, user_id: object) -> Person:
+    """A user or contact; one not readable (deleted, hidden) is known by its id alone."""
+    if record is None:
+        return Person(str(user_id), "", f"usuário {user_id}")
+    return Person(
+        str(record.get("id", user_id)),
+        str(record.get("email") or ""),
+        str(record.get("name") or ""),
+    )
+
+
+def account(
+    record: Json, values: Mapping[str, Any], members: Iterable[Member], config: Config
+) -> Account:
+    """An organization or company; `values` are its custom fields, named in `ficha:`."""
+    document = values.get(config.ficha.document)
+    registered = values.get(config.ficha.registered_email)
+    return Account(
+        id=str(record["id"]),
+        name=str(record.get("name") or ""),
+        document=str(document) if document else None,
+        registered_email=str(registered).strip().lower() if registered else None,
+        members=tuple(members),
+    )
+
+
+def marks(values: Mapping[str, Any], config: Config) -> tuple[bool, bool]:
+    """(holder, managing partner) from a person's checkbox fields."""
+    return bool(values.get(config.ficha.holder)), bool(values.get(config.ficha.managing_partner))
+
+
+def related(
+    ticket: Json, requester_email: str, status: StatusCategory, first_message: str
+) -> RelatedTicket:
+    return RelatedTicket(
+        id=str(ticket["id"]),
+        requester_email=requester_email.strip().lower(),
+        subject=str(ticket.get("subject") or ""),
+        created_at=timestamp(ticket["created_at"]),
+        tags=frozenset(ticket.get("tags") or ()),
+        status=status,
+        first_message=first_message,
+    )
