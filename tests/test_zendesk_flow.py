@@ -201,3 +201,14 @@ def test_an_agents_note_after_our_write_is_still_read(world: ZendeskWorld) -> No
     world.agent_says(ticket, "#tentativa")
     world.poll()
     assert world.steps(ticket) == ["1:inicio", "2:tentativa"]
+
+
+def test_a_long_running_worker_keeps_only_a_polls_worth_of_people(world: ZendeskWorld) -> None:
+    for n in range(3):
+        world.opens(world.holder(f"Cliente {n}", f"cliente{n}@exemplo.com.br"))
+    world.poll()
+    cache = world.worker.helpdesk.cache  # type: ignore[attr-defined]
+    assert len(cache.requesters) == 3
+    world.later(minutes=5)
+    world.poll()
+    assert cache.requesters == {} and cache.members == {} and cache.by_registered_email == {}

@@ -41,7 +41,8 @@ class InvalidCommand:
     problem: str  # pt-BR, for the note that tells the agent what to type instead
 
 
-_SYNTAX = {
+# How each command is typed and what it means, pt-BR: for notes, macros and setup's instructions.
+SYNTAX = {
     CommandKind.ATTEMPT: "#tentativa",
     CommandKind.RETAINED: "#revertido motivo: <texto>",
     CommandKind.CANCEL: "#cancelar motivo: <texto>",
@@ -52,7 +53,7 @@ _SYNTAX = {
     CommandKind.RESUME: "#retomar",
 }
 
-_MEANING = {
+MEANING = {
     CommandKind.ATTEMPT: "ligação sem sucesso",
     CommandKind.RETAINED: "cliente revertido, fica com o contrato",
     CommandKind.CANCEL: "ligação atendida, cliente quer cancelar",
@@ -63,9 +64,7 @@ _MEANING = {
     CommandKind.RESUME: "devolve o ticket ao worker",
 }
 
-VALID_COMMANDS: tuple[str, ...] = tuple(
-    f"{_SYNTAX[kind]} — {_MEANING[kind]}" for kind in CommandKind
-)
+VALID_COMMANDS: tuple[str, ...] = tuple(f"{SYNTAX[kind]} — {MEANING[kind]}" for kind in CommandKind)
 
 _WITH_REASON = frozenset({CommandKind.RETAINED, CommandKind.CANCEL})
 _KINDS = {kind.value: kind for kind in CommandKind}
@@ -100,7 +99,7 @@ def _parse_attempt(index: int, line: str, word: str, rest: str) -> Command | Inv
 
 def _argument(kind: CommandKind, rest: str) -> tuple[str | None, str | None]:
     """The command's argument, or the reason the line is not a valid command."""
-    usage = _SYNTAX[kind]
+    usage = SYNTAX[kind]
     if kind in _WITH_REASON:
         match = _REASON.fullmatch(rest)
         if match is None or normalize(match["label"]) != "motivo":
@@ -123,5 +122,5 @@ def _argument(kind: CommandKind, rest: str) -> tuple[str | None, str | None]:
 
 def _unknown(word: str) -> str:
     guess = difflib.get_close_matches(normalize(word), list(_KINDS), n=1)
-    hint = f" (quis dizer {_SYNTAX[_KINDS[guess[0]]]}?)" if guess else ""
+    hint = f" (quis dizer {SYNTAX[_KINDS[guess[0]]]}?)" if guess else ""
     return f"comando desconhecido: #{word}{hint}"

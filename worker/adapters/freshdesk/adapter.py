@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -69,6 +70,9 @@ class _Cursor:
             return None
 
 
+WRITTEN_MEMORY = 10_000  # tickets whose last write we remember (a few hundred kB)
+
+
 @dataclass
 class _Cache:
     """Reads one poll can share; nothing lives longer than CACHE_TTL_SECONDS, so a ficha an
@@ -84,6 +88,13 @@ class _Cache:
 
     def fresh(self, stamp: float) -> bool:
         return self.clock() - stamp < CACHE_TTL_SECONDS
+
+    def prune(self) -> None:
+        """Drop what is too old to be used again: months of polls keep one poll's people."""
+        for entries in (self.contacts, self.companies, self.members, self.registered):
+            stale = [key for key, entry in entries.items() if not self.fresh(entry[0])]
+            for key in stale:
+                del entries[key]
 
 
 class FreshdeskHelpdesk:
@@ -103,6 +114,7 @@ class FreshdeskHelpdesk:
         self._layout = layout
         self.cache = _Cache(monotonic)
         self._recovered = False
+        self._written: OrderedDict[str, str] = OrderedDict()
         self._is_candidate = Candidates(config, mapping.first_message, mapping.channel_of)
 
     @property
@@ -122,6 +134,7 @@ class FreshdeskHelpdesk:
         _ = self.layout  # fail early, before the cursor moves, if the account is not set up
         if not self._recovered:
             self.recover()
+        self.cache.prune()
         place = _Cursor.parse(cursor) or _Cursor(_iso(since), 1, {})
         asked = _iso(_parse(place.since) - OVERLAP)
         page = self.client.page(
@@ -144,6 +157,8 @@ class FreshdeskHelpdesk:
             if place.seen.get(ticket_id) == stamp:
                 continue  # handed out already, in the overlap
             stamps[ticket_id] = stamp
+            if self._written.get(ticket_id) == stamp:
+                continue  # our own last write coming back: nothing changed since
             if self._is_candidate(ticket):
                 self.cache.page_tickets[ticket_id] = ticket
                 if ticket_id not in candidates:
@@ -355,7 +370,17 @@ class FreshdeskHelpdesk:
             entry = self._write(
                 entry, Phase.NOTING, Phase.NOTED, f"{path}/notes", mapping.note_body(step)
             )
-        return self._update(entry, current.get("tags") or ())
+        version = self._update(entry, current.get("tags") or ())
+        self._remember_written(ticket.id, version)
+        return version
+
+    def _remember_written(self, ticket_id: str, version: str) -> None:
+        """Our own writes come back in the next poll's list: a ticket whose version is still
+        the one we left is not read again to decide nothing."""
+        self._written[ticket_id] = version
+        self._written.move_to_end(ticket_id)
+        if len(self._written) > WRITTEN_MEMORY:
+            self._written.popitem(last=False)
 
     def _write(self, entry: Entry, doing: Phase, done: Phase, path: str, body: Json) -> Entry:
         """One POST between its intent and its completion. A refusal (4xx, a long 429) surely

@@ -20,7 +20,7 @@ from worker.adapters.freshdesk.http import FreshdeskClient, FreshdeskError, Json
 from worker.adapters.freshdesk.layout import FIELD_TYPES, status_choices
 from worker.adapters.provisioning import Change, Plan, Problem
 from worker.config import Config
-from worker.core.commands import _MEANING, _SYNTAX, CommandKind
+from worker.core.commands import MEANING, SYNTAX, CommandKind
 
 ADMIN_FIX = (
     "give the worker's agent the Account Administrator or Administrator role and Global ticket"
@@ -227,20 +227,20 @@ def manual_steps(config: Config) -> list[str]:
     steps = []
     for kind in CommandKind:
         title = f"Cancelamento: {provisioning.COMMAND_TITLES[kind]}"
-        usage = _SYNTAX[kind]
+        usage = SYNTAX[kind]
         if kind in provisioning.WITH_REASON:
             for option in config.reasons:
                 steps.append(
                     f'Cenário "{title} - {option.label}": ação "Adicionar nota" (privada) com o'
                     f' texto "#{kind.value} motivo: {option.label}" e ação "Definir'
-                    f' {reason}" = "{option.label}" ({_MEANING[kind]})'
+                    f' {reason}" = "{option.label}" ({MEANING[kind]})'
                 )
         else:
             text = usage.split("<", 1)[0].strip() if "<" in usage else usage
             completes = " (o agente completa o e-mail)" if "<" in usage else ""
             steps.append(
                 f'Cenário "{title}": ação "Adicionar nota" (privada) com o texto "{text}"'
-                f"{completes} ({_MEANING[kind]})"
+                f"{completes} ({MEANING[kind]})"
             )
     tags = config.tags
     deadline = config.fields.deadline

@@ -55,6 +55,14 @@ class _Cache:
     def fresh(self, stamp: float) -> bool:
         return self.clock() - stamp < FICHA_TTL_SECONDS
 
+    def prune(self) -> None:
+        """Drop what is too old to be used again, so a worker that runs for months keeps a
+        poll's worth of people, not every requester it ever met."""
+        for entries in (self.requesters, self.members, self.by_registered_email):
+            stale = [key for key, entry in entries.items() if not self.fresh(entry[0])]
+            for key in stale:
+                del entries[key]
+
 
 class ZendeskHelpdesk:
     def __init__(
@@ -88,6 +96,7 @@ class ZendeskHelpdesk:
         """The cursor-based incremental export: every ticket changed after the cursor, 1,000 a
         page, filtered here (tag or keywords, PROCEDURE §1) so only candidates are read."""
         _ = self.layout  # fail early, before the cursor moves, if the account is not set up
+        self.cache.prune()
         if cursor is None or cursor.startswith("t:"):
             start = int(cursor[2:]) if cursor else int(since.timestamp())
             params: dict[str, str | int] = {"start_time": start, "per_page": PAGE_SIZE}

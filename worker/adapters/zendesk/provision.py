@@ -31,7 +31,7 @@ from worker.adapters.provisioning import (
 from worker.adapters.zendesk.http import Json, NotFound, Unauthorized, ZendeskClient, ZendeskError
 from worker.adapters.zendesk.layout import FIELD_TYPES, to_zendesk
 from worker.config import Config
-from worker.core.commands import _MEANING, _SYNTAX, CommandKind
+from worker.core.commands import MEANING, SYNTAX, CommandKind
 from worker.core.effects import FieldKey
 
 # --- what the ticket fields hold ------------------------------------------------------------
@@ -284,7 +284,7 @@ def _macros(config: Config, ids: FieldIds) -> list[_Wanted]:
                     _macro(f"{title}::{option.name}", kind, actions, needs=(FieldKey.REASON,))
                 )
         else:
-            usage = _SYNTAX[kind]
+            usage = SYNTAX[kind]
             text = usage.split("<", 1)[0] if "<" in usage else usage  # the agent completes it
             macros.append(_macro(title, kind, _note(text)))
     return macros
@@ -300,7 +300,7 @@ def _note(text: str) -> list[Json]:
 def _macro(
     title: str, kind: CommandKind, actions: list[Json], needs: tuple[FieldKey, ...] = ()
 ) -> _Wanted:
-    body = {"title": title, "description": _MEANING[kind], "active": True, "actions": actions}
+    body = {"title": title, "description": MEANING[kind], "active": True, "actions": actions}
     return _Wanted("macro", title, "/api/v2/macros.json", {"macro": body}, needs)
 
 
