@@ -594,23 +594,25 @@ def memory_table(results: Sequence[Result]) -> None:
         "state, the export page\n"
         "   (tickets of the current page not yet handled) is bounded by the page size (1,000), "
         "and so are the written\n"
-        "   versions (10,000 tickets); the rest grows linearly: the read cache of requesters "
-        "with their accounts,\n"
-        "   accounts by e-mail and members is only checked for age when read "
-        "(FICHA_TTL_SECONDS), never pruned, so\n"
-        "   each distinct requester stays for the process's life."
+        "   versions (10,000 tickets), and the read cache of requesters, accounts and members "
+        "is pruned each\n"
+        "   poll to what the last FICHA_TTL_SECONDS read (worker/adapters/zendesk/adapter.py)."
     )
     default = results[0]
     if default.rss_start is not None and default.noted:
         alone = default.rss_start + sum(default.worker.values())
         kept = default.worker.get("requesters and accounts", 0) / default.noted * 1024
         until = round((200 - default.rss_start) * 1024 / max(kept, 0.001), -3)
+        if kept < 0.5:
+            verdict = "flat (nothing kept per requester), well under 200 MB: goal met."
+        else:
+            verdict = (
+                f"under 200 MB but not flat: + {kept:.1f} KB per distinct requester "
+                f"(200 MB after ~{until:,.0f} requesters)."
+            )
         print(
             f"   Goal (flat, well under 200 MB): the worker alone is about {alone:.0f} MB after "
-            f"{default.noted:,} tickets, under\n"
-            f"   200 MB but not flat: + {kept:.1f} KB per distinct requester, for the process's "
-            f"life (200 MB after\n"
-            f"   ~{until:,.0f} requesters)."
+            f"{default.noted:,} tickets;\n   {verdict}"
         )
 
 
