@@ -185,3 +185,22 @@ def test_health_and_metrics_are_served_while_running(sandbox: Sandbox, tmp_path:
     assert health["status"] in ("ok", "working")
     assert 'cancelamento_steps_total{kind="inicio"} 1.0' in exposed
     assert "cancelamento_api_requests_total" in exposed
+
+
+def test_explain_reads_one_ticket_and_writes_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
+    ticket = sandbox.holder_ticket(1)
+    before = len(sandbox.fake.requests)
+    result = subprocess.run(
+        [sys.executable, "-m", "worker", "--state-dir", str(tmp_path), "explain", str(ticket)],
+        cwd=ROOT,
+        env=sandbox.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"Ticket #{ticket}" in result.stdout
+    assert "1:inicio" in result.stdout  # what it would do now
+    assert "cliente1@exemplo.com.br" not in result.stdout  # masked
+    methods = {m for m, _ in sandbox.fake.requests[before:]}
+    assert methods == {"GET"}
