@@ -648,3 +648,13 @@ def test_secrets_never_appear_in_errors_or_reprs(api: Any, sleeps: Sleeps) -> No
 def test_missing_credentials_say_what_to_set(env: dict[str, str], problem: str) -> None:
     with pytest.raises(CredentialsMissing, match=problem):
         Credentials.from_env(env)
+
+
+def test_an_email_whose_step_was_decided_differently_is_flagged_for_an_agent(
+    api: Any, sleeps: Sleeps
+) -> None:
+    desk, read = snapshot_for_write(api, sleeps, tags=("cancelamento", "cancelamento-enviado-5"))
+    api.put(f"{API}/tickets/71.json", json=updated(71, "2026-12-07T12:06:00Z", ["cancelamento"]))
+    desk.apply_step(read, step(key="5:manual"))  # no e-mail in the step decided now
+    (body,) = (sent_body(c)["ticket"] for c in api.calls if c.request.method == "PUT")
+    assert body["tags"] == ["cancelamento", "cancelamento-revisar"]

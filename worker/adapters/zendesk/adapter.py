@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 import structlog
@@ -272,6 +272,15 @@ class ZendeskHelpdesk:
         path = f"/api/v2/tickets/{ticket.id}.json"
         version, tags = ticket.version, ticket.tags
         sent = mapping.sent_tag(self.config, step.key)
+        if step.email is None and sent in tags:
+            # An e-mail of this step went out, then the ticket changed and the step was decided
+            # differently: that e-mail has no note of its own. Never silent: an agent looks.
+            log.warning(
+                "an e-mail went out for a step decided differently since; flagged for review",
+                ticket_id=ticket.id,
+                step=step.key,
+            )
+            step = replace(step, add_tags=step.add_tags | {self.config.tags.review})
         if step.email is not None and sent not in tags:
             answer = self.client.put(
                 path, mapping.email_update(step, version, tags, self.config), guarded=True
