@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from worker.adapters.memory import MemoryHelpdesk, SentEmail
 from worker.config import Config
@@ -50,8 +50,21 @@ class Clock:
         return self.now
 
 
+class AccountBook(Protocol):
+    def add_account(
+        self,
+        account_id: str,
+        name: str,
+        document: str | None,
+        registered: str | None,
+        members: list[Member],
+    ) -> object: ...
+
+
 class FichaSetup:
-    """How every world writes the ficha: the same accounts whatever the helpdesk."""
+    """How every world writes the ficha and opens tickets: the same whatever the helpdesk."""
+
+    helpdesk: AccountBook
 
     def add_account(
         self,
@@ -61,7 +74,23 @@ class FichaSetup:
         registered: str | None,
         members: list[Member],
     ) -> None:
+        self.helpdesk.add_account(account_id, name, document, registered, members)
+
+    def open_ticket(
+        self, requester: Person, subject: str, body: str, tags: tuple[str, ...], channel: Channel
+    ) -> str:
         raise NotImplementedError
+
+    def opens(
+        self,
+        requester: Person,
+        subject: str = "Cancelamento do contrato",
+        body: str = "Quero cancelar o meu contrato.",
+        *,
+        tags: tuple[str, ...] = ("cancelamento",),
+        channel: Channel = "email",
+    ) -> str:
+        return self.open_ticket(requester, subject, body, tuple(tags), channel)
 
     def pf(self, holder: Person, *, registered: str | None = None, document: str = CPF) -> None:
         """A person's account; by default the holder writes from the registered e-mail."""
@@ -92,31 +121,17 @@ class MemoryWorld(FichaSetup):
     config: Config = field(default_factory=Config)
     start: datetime = datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO)  # a Monday
 
+    helpdesk: MemoryHelpdesk = field(init=False)
+
     def __post_init__(self) -> None:
         self.clock = Clock(self.start)
         self.helpdesk = MemoryHelpdesk(self.config, self.clock)
         self.worker = Worker(self.helpdesk, self.config, Renderer(TEMPLATES), self.clock)
 
-    def add_account(
-        self,
-        account_id: str,
-        name: str,
-        document: str | None,
-        registered: str | None,
-        members: list[Member],
-    ) -> None:
-        self.helpdesk.add_account(account_id, name, document, registered, members)
-
     # --- what people do ----------------------------------------------------------------------
 
-    def opens(
-        self,
-        requester: Person,
-        subject: str = "Cancelamento do contrato",
-        body: str = "Quero cancelar o meu contrato.",
-        *,
-        tags: tuple[str, ...] = ("cancelamento",),
-        channel: Channel = "email",
+    def open_ticket(
+        self, requester: Person, subject: str, body: str, tags: tuple[str, ...], channel: Channel
     ) -> str:
         return self.helpdesk.create_ticket(requester, subject, body, channel=channel, tags=tags)
 

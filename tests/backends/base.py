@@ -204,28 +204,7 @@ class BackendWorld(FichaSetup, abc.ABC):
     def before_poll(self) -> None:
         """Whatever the fake needs before a run sees the changes made so far."""
 
-    def add_account(
-        self,
-        account_id: str,
-        name: str,
-        document: str | None,
-        registered: str | None,
-        members: list[Member],
-    ) -> None:
-        self.helpdesk.add_account(account_id, name, document, registered, members)
-
     # --- what people do ----------------------------------------------------------------------
-
-    def opens(
-        self,
-        requester: Person,
-        subject: str = "Cancelamento do contrato",
-        body: str = "Quero cancelar o meu contrato.",
-        *,
-        tags: tuple[str, ...] = ("cancelamento",),
-        channel: Channel = "email",
-    ) -> str:
-        return self.open_ticket(requester, subject, body, tuple(tags), channel)
 
     def later(self, **delta: float) -> None:
         self.clock.now += timedelta(**delta)
