@@ -596,7 +596,7 @@ def memory_table(results: Sequence[Result]) -> None:
         "and so are the written\n"
         "   versions (10,000 tickets), and the read cache of requesters, accounts and members "
         "is pruned each\n"
-        "   poll to what the last FICHA_TTL_SECONDS read (worker/adapters/zendesk/adapter.py)."
+        "   poll to what the last READ_TTL_SECONDS read (worker/adapters/memo.py)."
     )
     default = results[0]
     if default.rss_start is not None and default.noted:

@@ -211,4 +211,4 @@ def test_a_long_running_worker_keeps_only_a_polls_worth_of_people(world: Zendesk
     assert len(cache.requesters) == 3
     world.later(minutes=5)
     world.poll()
-    assert cache.requesters == {} and cache.members == {} and cache.by_registered_email == {}
+    assert len(cache.requesters) == len(cache.members) == len(cache.by_registered_email) == 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,6 +31,7 @@ from worker.adapters.freshdesk.http import (
 )
 from worker.adapters.freshdesk.journal import Entry, Journal, Phase, digest
 from worker.adapters.freshdesk.layout import CLOSED, RESOLVED, AccountLayout
+from worker.adapters.memo import OwnWrites, Recent
 from worker.config import Config
 from worker.core.calendar import SAO_PAULO
 from worker.core.effects import FieldKey
@@ -45,7 +45,6 @@ PAGE_SIZE = 100  # the largest `per_page`
 MAX_PAGES = 300  # Freshdesk answers no page past this one
 OVERLAP = timedelta(seconds=60)  # each poll re-asks the last minute; seen changes are skipped
 CLOCK_SKEW = 300.0  # seconds: Freshdesk's clock against ours, when matching a reply to intent
-CACHE_TTL_SECONDS = 60.0  # people and companies read within one poll are reused, never longer
 SEARCH_PAGES = 10  # filter/search: 30 results a page, 10 pages at most
 
 
@@ -70,31 +69,28 @@ class _Cursor:
             return None
 
 
-WRITTEN_MEMORY = 10_000  # tickets whose last write we remember (a few hundred kB)
-
-
 @dataclass
 class _Cache:
-    """Reads one poll can share; nothing lives longer than CACHE_TTL_SECONDS, so a ficha an
-    agent edits is seen at the next poll. Agents' names live for the process."""
+    """Reads one poll can share (`Recent`), the list page's tickets not yet handled, and agents'
+    names, which live for the process."""
 
     clock: Callable[[], float]
     page_tickets: dict[str, Json] = field(default_factory=dict)
-    contacts: dict[str, tuple[float, Json]] = field(default_factory=dict)
-    companies: dict[str, tuple[float, Json]] = field(default_factory=dict)
-    members: dict[str, tuple[float, tuple[Member, ...]]] = field(default_factory=dict)
-    registered: dict[str, tuple[float, list[Json]]] = field(default_factory=dict)
     agents: dict[str, Json] = field(default_factory=dict)
+    contacts: Recent[Json] = field(init=False)
+    companies: Recent[Json] = field(init=False)
+    members: Recent[tuple[Member, ...]] = field(init=False)
+    registered: Recent[list[Json]] = field(init=False)
 
-    def fresh(self, stamp: float) -> bool:
-        return self.clock() - stamp < CACHE_TTL_SECONDS
+    def __post_init__(self) -> None:
+        self.contacts = Recent(self.clock)
+        self.companies = Recent(self.clock)
+        self.members = Recent(self.clock)
+        self.registered = Recent(self.clock)
 
     def prune(self) -> None:
-        """Drop what is too old to be used again: months of polls keep one poll's people."""
-        for entries in (self.contacts, self.companies, self.members, self.registered):
-            stale = [key for key, entry in entries.items() if not self.fresh(entry[0])]
-            for key in stale:
-                del entries[key]
+        for memory in (self.contacts, self.companies, self.members, self.registered):
+            memory.prune()
 
 
 class FreshdeskHelpdesk:
@@ -114,7 +110,7 @@ class FreshdeskHelpdesk:
         self._layout = layout
         self.cache = _Cache(monotonic)
         self._recovered = False
-        self._written: OrderedDict[str, str] = OrderedDict()
+        self._written = OwnWrites()
         self._is_candidate = Candidates(config, mapping.first_message, mapping.channel_of)
 
     @property
@@ -157,7 +153,7 @@ class FreshdeskHelpdesk:
             if place.seen.get(ticket_id) == stamp:
                 continue  # handed out already, in the overlap
             stamps[ticket_id] = stamp
-            if self._written.get(ticket_id) == stamp:
+            if self._written.is_echo(ticket_id, stamp):
                 continue  # our own last write coming back: nothing changed since
             if self._is_candidate(ticket):
                 self.cache.page_tickets[ticket_id] = ticket
@@ -241,14 +237,13 @@ class FreshdeskHelpdesk:
 
     def _contact(self, contact_id: str) -> Json:
         cached = self.cache.contacts.get(contact_id)
-        if cached is not None and self.cache.fresh(cached[0]):
-            return cached[1]
+        if cached is not None:
+            return cached
         try:
             contact = self.client.get(f"/api/v2/contacts/{contact_id}")
         except NotFound:  # an agent, or a deleted contact
             contact = {"id": contact_id}
-        self.cache.contacts[contact_id] = (self.cache.clock(), contact)
-        return dict(contact)
+        return dict(self.cache.contacts.put(contact_id, contact))
 
     def _agent(self, agent_id: str) -> Json:
         if agent_id not in self.cache.agents:
@@ -277,16 +272,15 @@ class FreshdeskHelpdesk:
 
     def _company(self, company_id: str) -> Json:
         cached = self.cache.companies.get(company_id)
-        if cached is not None and self.cache.fresh(cached[0]):
-            return cached[1]
+        if cached is not None:
+            return cached
         company = self.client.get(f"/api/v2/companies/{company_id}")
-        self.cache.companies[company_id] = (self.cache.clock(), company)
-        return dict(company)
+        return dict(self.cache.companies.put(company_id, company))
 
     def _registered_to(self, email: str) -> list[Json]:
         cached = self.cache.registered.get(email)
-        if cached is not None and self.cache.fresh(cached[0]):
-            return cached[1]
+        if cached is not None:
+            return cached
         key = self.config.ficha.registered_email
         query = f"\"{key}:'{email}'\""
         found = [
@@ -294,15 +288,14 @@ class FreshdeskHelpdesk:
             for company in self._search("/api/v2/search/companies", query)
             if str((company.get("custom_fields") or {}).get(key) or "").strip().lower() == email
         ]
-        self.cache.registered[email] = (self.cache.clock(), found)
-        return found
+        return self.cache.registered.put(email, found)
 
     def _members(self, company_id: str) -> tuple[Member, ...]:
         """The company's contacts; the list gives each one's companies, so a partner of several
         (ambiguous, CONTRACT 15) costs no further request."""
         cached = self.cache.members.get(company_id)
-        if cached is not None and self.cache.fresh(cached[0]):
-            return cached[1]
+        if cached is not None:
+            return cached
         members: list[Member] = []
         for contact in self.client.each(
             "/api/v2/contacts", {"company_id": company_id, "per_page": 100}
@@ -310,9 +303,7 @@ class FreshdeskHelpdesk:
             holder, partner = mapping.marks(contact, self.config)
             count = max(1, len(mapping.company_ids(contact)))
             members.append(Member(records.person(contact, contact["id"]), holder, partner, count))
-        result = tuple(members)
-        self.cache.members[company_id] = (self.cache.clock(), result)
-        return result
+        return self.cache.members.put(company_id, tuple(members))
 
     def related_tickets(
         self, emails: tuple[str, ...], since: datetime
@@ -371,16 +362,8 @@ class FreshdeskHelpdesk:
                 entry, Phase.NOTING, Phase.NOTED, f"{path}/notes", mapping.note_body(step)
             )
         version = self._update(entry, current.get("tags") or ())
-        self._remember_written(ticket.id, version)
+        self._written.remember(ticket.id, version)
         return version
-
-    def _remember_written(self, ticket_id: str, version: str) -> None:
-        """Our own writes come back in the next poll's list: a ticket whose version is still
-        the one we left is not read again to decide nothing."""
-        self._written[ticket_id] = version
-        self._written.move_to_end(ticket_id)
-        if len(self._written) > WRITTEN_MEMORY:
-            self._written.popitem(last=False)
 
     def _write(self, entry: Entry, doing: Phase, done: Phase, path: str, body: Json) -> Entry:
         """One POST between its intent and its completion. A refusal (4xx, a long 429) surely

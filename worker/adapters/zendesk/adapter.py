@@ -9,7 +9,6 @@ update per comment (two when the step e-mails, CONTRACT 5).
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -18,6 +17,7 @@ import structlog
 
 from worker.adapters import records
 from worker.adapters.finding import Candidates, day_of, related_since
+from worker.adapters.memo import OwnWrites, Recent
 from worker.adapters.zendesk import mapping
 from worker.adapters.zendesk.http import (
     BadRequest,
@@ -37,31 +37,26 @@ from worker.ports import HelpdeskStatus, RenderedStep, TicketPage
 log = structlog.get_logger("worker.zendesk")
 
 PAGE_SIZE = 1000  # the incremental export's largest page
-FICHA_TTL_SECONDS = 60.0  # accounts and people read within one poll are reused, never longer
-WRITTEN_MEMORY = 10_000  # tickets whose last write we remember (a few hundred kB)
 
 
 @dataclass
 class _Cache:
-    """Reads one poll can share. Short-lived on purpose: a ficha edited by an agent must be
-    seen at the next poll, which is why nothing here lives longer than `FICHA_TTL_SECONDS`."""
+    """Reads one poll can share (`Recent`), and the export page's tickets not yet handled."""
 
     clock: Callable[[], float]
     page_tickets: dict[str, Json] = field(default_factory=dict)
-    requesters: dict[str, tuple[float, Json, list[Json]]] = field(default_factory=dict)
-    members: dict[str, tuple[float, tuple[Member, ...]]] = field(default_factory=dict)
-    by_registered_email: dict[str, tuple[float, list[Json]]] = field(default_factory=dict)
+    requesters: Recent[tuple[Json, list[Json]]] = field(init=False)
+    members: Recent[tuple[Member, ...]] = field(init=False)
+    by_registered_email: Recent[list[Json]] = field(init=False)
 
-    def fresh(self, stamp: float) -> bool:
-        return self.clock() - stamp < FICHA_TTL_SECONDS
+    def __post_init__(self) -> None:
+        self.requesters = Recent(self.clock)
+        self.members = Recent(self.clock)
+        self.by_registered_email = Recent(self.clock)
 
     def prune(self) -> None:
-        """Drop what is too old to be used again, so a worker that runs for months keeps a
-        poll's worth of people, not every requester it ever met."""
-        for entries in (self.requesters, self.members, self.by_registered_email):
-            stale = [key for key, entry in entries.items() if not self.fresh(entry[0])]
-            for key in stale:
-                del entries[key]
+        for memory in (self.requesters, self.members, self.by_registered_email):
+            memory.prune()
 
 
 class ZendeskHelpdesk:
@@ -77,9 +72,7 @@ class ZendeskHelpdesk:
         self.config = config
         self._layout = layout
         self.cache = _Cache(monotonic)
-        # The version each ticket had after our last write to it: the export sends our own
-        # writes back, and reading a ticket only to decide nothing would double the cost.
-        self._written: OrderedDict[str, str] = OrderedDict()
+        self._written = OwnWrites()
         # What the last sweep saw: tickets with a deadline and the earliest one (for metrics).
         self.waiting: tuple[int, datetime | None] | None = None
         self._is_candidate = Candidates(config, mapping.first_message, mapping.channel_of)
@@ -117,7 +110,7 @@ class ZendeskHelpdesk:
             if ticket.get("status") == "deleted" or not self._is_candidate(ticket):
                 continue
             ticket_id = str(ticket["id"])
-            if self._written.get(ticket_id) == ticket.get("updated_at"):
+            if self._written.is_echo(ticket_id, ticket.get("updated_at")):
                 continue  # our own last write coming back: nothing changed since
             self.cache.page_tickets[ticket_id] = ticket
             if ticket_id not in candidates:
@@ -184,12 +177,12 @@ class ZendeskHelpdesk:
     def _requester(self, user_id: str) -> tuple[Json, list[Json]]:
         """The requester with their organizations, side-loaded in the same request."""
         cached = self.cache.requesters.get(user_id)
-        if cached is not None and self.cache.fresh(cached[0]):
-            return cached[1], cached[2]
+        if cached is not None:
+            return cached
         page = self.client.get(f"/api/v2/users/{user_id}.json", {"include": "organizations"})
-        found = (page["user"], list(page.get("organizations") or []))
-        self.cache.requesters[user_id] = (self.cache.clock(), *found)
-        return found
+        return self.cache.requesters.put(
+            user_id, (page["user"], list(page.get("organizations") or []))
+        )
 
     def read_ficha(self, ticket: Ticket) -> Ficha:
         """Every account the requester belongs to or whose registered e-mail is theirs."""
@@ -209,8 +202,8 @@ class ZendeskHelpdesk:
 
     def _registered_to(self, email: str) -> list[Json]:
         cached = self.cache.by_registered_email.get(email)
-        if cached is not None and self.cache.fresh(cached[0]):
-            return cached[1]
+        if cached is not None:
+            return cached
         key = self.config.ficha.registered_email
         query = f'type:organization {key}:"{email}"'
         found = [
@@ -220,13 +213,12 @@ class ZendeskHelpdesk:
             if str((result.get("organization_fields") or {}).get(key) or "").strip().lower()
             == email
         ]
-        self.cache.by_registered_email[email] = (self.cache.clock(), found)
-        return found
+        return self.cache.by_registered_email.put(email, found)
 
     def _members(self, organization_id: str, known: dict[str, int]) -> tuple[Member, ...]:
         cached = self.cache.members.get(organization_id)
-        if cached is not None and self.cache.fresh(cached[0]):
-            return cached[1]
+        if cached is not None:
+            return cached
         members: list[Member] = []
         for user in self._each(f"/api/v2/organizations/{organization_id}/users.json", "users"):
             holder, partner = mapping.marks(user, self.config)
@@ -241,9 +233,7 @@ class ZendeskHelpdesk:
                     )
                 )
             members.append(Member(records.person(user, user["id"]), holder, partner, max(1, count)))
-        result = tuple(members)
-        self.cache.members[organization_id] = (self.cache.clock(), result)
-        return result
+        return self.cache.members.put(organization_id, tuple(members))
 
     def _each(self, path: str, key: str) -> Iterator[Json]:
         for page in self.client.pages(path, {"page[size]": 100}):
@@ -291,10 +281,7 @@ class ZendeskHelpdesk:
             path, mapping.note_update(step, version, tags, self.layout, self.config), guarded=True
         )
         version = str(answer["ticket"]["updated_at"])
-        self._written[ticket.id] = version
-        self._written.move_to_end(ticket.id)
-        if len(self._written) > WRITTEN_MEMORY:
-            self._written.popitem(last=False)
+        self._written.remember(ticket.id, version)
         return version
 
     def list_statuses(self) -> tuple[HelpdeskStatus, ...]:
