@@ -101,8 +101,7 @@ class Worker:
         # A different allow-list is a different set of tickets: start again from the look-back
         # so tickets skipped before are seen now (deciding again is harmless).
         self.scope = _scope(config)
-        same_scope = place.scope == self.scope or (place.scope is None and not self.scope)
-        self.cursor: str | None = place.cursor if same_scope else None
+        self.cursor: str | None = place.cursor if place.scope == self.scope else None
         self.retry: set[str] = set(place.retry)
 
     # --- one run: the poll and the sweep -----------------------------------------------------
@@ -117,51 +116,52 @@ class Worker:
     def poll(self) -> PollReport:
         """Every ticket changed since the last poll (on the first, the configured look-back),
         after the tickets that failed last time: the cursor moved past them, so they are kept
-        here until a poll gets through them. Paused, it reads nothing and keeps its place.
-        A poll starts a run: the e-mail cap counts from here (the sweep after it included)."""
+        here until a poll gets through them. A poll starts a run: the e-mail cap counts from
+        here (the sweep after it included)."""
         self.guard.start_run()
+        return self._run("poll", self._poll_pages)
+
+    def sweep(self) -> PollReport:
+        """Tickets whose deadline passed, though nothing on them changed."""
+        return self._run("sweep", self._sweep_due)
+
+    def _run(self, name: str, work: Callable[[PollReport], None]) -> PollReport:
+        """Paused, a run reads nothing and keeps its place; a pause tripped or a stop requested
+        midway ends it where it stands."""
         report = PollReport()
         if not self.dry_run and (reason := self.guard.paused_reason()) is not None:
-            log.warning("paused: no poll", reason=reason)
+            log.warning(f"paused: no {name}", reason=reason)
             report.paused = reason
             return report
         try:
-            for ticket_id in sorted(self.retry):
-                self._handle_into(ticket_id, report)
-            since = self.clock() - timedelta(days=self.config.procedure.first_run_lookback_days)
-            while True:
-                page = self.helpdesk.changed_tickets(self.cursor, since)
-                for ticket_id in page.ticket_ids:
-                    self._handle_into(ticket_id, report)
-                self.cursor = page.cursor
-                self._save_place()
-                if not page.more:
-                    return report
+            work(report)
         except Paused as why:
             report.paused = str(why)
         except Stopping:
             report.stopped = True
         return report
+
+    def _poll_pages(self, report: PollReport) -> None:
+        for ticket_id in sorted(self.retry):
+            self._handle_into(ticket_id, report)
+        since = self.clock() - timedelta(days=self.config.procedure.first_run_lookback_days)
+        while True:
+            page = self.helpdesk.changed_tickets(self.cursor, since)
+            for ticket_id in page.ticket_ids:
+                self._handle_into(ticket_id, report)
+            self.cursor = page.cursor
+            self._save_place()
+            if not page.more:
+                return
+
+    def _sweep_due(self, report: PollReport) -> None:
+        for ticket_id in self.helpdesk.due_tickets(self.clock()):
+            self._handle_into(ticket_id, report)
 
     def _save_place(self) -> None:
         """After each page: a restart resumes there, and still retries what failed before."""
         if self.place_file is not None and not self.dry_run:
             self.place_file.save(PollPlace(self.cursor, frozenset(self.retry), self.scope))
-
-    def sweep(self) -> PollReport:
-        """Tickets whose deadline passed, though nothing on them changed."""
-        report = PollReport()
-        if not self.dry_run and (reason := self.guard.paused_reason()) is not None:
-            report.paused = reason
-            return report
-        try:
-            for ticket_id in self.helpdesk.due_tickets(self.clock()):
-                self._handle_into(ticket_id, report)
-        except Paused as why:
-            report.paused = str(why)
-        except Stopping:
-            report.stopped = True
-        return report
 
     def _handle_into(self, ticket_id: str, report: PollReport) -> None:
         if self.stop_requested():
