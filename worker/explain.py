@@ -72,9 +72,10 @@ def explain(worker: Worker, ticket_id: str) -> str:
     Only reads: the ticket, its ficha, the related tickets the decision asks for."""
     ticket = worker.helpdesk.read_ticket(ticket_id)
     now = worker.clock()
-    identification = identify(ticket.requester, worker.helpdesk.read_ficha(ticket))
+    ficha = worker.helpdesk.read_ficha(ticket)
+    identification = identify(ticket.requester, ficha)
     state = read_history(ticket).state
-    steps = worker.decide(ticket)
+    steps = worker.decide(ticket, ficha)
     view = _View(worker, ticket, identification, state, now)
     lines = [
         *view.header(),

@@ -21,7 +21,7 @@ from worker.core import messages as msg
 from worker.core.calendar import BusinessCalendar
 from worker.core.effects import RelatedQuery, Step
 from worker.core.engine import Context, decide
-from worker.core.model import AuthorRole, RelatedTicket, Ticket
+from worker.core.model import AuthorRole, Ficha, RelatedTicket, Ticket
 from worker.core.state import read_history
 from worker.metrics import Metrics
 from worker.ports import Helpdesk, HelpdeskError, OutgoingEmail, RenderedStep, StaleTicket
@@ -223,9 +223,10 @@ class Worker:
 
     # --- one ticket ---------------------------------------------------------------------------
 
-    def decide(self, ticket: Ticket) -> tuple[Step, ...]:
-        """The engine's decision, with the related tickets it asks for read on demand."""
-        ficha = self.helpdesk.read_ficha(ticket)
+    def decide(self, ticket: Ticket, ficha: Ficha | None = None) -> tuple[Step, ...]:
+        """The engine's decision, with the related tickets it asks for read on demand (and the
+        ficha, unless the caller read it already)."""
+        ficha = ficha if ficha is not None else self.helpdesk.read_ficha(ticket)
         related: dict[RelatedQuery, tuple[RelatedTicket, ...]] = {}
         for _ in range(MAX_LOOKUPS):
             context = Context(ticket, ficha, self.config, self.calendar, self.clock(), related)
