@@ -92,6 +92,48 @@ class FichaSetup:
     ) -> str:
         return self.open_ticket(requester, subject, body, tuple(tags), channel)
 
+    # --- time and runs -----------------------------------------------------------------------
+
+    clock: Clock
+    worker: Worker
+
+    def later(self, **delta: float) -> None:
+        self.clock.now += timedelta(**delta)
+
+    def at(self, moment: datetime) -> None:
+        self.clock.now = moment
+
+    def before_poll(self) -> None:
+        """Whatever the helpdesk needs before a run sees the changes made so far."""
+
+    def poll(self) -> PollReport:
+        self.before_poll()
+        report = self.worker.poll()
+        sweep = self.worker.sweep()
+        report.steps += sweep.steps
+        return report
+
+    # --- what we look at ---------------------------------------------------------------------
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        raise NotImplementedError
+
+    def history(self, ticket_id: str) -> History:
+        return read_history(self.ticket(ticket_id))
+
+    def notes(self, ticket_id: str) -> list[str]:
+        """The worker's notes, without their state marker line."""
+        return [
+            "\n".join(
+                line for line in c.body.splitlines() if not line.startswith(MARKER_PREFIX)
+            ).strip()
+            for c in worker_comments(self.ticket(ticket_id))
+            if not c.public
+        ]
+
+    def last_note(self, ticket_id: str) -> str:
+        return self.notes(ticket_id)[-1]
+
     def pf(self, holder: Person, *, registered: str | None = None, document: str = CPF) -> None:
         """A person's account; by default the holder writes from the registered e-mail."""
         self.add_account(
@@ -114,6 +156,10 @@ class FichaSetup:
         members = [Member(p, managing_partner=True) for p in partners]
         members += [Member(p) for p in others]
         self.add_account(f"pj-{name}", name, document, registered, members)
+
+
+def worker_comments(ticket: Ticket) -> list[Comment]:
+    return [c for c in ticket.comments if c.role is AuthorRole.WORKER]
 
 
 @dataclass
@@ -141,38 +187,10 @@ class MemoryWorld(FichaSetup):
     def customer_writes(self, ticket_id: str, author: Person, text: str) -> None:
         self.helpdesk.customer_writes(ticket_id, author, text)
 
-    def later(self, **delta: float) -> None:
-        self.clock.now += timedelta(**delta)
-
-    def at(self, moment: datetime) -> None:
-        self.clock.now = moment
-
-    def poll(self) -> PollReport:
-        report = self.worker.poll()
-        sweep = self.worker.sweep()
-        report.steps += sweep.steps
-        return report
-
     # --- what we look at ---------------------------------------------------------------------
 
     def ticket(self, ticket_id: str) -> Ticket:
         return self.helpdesk.ticket(ticket_id)
-
-    def history(self, ticket_id: str) -> History:
-        return read_history(self.ticket(ticket_id))
-
-    def notes(self, ticket_id: str) -> list[str]:
-        """The worker's notes, without their state marker line."""
-        return [
-            "\n".join(
-                line for line in c.body.splitlines() if not line.startswith(MARKER_PREFIX)
-            ).strip()
-            for c in self._worker_comments(ticket_id)
-            if not c.public
-        ]
-
-    def last_note(self, ticket_id: str) -> str:
-        return self.notes(ticket_id)[-1]
 
     def emails(self, ticket_id: str) -> list[SentEmail]:
         return [e for e in self.helpdesk.outbox if e.ticket_id == ticket_id]
@@ -184,9 +202,6 @@ class MemoryWorld(FichaSetup):
     def status(self, ticket_id: str) -> str:
         ticket = self.ticket(ticket_id)
         return ticket.custom_status or ticket.status.value
-
-    def _worker_comments(self, ticket_id: str) -> list[Comment]:
-        return [c for c in self.ticket(ticket_id).comments if c.role is AuthorRole.WORKER]
 
 
 BACKENDS = ("memory", "zendesk", "freshdesk")

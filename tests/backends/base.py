@@ -16,16 +16,14 @@ from datetime import datetime, timedelta
 
 import responses
 
-from tests.world import TEMPLATES, Clock, FichaSetup
+from tests.world import TEMPLATES, Clock, FichaSetup, worker_comments
 from worker.adapters.memory import SentEmail
 from worker.adapters.zendesk.http import RequestStats
 from worker.config import Config
 from worker.core.calendar import SAO_PAULO
 from worker.core.model import (
     Account,
-    AuthorRole,
     Channel,
-    Comment,
     Ficha,
     Member,
     Person,
@@ -33,7 +31,7 @@ from worker.core.model import (
     StatusCategory,
     Ticket,
 )
-from worker.core.state import MARKER_PREFIX, History, parse_marker, read_history
+from worker.core.state import parse_marker
 from worker.ports import (
     Helpdesk,
     HelpdeskError,
@@ -42,7 +40,7 @@ from worker.ports import (
     TicketPage,
 )
 from worker.render import Renderer
-from worker.service import PollReport, Worker
+from worker.service import Worker
 
 START = datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO)  # a Monday, as MemoryWorld's
 _OPEN: list[BackendWorld] = []
@@ -145,6 +143,8 @@ class HookedHelpdesk:
 
 
 class BackendWorld(FichaSetup, abc.ABC):
+    clock: SimClock
+
     def __init__(self, config: Config | None = None, start: datetime = START) -> None:
         self.config = config or Config()
         self.start = start
@@ -201,48 +201,17 @@ class BackendWorld(FichaSetup, abc.ABC):
     def sent(self, ticket_id: str) -> list[tuple[str, tuple[str, ...]]]:
         """(to, cc) of each e-mail the worker sent on the ticket, in order."""
 
-    def before_poll(self) -> None:
-        """Whatever the fake needs before a run sees the changes made so far."""
-
     # --- what people do ----------------------------------------------------------------------
-
-    def later(self, **delta: float) -> None:
-        self.clock.now += timedelta(**delta)
-
-    def at(self, moment: datetime) -> None:
-        self.clock.now = moment
-
-    def poll(self) -> PollReport:
-        self.before_poll()
-        report = self.worker.poll()
-        sweep = self.worker.sweep()
-        report.steps += sweep.steps
-        return report
 
     # --- what we look at ---------------------------------------------------------------------
 
     def ticket(self, ticket_id: str) -> Ticket:
         return self.reader.read_ticket(ticket_id)
 
-    def history(self, ticket_id: str) -> History:
-        return read_history(self.ticket(ticket_id))
-
-    def notes(self, ticket_id: str) -> list[str]:
-        return [
-            "\n".join(
-                line for line in c.body.splitlines() if not line.startswith(MARKER_PREFIX)
-            ).strip()
-            for c in self._worker_comments(self.ticket(ticket_id))
-            if not c.public
-        ]
-
-    def last_note(self, ticket_id: str) -> str:
-        return self.notes(ticket_id)[-1]
-
     def emails(self, ticket_id: str) -> list[SentEmail]:
         """The worker's public comments, each with the step its note names (the note follows
         the e-mail in the same step) and the addresses the helpdesk sent it to."""
-        comments = self._worker_comments(self.ticket(ticket_id))
+        comments = worker_comments(self.ticket(ticket_id))
         public = [n for n, c in enumerate(comments) if c.public]
         sent = self.sent(ticket_id)
         assert len(sent) == len(public), f"{len(public)} public comments, {len(sent)} e-mails"
@@ -263,10 +232,6 @@ class BackendWorld(FichaSetup, abc.ABC):
         ticket = self.ticket(ticket_id)
         ours = (self.config.statuses.in_progress, self.config.statuses.waiting_customer)
         return ticket.custom_status if ticket.custom_status in ours else ticket.status.value
-
-    @staticmethod
-    def _worker_comments(ticket: Ticket) -> list[Comment]:
-        return [c for c in ticket.comments if c.role is AuthorRole.WORKER]
 
 
 def marks_of(person: Person, accounts: Iterable[Account]) -> tuple[bool, bool]:
