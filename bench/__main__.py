@@ -26,17 +26,10 @@ from worker.config import PROJECT_ROOT, Config, Safety
 from worker.core.calendar import SAO_PAULO
 from worker.core.model import Member, Person
 from worker.render import Renderer
+from worker.sandbox.clock import SimulatedClock
 from worker.service import Worker
 
 AGENT = Person("agent", "agente@empresa.com.br", "Agente")
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def open_backlog(helpdesk: MemoryHelpdesk, size: int) -> list[str]:
@@ -111,7 +104,7 @@ def main() -> None:
     whole = time.perf_counter()
     logs.configure("console", level=logging.WARNING)
     config = Config(safety=Safety(max_emails_per_run=100_000))  # a backlog, not a safety test
-    clock = Clock(datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO))
+    clock = SimulatedClock(datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO))
     helpdesk = MemoryHelpdesk(config, clock)
     worker = Worker(helpdesk, config, Renderer(PROJECT_ROOT / "templates"), clock)
     ids = open_backlog(helpdesk, args.tickets)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 import io
 import json
-import math
 import resource
 import sys
 from collections.abc import Callable, Iterable
@@ -32,6 +31,7 @@ from worker.config import PROJECT_ROOT, Config
 from worker.core.calendar import SAO_PAULO
 from worker.render import Renderer
 from worker.sandbox import FakeZendesk, LostResponse, RateLimits
+from worker.sandbox.clock import SimulatedClock
 from worker.service import Worker
 
 BASE_URL = "https://example.zendesk.com"
@@ -54,23 +54,7 @@ HIGH_VOLUME = RateLimits(
 )
 
 
-class SimClock:
-    """Simulated time: `sleep` moves it forward (rounded up to the microsecond, so a wait of a
-    fraction of a microsecond still advances and a pacing loop always ends)."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now.timestamp()
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self.now += timedelta(microseconds=math.ceil(seconds * 1_000_000))
-
+class SimClock(SimulatedClock):
     def advance(self, delta: timedelta) -> None:
         self.now += delta
 

@@ -28,6 +28,7 @@ from worker.config import PROJECT_ROOT, Config, Safety
 from worker.core.calendar import SAO_PAULO
 from worker.render import Renderer
 from worker.sandbox import FakeZendesk, RateLimits
+from worker.sandbox.clock import SimulatedClock
 from worker.sandbox.responses_binding import install
 from worker.service import PollReport, Worker
 
@@ -60,20 +61,6 @@ def bench_config() -> Config:
     """The defaults, with the per-run e-mail cap out of reach: the e-mail path below sends one
     e-mail per ticket in a single run."""
     return Config(safety=Safety(max_emails_per_run=NO_EMAIL_CAP))
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now.timestamp()
-
-    def sleep(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class CountingZendesk(FakeZendesk):
@@ -151,7 +138,7 @@ class Account:
 
     def __init__(self, size: int, *, companies: bool) -> None:
         self.config = bench_config()
-        self.clock = Clock(START)
+        self.clock = SimulatedClock(START)
         self.fake = CountingZendesk(clock=self.clock, limits=RateLimits.off())
         self.mock = responses.RequestsMock(assert_all_requests_are_fired=False)
         self.mock.start()

@@ -24,6 +24,7 @@ from worker.core.calendar import SAO_PAULO
 from worker.core.model import AuthorRole, Channel, Comment, Member, Person, Ticket
 from worker.core.state import MARKER_PREFIX, History, read_history
 from worker.render import Renderer
+from worker.sandbox.clock import SimulatedClock
 from worker.service import PollReport, Worker
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -40,14 +41,6 @@ AGENT = Person("agent-1", "agente@empresa.com.br", "Paula")
 
 def person(name: str, email: str) -> Person:
     return Person(email, email, name)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class AccountBook(Protocol):
@@ -94,7 +87,7 @@ class FichaSetup:
 
     # --- time and runs -----------------------------------------------------------------------
 
-    clock: Clock
+    clock: SimulatedClock
     worker: Worker
 
     def later(self, **delta: float) -> None:
@@ -170,7 +163,7 @@ class MemoryWorld(FichaSetup):
     helpdesk: MemoryHelpdesk = field(init=False)
 
     def __post_init__(self) -> None:
-        self.clock = Clock(self.start)
+        self.clock = SimulatedClock(self.start)
         self.helpdesk = MemoryHelpdesk(self.config, self.clock)
         self.worker = Worker(self.helpdesk, self.config, Renderer(TEMPLATES), self.clock)
 

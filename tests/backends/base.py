@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import responses
 
-from tests.world import TEMPLATES, Clock, FichaSetup, worker_comments
+from tests.world import TEMPLATES, FichaSetup, worker_comments
 from worker.adapters.memory import SentEmail
 from worker.adapters.zendesk.http import RequestStats
 from worker.config import Config
@@ -40,6 +40,7 @@ from worker.ports import (
     TicketPage,
 )
 from worker.render import Renderer
+from worker.sandbox.clock import SimulatedClock
 from worker.service import Worker
 
 START = datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO)  # a Monday, as MemoryWorld's
@@ -50,16 +51,6 @@ def close_all() -> None:
     """Stops every world's `responses` mock (tests/conftest.py, after each test)."""
     while _OPEN:
         _OPEN.pop().close()
-
-
-class SimClock(Clock):
-    """The world's clock, also the client's monotonic clock and sleep: pacing waits move it."""
-
-    def monotonic(self) -> float:
-        return self.now.timestamp()
-
-    def sleep(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class HookedHelpdesk:
@@ -143,12 +134,10 @@ class HookedHelpdesk:
 
 
 class BackendWorld(FichaSetup, abc.ABC):
-    clock: SimClock
-
     def __init__(self, config: Config | None = None, start: datetime = START) -> None:
         self.config = config or Config()
         self.start = start
-        self.clock = SimClock(start)
+        self.clock = SimulatedClock(start)
         self.accounts: dict[str, Account] = {}
         self.mock = responses.RequestsMock(assert_all_requests_are_fired=False)
         self.mock.start()

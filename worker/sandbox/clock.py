@@ -3,6 +3,7 @@ so a rehearsal with `run --now` can put the account on the same day as the worke
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -50,4 +51,7 @@ class SimulatedClock:
         return self.now.timestamp()
 
     def sleep(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+        """Rounded up to the microsecond: a wait of a fraction of one still moves time, so a
+        pacing loop always ends."""
+        if seconds > 0:
+            self.now += timedelta(microseconds=math.ceil(seconds * 1_000_000))
