@@ -107,6 +107,29 @@ def ticket_fields() -> list[dict[str, Any]]:
     ]
 
 
+CONTACT_FIELDS = [
+    {"id": 1, "name": "titular", "label": "Titular", "type": "custom_checkbox"},
+    {
+        "id": 2,
+        "name": "socio_administrador",
+        "label": "Sócio-administrador",
+        "type": "custom_checkbox",
+    },
+]
+COMPANY_FIELDS = [
+    {"id": 3, "name": "documento", "label": "CPF ou CNPJ", "type": "custom_text"},
+    {"id": 4, "name": "email_cadastro", "label": "E-mail de cadastro", "type": "custom_text"},
+]
+
+
+def account_fields(mock: responses.RequestsMock) -> None:
+    """The account's layout as the adapter reads it at start."""
+    mock.get(f"{API}/agents/me", json=me())
+    mock.get(f"{API}/ticket_fields", json=ticket_fields())
+    mock.get(f"{API}/contact_fields", json=CONTACT_FIELDS)
+    mock.get(f"{API}/company_fields", json=COMPANY_FIELDS)
+
+
 def me() -> dict[str, Any]:
     return {
         "id": WORKER_ID,
@@ -225,8 +248,7 @@ def sleeps() -> Sleeps:
 @pytest.fixture
 def api() -> Any:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.get(f"{API}/agents/me", json=me())
-        mock.get(f"{API}/ticket_fields", json=ticket_fields())
+        account_fields(mock)
         yield mock
 
 

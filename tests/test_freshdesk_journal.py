@@ -25,11 +25,10 @@ from tests.test_freshdesk_adapter import (
     WAITING,
     WORKER_ID,
     Sleeps,
+    account_fields,
     conversation,
-    me,
     step,
     ticket,
-    ticket_fields,
 )
 from worker.adapters.freshdesk.adapter import FreshdeskHelpdesk
 from worker.adapters.freshdesk.http import Credentials, FreshdeskClient
@@ -106,8 +105,7 @@ class FakeFreshdesk:
         return self._write("put", apply)
 
     def register(self, mock: responses.RequestsMock) -> None:
-        mock.get(f"{API}/agents/me", json=me())
-        mock.get(f"{API}/ticket_fields", json=ticket_fields())
+        account_fields(mock)
         mock.add_callback(
             responses.GET,
             f"{API}/tickets/71",

@@ -5,31 +5,32 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import responses
 
-from tests.test_freshdesk_adapter import API, BASE, IN_PROGRESS, WAITING, Sleeps, me, ticket_fields
+from tests.backends.freshdesk_fake import ATTRIBUTES, FakeFreshdesk
+from tests.test_freshdesk_adapter import (
+    API,
+    BASE,
+    COMPANY_FIELDS,
+    CONTACT_FIELDS,
+    IN_PROGRESS,
+    WAITING,
+    Sleeps,
+    me,
+    ticket_fields,
+)
 from worker.adapters.freshdesk.check import check
-from worker.adapters.freshdesk.http import Credentials, FreshdeskClient
-from worker.adapters.freshdesk.provision import setup
+from worker.adapters.freshdesk.http import Credentials, FreshdeskClient, Invalid
+from worker.adapters.freshdesk.layout import AccountLayout
+from worker.adapters.freshdesk.provision import DOCUMENTED, setup
 from worker.adapters.freshdesk.settings import Freshdesk as FreshdeskSettings
 from worker.config import Config
 
-CONTACT_FIELDS = [
-    {"id": 1, "name": "titular", "label": "Titular", "type": "custom_checkbox"},
-    {
-        "id": 2,
-        "name": "socio_administrador",
-        "label": "Sócio-administrador",
-        "type": "custom_checkbox",
-    },
-]
-COMPANY_FIELDS = [
-    {"id": 3, "name": "documento", "label": "CPF ou CNPJ", "type": "custom_text"},
-    {"id": 4, "name": "email_cadastro", "label": "E-mail de cadastro", "type": "custom_text"},
-]
 REASONS = [
     "Preço",
     "Atendimento",
@@ -79,67 +80,164 @@ def writes(api: Any) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-def test_setup_on_an_empty_account_creates_statuses_fields_and_prints_manual_steps(
-    api: Any,
+@pytest.fixture
+def fresh() -> Iterator[FakeFreshdesk]:
+    """A new Freshdesk account (the strict fake): four built-in statuses, no custom field."""
+    fake = FakeFreshdesk(lambda: datetime(2026, 12, 7, 12, 0, tzinfo=UTC))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake.install(mock)
+        yield fake
+
+
+def fake_writes(fake: FakeFreshdesk) -> list[tuple[str, str]]:
+    return [(method, path) for method, path in fake.requests if method != "GET"]
+
+
+def test_setup_on_a_fresh_account_succeeds_and_a_second_one_writes_nothing(
+    fresh: FakeFreshdesk,
 ) -> None:
-    bare = [f for f in ticket_fields() if not str(f["name"]).startswith("cf_")]
-    for field in bare:
-        if field["name"] == "status":
-            field["choices"] = {k: v for k, v in field["choices"].items() if int(k) < 6}
-    api.get(f"{API}/ticket_fields", json=bare)
-    api.get(f"{API}/contact_fields", json=[])
-    api.get(f"{API}/company_fields", json=[])
-    api.put(f"{API}/admin/ticket_fields/2000", json={"id": 2000})
-    api.post(f"{API}/admin/ticket_fields", json={"id": 1})
-    for name in ("titular", "socio_administrador"):
-        api.post(f"{API}/contact_fields", json={"id": 9, "name": name})
-    api.post(f"{API}/company_fields", json={"id": 9, "name": "documento"})
-    api.post(f"{API}/company_fields", json={"id": 9, "name": "cf_email_de_cadastro"})
     out = io.StringIO()
     plan = setup(client(), Config(), dry_run=False, out=out)
-    made = writes(api)
-    assert made[0] == (
-        "PUT",
-        "/admin/ticket_fields/2000",
+    assert plan.problems == []
+    assert fake_writes(fresh) == [
+        ("PUT", "/api/v2/admin/ticket_fields/2000"),
+        *[("POST", "/api/v2/admin/ticket_fields")] * 5,
+        *[("POST", "/api/v2/contact_fields")] * 2,
+        *[("POST", "/api/v2/company_fields")] * 2,
+    ]
+    assert "Freshdesk named it cf_cpf_ou_cnpj; the worker finds it by its label" in out.getvalue()
+    fresh.requests.clear()
+    again = setup(client(), Config(), dry_run=False, out=io.StringIO())
+    assert fake_writes(fresh) == [] and again.changes == [] and again.problems == []
+
+
+def test_check_passes_after_setup_with_no_configuration_edit_and_says_what_it_found(
+    fresh: FakeFreshdesk,
+) -> None:
+    setup(client(), Config(), dry_run=False, out=io.StringIO())
+    out = io.StringIO()
+    assert check(client(), Config(), out) == []
+    found = out.getvalue()
+    assert 'company field "CPF ou CNPJ" -> cf_cpf_ou_cnpj' in found
+    assert 'contact field "Sócio-administrador" -> cf_scio_administrador' in found
+    assert 'ticket field "Situação do cancelamento" -> cf_situao_do_cancelamento' in found
+    assert 'status "Em atendimento" -> 6' in found
+
+
+def test_the_worker_finds_the_ficha_by_the_names_freshdesk_gave(fresh: FakeFreshdesk) -> None:
+    setup(client(), Config(), dry_run=False, out=io.StringIO())
+    layout = AccountLayout.load(client(), Config())
+    assert layout.ficha == {
+        "holder": "cf_titular",
+        "managing_partner": "cf_scio_administrador",
+        "document": "cf_cpf_ou_cnpj",
+        "registered_email": "cf_e_mail_de_cadastro",
+    }
+
+
+def test_a_ficha_field_is_found_by_its_configured_name_before_any_label(
+    fresh: FakeFreshdesk,
+) -> None:
+    setup(client(), Config(), dry_run=False, out=io.StringIO())
+    fresh.company_fields.append(
         {
-            "choices": [
-                {
-                    "value": "Em atendimento",
-                    "label_for_customers": "Em atendimento",
-                    "stop_sla_timer": False,
-                },
-                {
-                    "value": "Aguardando retorno do cliente",
-                    "label_for_customers": "Aguardando sua resposta",
-                    "stop_sla_timer": True,
-                },
-            ]
-        },
+            "id": 99,
+            "name": "doc_legado",
+            "label": "Documento",
+            "type": "custom_text",
+            "default": False,
+        }
     )
-    situation = made[1][2]
-    assert situation["label"] == "Situação do cancelamento"
-    assert situation["type"] == "custom_dropdown"
-    assert [c["value"] for c in situation["choices"]] == [
-        "Titular",
-        "Sócio-administrador",
-        "Terceiro",
+    config = Config.model_validate({"ficha": {"document": "doc_legado"}})
+    assert AccountLayout.load(client(), config).ficha["document"] == "doc_legado"
+
+
+def test_every_setup_body_carries_only_its_objects_documented_attributes(
+    fresh: FakeFreshdesk,
+) -> None:
+    """The adapter's tables are within what Freshdesk documents (the fake's tables), and every
+    body of a fresh account's plan is within its table."""
+    for kind, attributes in DOCUMENTED.items():
+        documented = ATTRIBUTES[kind.replace(" update", "").replace(" ", "_")]
+        assert attributes <= documented, kind
+    plan = setup(client(), Config(), dry_run=True, out=io.StringIO())
+    for change in plan.changes:
+        if change.path.endswith("/contact_fields"):
+            assert set(change.body) <= DOCUMENTED["contact field"]
+        elif change.path.endswith("/company_fields"):
+            assert set(change.body) <= DOCUMENTED["company field"]
+            assert "label_for_customers" not in change.body
+        elif change.method == "POST":
+            assert set(change.body) <= DOCUMENTED["ticket field"]
+        else:
+            assert set(change.body) <= DOCUMENTED["ticket field update"]
+        for choice in change.body.get("choices", []):
+            kind = "status choice" if "stop_sla_timer" in choice else "dropdown choice"
+            assert set(choice) <= DOCUMENTED[kind]
+
+
+def test_new_status_choices_go_after_the_last_existing_one(fresh: FakeFreshdesk) -> None:
+    plan = setup(client(), Config(), dry_run=True, out=io.StringIO())
+    status = next(c for c in plan.changes if c.path.endswith("/2000"))
+    assert [(c["value"], c["position"]) for c in status.body["choices"]] == [
+        ("Em atendimento", 5),
+        ("Aguardando retorno do cliente", 6),
     ]
-    assert [m[2]["type"] for m in made[1:6]] == [
-        "custom_dropdown",
-        "custom_number",
-        "custom_dropdown",
-        "custom_dropdown",
-        "custom_date",
+    setup(client(), Config(), dry_run=False, out=io.StringIO())
+    assert [(s.label, s.stop_sla_timer) for s in fresh.statuses.values()][-2:] == [
+        ("Em atendimento", False),
+        ("Aguardando retorno do cliente", True),
     ]
-    assert [m[1] for m in made[6:]] == ["/contact_fields"] * 2 + ["/company_fields"] * 2
-    # Freshdesk derived another name than the configured key: setup says what to configure.
-    assert [p.fix for p in plan.problems] == [
-        "set ficha.registered_email: cf_email_de_cadastro in the configuration"
-    ]
+
+
+def test_setup_prints_the_manual_steps(fresh: FakeFreshdesk) -> None:
+    out = io.StringIO()
+    setup(client(), Config(), dry_run=False, out=out)
     text = out.getvalue()
     assert 'Cenário "Cancelamento: Ligação sem sucesso"' in text
     assert '"#revertido motivo: Preço"' in text
     assert 'Visão "Cancelamentos em aberto por prazo"' in text
+
+
+# --- the strict fake refuses what Freshdesk refuses -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field", "code"),
+    [
+        (
+            "/company_fields",
+            {"label": "X", "label_for_customers": "X", "type": "custom_text"},
+            "label_for_customers",
+            "invalid_field",
+        ),
+        (
+            "/contact_fields",
+            {"label": "X", "type": "custom_text"},
+            "label_for_customers",
+            "missing_field",
+        ),
+        (
+            "/contact_fields",
+            {"label": "X", "label_for_customers": "X", "type": "custom_text", "position": "1"},
+            "position",
+            "datatype_mismatch",
+        ),
+        (
+            "/admin/ticket_fields/2000",
+            {"choices": [{"value": "Novo", "label_for_customers": "Novo"}]},
+            "choices[0].position",
+            "missing_field",
+        ),
+    ],
+)
+def test_the_fake_refuses_like_freshdesk(
+    fresh: FakeFreshdesk, path: str, body: dict[str, Any], field: str, code: str
+) -> None:
+    method = "PUT" if "admin" in path else "POST"
+    with pytest.raises(Invalid) as refused:
+        client().request(method, f"/api/v2{path}", body=body)
+    assert f"{field}" in str(refused.value) and code in str(refused.value)
 
 
 def test_a_second_setup_writes_nothing(api: Any) -> None:
@@ -183,7 +281,7 @@ def test_check_reports_every_gap_with_its_fix(api: Any) -> None:
     assert any("does not see every ticket" in w for w in whats)
     assert any("is Agent, not an administrator" in w for w in whats)
     assert 'missing in Freshdesk: ticket field "Prazo do retorno" (date)' in whats
-    assert any(p.fix == "set ficha.managing_partner: socio in the configuration" for p in problems)
+    assert not any("ficha." in p.fix for p in problems)  # found by its label: nothing to edit
 
 
 def test_check_stops_at_rejected_credentials(api: Any) -> None:

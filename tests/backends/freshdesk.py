@@ -1,37 +1,28 @@
 """The procedure's world on Freshdesk: the real adapter (`FreshdeskHelpdesk`, its journal in
-memory) under the real `Worker`, over HTTP through `responses`, against the stateful fake in
+memory) under the real `Worker`, over HTTP through `responses`, against the strict fake in
 `freshdesk_fake.py`, all on the world's clock.
 
-The account is laid out as `setup` would leave it: the worker's two statuses as choices of the
-status field (the waiting one stops the SLA timer), the five ticket fields by their configured
-labels with the pt-BR choices, and the ficha's contact and company fields as custom fields.
-People are contacts found by e-mail; an account is a company (a person's first company is
-their `company_id`, the next ones `other_companies`); agents are one agent, Paula.
+The account starts empty, as a new user's does, and is provisioned by the real `setup` over
+HTTP; the adapter then finds every name Freshdesk gave (the fake spells them unlike the
+configuration on purpose). People are contacts found by e-mail; an account is a company (a
+person's first company is their `company_id`, the next ones `other_companies`); agents are
+one agent, Paula. The world itself writes the ficha by the names the account gave.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import io
 from collections.abc import Mapping
 from pathlib import Path
 
 import responses
 
 from tests.backends.base import BackendWorld, marks_of
-from tests.backends.freshdesk_fake import (
-    CLOSED,
-    OPEN,
-    PENDING,
-    RESOLVED,
-    WORKER_ID,
-    FakeFreshdesk,
-    Status,
-    TicketField,
-)
+from tests.backends.freshdesk_fake import CLOSED, OPEN, PENDING, RESOLVED, WORKER_ID, FakeFreshdesk
+from worker.adapters.freshdesk import provision
 from worker.adapters.freshdesk.adapter import FreshdeskHelpdesk
 from worker.adapters.freshdesk.http import Credentials, FreshdeskClient
-from worker.adapters.freshdesk.layout import FIELD_TYPES
+from worker.adapters.freshdesk.layout import FICHA_FIELDS
 from worker.adapters.zendesk.http import RequestStats
 from worker.adapters.zendesk.provision import field_specs, field_titles
 from worker.config import Config, Freshdesk
@@ -57,39 +48,26 @@ STATUS_IDS = {
     StatusCategory.SOLVED: RESOLVED,
     StatusCategory.CLOSED: CLOSED,
 }
-IN_PROGRESS_ID, WAITING_ID = 6, 7
+FICHA_LABELS = {spec.setting: spec.label for spec in FICHA_FIELDS}
 
 
-def field_name(label: str) -> str:
-    """The `cf_...` name Freshdesk derives from a field's label."""
-    plain = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().lower()
-    return "cf_" + re.sub(r"[^a-z0-9]+", "_", plain).strip("_")
-
-
-def account_layout(config: Config) -> tuple[tuple[TicketField, ...], dict[int, Status]]:
-    titles, specs = field_titles(config), field_specs(config)
-    fields = tuple(
-        TicketField(
-            field_name(titles[key]),
-            titles[key],
-            FIELD_TYPES[key],
-            tuple(option.name for option in specs[key].options),
-        )
-        for key in FieldKey
-    )
-    statuses = {
-        IN_PROGRESS_ID: Status(config.statuses.in_progress, False),
-        WAITING_ID: Status(config.statuses.waiting_customer, True),
-    }
-    return fields, statuses
+def set_up(fake: FakeFreshdesk, config: Config) -> None:
+    """`python -m worker setup` on the fake's fresh account: it must finish with nothing left."""
+    client = FreshdeskClient(Credentials(fake.base_url, "worker-api-key"), UNPACED)
+    plan = provision.setup(client, config, dry_run=False, out=io.StringIO())
+    if plan.problems:
+        raise AssertionError(f"setup left problems on a fresh account: {plan.problems}")
 
 
 class FreshdeskWorld(BackendWorld):
     def serve(self, mock: responses.RequestsMock) -> None:
-        fields, statuses = account_layout(self.config)
-        self.fake = FakeFreshdesk(self.clock, fields, statuses)
+        self.fake = FakeFreshdesk(self.clock)
         self.fake.install(mock)
+        set_up(self.fake, self.config)
         self.companies: dict[str, int] = {}  # account id -> company id
+
+    def ficha_name(self, setting: str) -> str:
+        return self.fake.ficha_name(FICHA_LABELS[setting])
 
     def new_adapter(self) -> tuple[Helpdesk, RequestStats]:
         client = FreshdeskClient(
@@ -115,11 +93,11 @@ class FreshdeskWorld(BackendWorld):
         return found if found is not None else self.fake.add_contact(person.name, person.email)
 
     def save_account(self, account: Account, previous: Account | None) -> None:
-        ficha = self.config.ficha
+        name = self.ficha_name
         if previous is None:
-            values = {ficha.document: account.document, ficha.registered_email: None}
+            values = {name("document"): account.document, name("registered_email"): None}
             if account.registered_email:
-                values[ficha.registered_email] = account.registered_email.strip().lower()
+                values[name("registered_email")] = account.registered_email.strip().lower()
             self.companies[account.id] = self.fake.add_company(account.name, values)
         elif (previous.name, previous.document, previous.registered_email) != (
             account.name,
@@ -133,7 +111,7 @@ class FreshdeskWorld(BackendWorld):
             contact = self.contact(member.person)
             holder, partner = marks_of(member.person, accounts)
             self.fake.update_contact(
-                contact, {ficha.holder: holder, ficha.managing_partner: partner}
+                contact, {name("holder"): holder, name("managing_partner"): partner}
             )
             self.fake.join_company(contact, company)
 
@@ -165,15 +143,16 @@ class FreshdeskWorld(BackendWorld):
             changes["status"] = STATUS_IDS[status]
         titles, specs = field_titles(self.config), field_specs(self.config)
         custom: dict[str, object] = {}
-        for name, value in fields.items():
-            key = FieldKey(name)
+        for key_name, value in fields.items():
+            key = FieldKey(key_name)
             labels = {option.engine: option.name for option in specs[key].options}
+            field = self.fake.field_named(titles[key])
             if value is None:
-                custom[field_name(titles[key])] = None
+                custom[field] = None
             elif key is FieldKey.ATTEMPTS:
-                custom[field_name(titles[key])] = int(value)
+                custom[field] = int(value)
             else:
-                custom[field_name(titles[key])] = labels.get(value, value)
+                custom[field] = labels.get(value, value)
         if custom:
             changes["custom_fields"] = custom
         self.fake.agent_updates(int(ticket_id), changes)

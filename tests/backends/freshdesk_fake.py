@@ -1,17 +1,32 @@
-"""A small stateful fake of the Freshdesk API v2: one account, in memory, on the world's clock.
+"""A strict stateful fake of the Freshdesk API v2: one account, in memory, on the world's clock.
 
 It answers the endpoints the adapter calls (docs/freshdesk.md), with the documented shapes:
 the tickets list (`updated_since`, `order_by`, `email`, `include`, the `link` header), a ticket
 with `include=requester`, its conversations, a reply (with `cc_emails`), a note, the ticket
 update (a PUT sets values; tags replace the list), contacts (`company_id`, `other_companies`,
-custom fields), companies, the filter queries, ticket fields with the status choices, and the
-agents. Every change moves the ticket's `updated_at` strictly forward (stamps are whole
-seconds; Freshdesk has no other version). A customer's reply to a ticket whose status stops
-the SLA timer (pending, resolved, closed, a custom status marked so) reopens it to Open.
+custom fields), companies, the filter queries, ticket fields with the status choices, the
+admin ticket fields API, contact and company fields, roles and the agents. Every change moves
+the ticket's `updated_at` strictly forward (stamps are whole seconds; Freshdesk has no other
+version). A customer's reply to a ticket whose status stops the SLA timer (pending, resolved,
+closed, a custom status marked so) reopens it to Open.
 
-Refusals follow Freshdesk: 400 `{"description": "Validation failed", "errors": [...]}` for a
-field or value it does not know, 404 for an unknown id, 401 without credentials. People, agents
-and the account's layout are seeded through plain methods; the adapter sees only HTTP.
+It starts as a fresh account (the four built-in statuses, no custom field) and is set up
+through the API, as a new user's would be. It is stricter than Freshdesk, never kinder
+(docs/freshdesk.md, "Facts checked", says which rule comes from where):
+- every body is checked against the documented attributes of its object (`ATTRIBUTES`): an
+  unknown attribute is 400 `invalid_field`, a missing mandatory one 400 `missing_field`, a
+  value of the wrong type 400 `datatype_mismatch`, always in Freshdesk's error body
+  `{"description": "Validation failed", "errors": [{"field", "message", "code"}]}`;
+- a custom field's `name` is derived from its label by the fake, deliberately unlike the
+  worker's configured keys (non-ASCII letters dropped, never transliterated, and a `cf_` prefix
+  on contact and company fields too): how Freshdesk spells it is not documented, so the worker
+  must read it back, never guess it;
+- new choices must carry a `position` within the list (1 to count + 1);
+- a filter query naming a field the object does not have is refused, not answered empty;
+- `lose_answer` injects a lost answer: the write is applied, then its answer is dropped (a
+  read timeout, a reset connection, or a 5xx), the case the write journal exists for.
+
+People, agents and tickets are seeded through plain methods; the adapter sees only HTTP.
 """
 
 from __future__ import annotations
@@ -48,6 +63,144 @@ BUILTIN_STATUSES = {
     RESOLVED: Status("Resolved", True),
     CLOSED: Status("Closed", True),
 }
+
+
+# The documented attributes of each object a body may carry, and the mandatory ones
+# (docs/freshdesk.md, facts 26-31). `ATTRIBUTES[kind]` is what the fake accepts; anything else
+# is `invalid_field`.
+ATTRIBUTES: dict[str, frozenset[str]] = {
+    "ticket_field": frozenset(
+        {
+            "label",
+            "label_for_customers",
+            "type",
+            "customers_can_edit",
+            "displayed_to_customers",
+            "position",
+            "required_for_closure",
+            "required_for_agents",
+            "required_for_customers",
+            "choices",
+            "dependent_fields",
+            "section_mappings",
+        }
+    ),
+    "status_choice": frozenset(
+        {"id", "value", "label_for_customers", "stop_sla_timer", "position", "deleted"}
+    ),
+    "dropdown_choice": frozenset({"id", "value", "position", "deleted"}),
+    "contact_field": frozenset(
+        {
+            "label",
+            "label_for_customers",
+            "type",
+            "editable_in_signup",
+            "position",
+            "required_for_agents",
+            "customers_can_edit",
+            "required_for_customers",
+            "displayed_for_customers",
+            "choices",
+            "agents_can_edit",
+            "displayed_for_agents",
+            "quick_add_for_agent",
+            "unique",
+        }
+    ),
+    "company_field": frozenset(
+        {
+            "label",
+            "type",
+            "position",
+            "required_for_agents",
+            "choices",
+            "agents_can_edit",
+            "displayed_for_agents",
+            "quick_add_for_agent",
+            "unique",
+        }
+    ),
+}
+MANDATORY: dict[str, frozenset[str]] = {
+    "ticket_field": frozenset({"label", "label_for_customers", "type"}),
+    "status_choice": frozenset({"value", "label_for_customers", "position"}),
+    "dropdown_choice": frozenset({"value", "position"}),
+    "contact_field": frozenset({"label", "label_for_customers", "type"}),
+    "company_field": frozenset({"label", "type"}),
+}
+_STRINGS = frozenset({"label", "label_for_customers", "type", "value"})
+_INTEGERS = frozenset({"position", "id"})
+_LISTS = frozenset({"choices", "dependent_fields", "section_mappings"})
+CUSTOM_TYPES: dict[str, frozenset[str]] = {
+    "ticket_field": frozenset(
+        {
+            "custom_text",
+            "custom_paragraph",
+            "custom_checkbox",
+            "custom_number",
+            "custom_decimal",
+            "custom_dropdown",
+            "custom_date",
+            "nested_field",
+        }
+    ),
+    "contact_field": frozenset(
+        {
+            "custom_text",
+            "custom_paragraph",
+            "custom_checkbox",
+            "custom_number",
+            "custom_dropdown",
+            "custom_phone_number",
+            "custom_url",
+            "custom_date",
+        }
+    ),
+}
+CUSTOM_TYPES["company_field"] = CUSTOM_TYPES["contact_field"]
+ROLES = (
+    (1, "Account Administrator"),
+    (2, "Administrator"),
+    (3, "Supervisor"),
+    (4, "Agent"),
+)
+
+
+def derived_name(label: str, taken: Iterable[str]) -> str:
+    """The fake's own spelling of a custom field's `name`: ASCII letters and digits of the label,
+    lower case, other runs as `_`, with a `cf_` prefix; non-ASCII letters are dropped, not
+    transliterated ("Sócio-administrador" -> "cf_scio_administrador"). Freshdesk documents
+    the ASCII case only; this is deliberately unlike any configured key."""
+    plain = "".join(c for c in label.lower() if c.isascii())
+    base = "cf_" + (re.sub(r"[^a-z0-9]+", "_", plain).strip("_") or "field")
+    name, taken_names, n = base, set(taken), 1
+    while name in taken_names:
+        n += 1
+        name = f"{base}{n}"
+    return name
+
+
+def checked(kind: str, data: object, *, new: bool, where: str = "") -> Json:
+    """A body (or a choice) against its object's documented attributes and types."""
+    if not isinstance(data, dict):
+        raise invalid(where or kind, "It should be a/an key/value pair", "datatype_mismatch")
+    for name in data:
+        if name not in ATTRIBUTES[kind]:
+            raise invalid(where + name, "Unexpected/invalid field in request", "invalid_field")
+    if new:
+        for name in sorted(MANDATORY[kind] - set(data)):
+            message = "It should be a/an String" if name in _STRINGS else "Mandatory attribute"
+            raise invalid(where + name, message, "missing_field")
+    for name, value in data.items():
+        if name in _STRINGS and not (isinstance(value, str) and value.strip()):
+            raise invalid(where + name, "It should be a/an String", "datatype_mismatch")
+        if name in _INTEGERS and (not isinstance(value, int) or isinstance(value, bool)):
+            raise invalid(where + name, "It should be a/an Integer", "datatype_mismatch")
+        if name in _LISTS and not isinstance(value, list):
+            raise invalid(where + name, "It should be a/an Array", "datatype_mismatch")
+        if name not in _STRINGS | _INTEGERS | _LISTS and not isinstance(value, bool):
+            raise invalid(where + name, "It should be a/an Boolean", "datatype_mismatch")
+    return data
 
 
 @dataclass(frozen=True)
@@ -162,11 +315,38 @@ def evaluate(tokens: list[tuple[str, str]], record: Json, matches: Matcher) -> b
 # --- the account ---------------------------------------------------------------------------------
 
 
+def _builtin_choices() -> dict[int, Json]:
+    return {
+        i: {
+            "id": i,
+            "value": status.label,
+            "label_for_customers": "Being Processed" if i == OPEN else status.label,
+            "stop_sla_timer": status.stop_sla_timer,
+            "position": n,
+            "deleted": False,
+        }
+        for n, (i, status) in enumerate(BUILTIN_STATUSES.items(), 1)
+    }
+
+
+def _default_fields(names: Iterable[tuple[str, str, str]]) -> list[Json]:
+    return [
+        {"id": n, "name": name, "label": label, "type": kind, "default": True, "position": n}
+        for n, (name, label, kind) in enumerate(names, 1)
+    ]
+
+
+class Lost(NamedTuple):
+    """A write Freshdesk applies whose answer never comes back."""
+
+    method: str
+    path: re.Pattern[str]
+    kind: str  # "timeout", "reset" or "5xx"
+
+
 @dataclass
 class FakeFreshdesk:
     clock: Callable[[], datetime]
-    fields: tuple[TicketField, ...]
-    custom_statuses: Mapping[int, Status]
     base_url: str = "https://acme.freshdesk.com"
     contacts: dict[int, Json] = field(default_factory=dict)
     companies: dict[int, Json] = field(default_factory=dict)
@@ -174,24 +354,81 @@ class FakeFreshdesk:
     conversations: dict[int, list[Json]] = field(default_factory=dict)
     outbox: list[Sent] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    status_choices: dict[int, Json] = field(default_factory=_builtin_choices)
+    ticket_fields: list[Json] = field(default_factory=list)  # the custom ones, admin shape
+    contact_fields: list[Json] = field(
+        default_factory=lambda: _default_fields(
+            [
+                ("name", "Full name", "default_name"),
+                ("email", "Email", "default_email"),
+                ("company_name", "Company", "default_company_name"),
+            ]
+        )
+    )
+    company_fields: list[Json] = field(
+        default_factory=lambda: _default_fields(
+            [
+                ("name", "Company Name", "default_name"),
+                ("description", "Description", "default_description"),
+                ("domains", "Domains for this company", "default_domains"),
+            ]
+        )
+    )
     agents: dict[int, Json] = field(
         default_factory=lambda: {
-            WORKER_ID: {"name": "Worker de cancelamento", "email": "worker@empresa.com.br"},
-            AGENT_ID: {"name": "Paula", "email": "agente@empresa.com.br"},
+            WORKER_ID: {
+                "name": "Worker de cancelamento",
+                "email": "worker@empresa.com.br",
+                "role_ids": [1],
+            },
+            AGENT_ID: {"name": "Paula", "email": "agente@empresa.com.br", "role_ids": [4]},
         }
     )
+    lost: list[Lost] = field(default_factory=list)
     _ids: dict[str, itertools.count[int]] = field(
         default_factory=lambda: {
             "ticket": itertools.count(1),
             "contact": itertools.count(5001),
             "company": itertools.count(801),
             "conversation": itertools.count(100_001),
+            "field": itertools.count(3001),
+            "choice": itertools.count(6),
         }
     )
 
     @property
+    def fields(self) -> tuple[TicketField, ...]:
+        return tuple(
+            TicketField(
+                f["name"],
+                f["label"],
+                f["type"],
+                tuple(c["value"] for c in _by_position(f.get("choices") or [])),
+            )
+            for f in self.ticket_fields
+        )
+
+    @property
     def statuses(self) -> dict[int, Status]:
-        return {**BUILTIN_STATUSES, **self.custom_statuses}
+        return {
+            i: Status(c["value"], bool(c["stop_sla_timer"]))
+            for i, c in self.status_choices.items()
+            if not c["deleted"]
+        }
+
+    def field_named(self, label: str) -> str:
+        """The `name` this account gave the ticket field labelled so."""
+        return next(str(f["name"]) for f in self.ticket_fields if f["label"] == label)
+
+    def ficha_name(self, label: str) -> str:
+        """The `name` this account gave the contact or company field labelled so."""
+        every = self.contact_fields + self.company_fields
+        return next(str(f["name"]) for f in every if f["label"] == label and not f["default"])
+
+    def lose_answer(self, method: str, path: str, kind: str = "timeout") -> None:
+        """The next `method` on a path matching `path` (a regular expression, after
+        `/api/v2`) is applied, and then its answer is lost."""
+        self.lost.append(Lost(method, re.compile(path), kind))
 
     def now(self) -> datetime:
         return self.clock().astimezone(UTC).replace(microsecond=0)
@@ -208,11 +445,19 @@ class FakeFreshdesk:
             "name": name,
             "description": None,
             "domains": [],
-            "custom_fields": dict(custom_fields),
+            "custom_fields": self._ficha_values("company", custom_fields),
             "created_at": stamp(self.now()),
             "updated_at": stamp(self.now()),
         }
         return company_id
+
+    def _ficha_values(self, kind: str, values: Mapping[str, object]) -> dict[str, object]:
+        """A contact's or company's custom fields: every one of the account's, by `name`."""
+        names = self._custom_names(kind)
+        unknown = set(values) - names
+        if unknown:
+            raise KeyError(f"no {kind} field named {sorted(unknown)} in this account")
+        return {**dict.fromkeys(sorted(names)), **values}
 
     def add_contact(
         self, name: str, email: str, custom_fields: Mapping[str, object] | None = None
@@ -227,7 +472,7 @@ class FakeFreshdesk:
             "active": True,
             "company_id": None,
             "other_companies": [],
-            "custom_fields": dict(custom_fields or {}),
+            "custom_fields": self._ficha_values("contact", custom_fields or {}),
             "created_at": stamp(self.now()),
             "updated_at": stamp(self.now()),
         }
@@ -247,6 +492,7 @@ class FakeFreshdesk:
             contact["other_companies"].append(company_id)
 
     def update_contact(self, contact_id: int, custom_fields: Mapping[str, object]) -> None:
+        self._ficha_values("contact", custom_fields)  # every name must be the account's
         self.contacts[contact_id]["custom_fields"].update(custom_fields)
 
     # --- what people do ---------------------------------------------------------------------
@@ -314,13 +560,30 @@ class FakeFreshdesk:
 
         def callback(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
             body = request.body.decode() if isinstance(request.body, bytes) else request.body
-            status, payload, headers = self.handle(
-                request.method or "GET", request.url or "", request.headers, body
-            )
+            method = request.method or "GET"
+            status, payload, headers = self.handle(method, request.url or "", request.headers, body)
+            lost = self._lost(method, urlsplit(request.url or "").path, status)
+            if lost == "timeout":
+                raise requests.ReadTimeout("Read timed out. (read timeout=30)")
+            if lost == "reset":
+                reset = ConnectionResetError(104, "Connection reset by peer")
+                raise requests.ConnectionError(("Connection aborted.", reset))
+            if lost == "5xx":
+                return 502, {}, "<html>Bad Gateway</html>"
             return status, headers, json.dumps(payload)
 
         for method in (responses.GET, responses.POST, responses.PUT):
             mock.add_callback(method, pattern, callback=callback, content_type="application/json")
+
+    def _lost(self, method: str, path: str, status: int) -> str | None:
+        """The kind of loss armed for this call, once, if the call was applied."""
+        for n, lost in enumerate(self.lost):
+            if lost.method == method and lost.path.fullmatch(path.removeprefix("/api/v2")):
+                if status >= 400:
+                    return None  # refused: nothing was applied, the answer says so
+                del self.lost[n]
+                return lost.kind
+        return None
 
     def handle(self, method: str, url: str, headers: Mapping[str, str], body: str | None) -> Reply:
         parts = urlsplit(url)
@@ -348,6 +611,14 @@ class FakeFreshdesk:
             ("GET", f"{api}/agents/me", lambda q, d: (200, self._agent(WORKER_ID), {})),
             ("GET", rf"{api}/agents/(\d+)", lambda q, d, i: (200, self._agent(i), {})),
             ("GET", f"{api}/ticket_fields", lambda q, d: (200, self._ticket_fields(), {})),
+            ("POST", f"{api}/admin/ticket_fields", self._create_ticket_field),
+            ("GET", rf"{api}/admin/ticket_fields/(\d+)", self._admin_ticket_field),
+            ("PUT", rf"{api}/admin/ticket_fields/(\d+)", self._update_ticket_field),
+            ("GET", f"{api}/contact_fields", lambda q, d: (200, self._listed("contact"), {})),
+            ("POST", f"{api}/contact_fields", lambda q, d: self._create_field("contact", d)),
+            ("GET", f"{api}/company_fields", lambda q, d: (200, self._listed("company"), {})),
+            ("POST", f"{api}/company_fields", lambda q, d: self._create_field("company", d)),
+            ("GET", f"{api}/roles", lambda q, d: (200, self._roles(), {})),
             ("GET", f"{api}/tickets", self._list_tickets),
             ("GET", rf"{api}/tickets/(\d+)", self._show_ticket),
             ("PUT", rf"{api}/tickets/(\d+)", self._put_ticket),
@@ -361,43 +632,141 @@ class FakeFreshdesk:
             ("GET", f"{api}/search/companies", self._search_companies),
         ]
 
-    # --- agents and layout ------------------------------------------------------------------
+    # --- agents, roles and layout ------------------------------------------------------------
 
     def _agent(self, agent_id: int) -> Json:
         if agent_id not in self.agents:
             raise not_found()
+        agent = self.agents[agent_id]
         return {
             "id": agent_id,
             "available": True,
             "occasional": False,
             "ticket_scope": 1,
-            "role_ids": [1],
-            "contact": {**self.agents[agent_id], "active": True},
+            "role_ids": list(agent["role_ids"]),
+            "contact": {"name": agent["name"], "email": agent["email"], "active": True},
         }
 
-    def _ticket_fields(self) -> list[Json]:
-        status = {
+    def _roles(self) -> list[Json]:
+        return [{"id": i, "name": name, "default": True} for i, name in ROLES]
+
+    def _status_field(self) -> Json:
+        return {
             "id": 2000,
             "name": "status",
             "label": "Status",
+            "label_for_customers": "Status",
             "type": "default_status",
             "default": True,
-            "choices": {str(i): [s.label, s.label] for i, s in self.statuses.items()},
+            "position": 3,
+        }
+
+    def _ticket_fields(self) -> list[Json]:
+        """The agents' view: the status choices as `{"id": [agent label, customer label]}`,
+        a dropdown's as a list of values, both in position order."""
+        status = {
+            **self._status_field(),
+            "choices": {
+                str(c["id"]): [c["value"], c["label_for_customers"]]
+                for c in _by_position(self.status_choices.values())
+                if not c["deleted"]
+            },
         }
         custom = [
-            {
-                "id": 3000 + n,
-                "name": f.name,
-                "label": f.label,
-                "label_for_customers": f.label,
-                "type": f.type,
-                "default": False,
-                "choices": list(f.choices),
-            }
-            for n, f in enumerate(self.fields)
+            {**f, "choices": [c["value"] for c in _by_position(f.get("choices") or [])]}
+            for f in self.ticket_fields
         ]
         subject = {"id": 1999, "name": "subject", "label": "Subject", "type": "default_subject"}
         return [subject, status, *custom]
+
+    def _admin_ticket_field(self, query: Mapping[str, str], data: Json, field_id: int) -> Reply:
+        if field_id == 2000:
+            choices = [dict(c) for c in _by_position(self.status_choices.values())]
+            return 200, {**self._status_field(), "choices": choices}, {}
+        found = next((f for f in self.ticket_fields if f["id"] == field_id), None)
+        if found is None:
+            raise not_found()
+        return 200, json.loads(json.dumps(found)), {}
+
+    def _create_ticket_field(self, query: Mapping[str, str], data: Json) -> Reply:
+        checked("ticket_field", data, new=True)
+        if data["type"] not in CUSTOM_TYPES["ticket_field"]:
+            raise invalid("type", "It should be one of the custom field types")
+        if any(f["label"] == data["label"] for f in self.ticket_fields):
+            raise invalid("label", "It should be a unique value", "duplicate_value")
+        made: Json = {
+            "id": self._next_id("field"),
+            "name": derived_name(data["label"], (f["name"] for f in self.ticket_fields)),
+            "label": data["label"],
+            "label_for_customers": data["label_for_customers"],
+            "type": data["type"],
+            "default": False,
+            "position": len(self.ticket_fields) + 4,
+            "choices": [],
+        }
+        made["choices"] = _merged_choices([], data.get("choices") or [], "dropdown_choice")
+        self.ticket_fields.append(made)
+        for ticket in self.tickets.values():
+            ticket["custom_fields"].setdefault(made["name"], None)
+        return 201, json.loads(json.dumps(made)), {}
+
+    def _update_ticket_field(self, query: Mapping[str, str], data: Json, field_id: int) -> Reply:
+        """Choices with an `id` change that choice, those without are added (at `position`);
+        choices not named are kept."""
+        checked("ticket_field", data, new=False)
+        if "type" in data:
+            raise invalid("type", "The type of a field cannot be changed", "invalid_value")
+        if field_id == 2000:
+            choices = _merged_choices(
+                list(self.status_choices.values()), data.get("choices") or [], "status_choice"
+            )
+            for choice in choices:
+                if "id" not in choice:
+                    choice["id"] = self._next_id("choice")
+                self.status_choices[choice["id"]] = choice
+            return self._admin_ticket_field(query, {}, field_id)
+        found = next((f for f in self.ticket_fields if f["id"] == field_id), None)
+        if found is None:
+            raise not_found()
+        found["choices"] = _merged_choices(
+            found["choices"], data.get("choices") or [], "dropdown_choice"
+        )
+        for name in ("label", "label_for_customers"):
+            found[name] = data.get(name, found[name])
+        return 200, json.loads(json.dumps(found)), {}
+
+    def _fields_of(self, kind: str) -> list[Json]:
+        return self.contact_fields if kind == "contact" else self.company_fields
+
+    def _listed(self, kind: str) -> list[Json]:
+        return [dict(f) for f in self._fields_of(kind)]
+
+    def _create_field(self, kind: str, data: Json) -> Reply:
+        """A contact or company field; Freshdesk (here, the fake) names it."""
+        object_kind = f"{kind}_field"
+        checked(object_kind, data, new=True)
+        if data["type"] not in CUSTOM_TYPES[object_kind]:
+            raise invalid("type", "It should be one of the custom field types")
+        existing = self._fields_of(kind)
+        if any(f["label"] == data["label"] for f in existing):
+            raise invalid("label", "It should be a unique value", "duplicate_value")
+        position = data.get("position", 1)
+        if not 1 <= position <= len(existing) + 1:
+            raise invalid("position", f"It should be between 1 and {len(existing) + 1}")
+        made = {
+            **{k: v for k, v in data.items() if k != "choices"},
+            "id": self._next_id("field"),
+            "name": derived_name(data["label"], (f["name"] for f in existing)),
+            "default": False,
+            "position": position,
+            "created_at": stamp(self.now()),
+            "updated_at": stamp(self.now()),
+        }
+        existing.append(made)
+        return 201, dict(made), {}
+
+    def _custom_names(self, kind: str) -> set[str]:
+        return {f["name"] for f in self._fields_of(kind) if not f["default"]}
 
     # --- tickets ----------------------------------------------------------------------------
 
@@ -605,11 +974,13 @@ class FakeFreshdesk:
         def matches(company: Json, key: str, value: str) -> bool:
             if key == "name":
                 return str(company["name"]).lower() == value.lower()
-            if key not in company["custom_fields"]:
-                return False
-            return str(company["custom_fields"][key] or "").lower() == value.lower()
+            return str(company["custom_fields"].get(key) or "").lower() == value.lower()
 
         tokens = parse_query(query.get("query", ""))
+        known = {"name", "domain", *self._custom_names("company")}
+        for key, _ in tokens:
+            if key not in ("paren", "op") and key not in known:
+                raise invalid("query", f"'{key}' is not a company field of this account")
         found = [
             {**c, "custom_fields": dict(c["custom_fields"])}
             for c in sorted(self.companies.values(), key=lambda c: c["id"])
@@ -683,3 +1054,37 @@ def _moment(text: str, name: str) -> datetime:
         return parse_stamp(text)
     except ValueError:
         raise invalid(name, "It should be in the 'valid date time' format") from None
+
+
+def _by_position(choices: Iterable[Json]) -> list[Json]:
+    return sorted(choices, key=lambda c: (c.get("position", 0), c.get("id", 0)))
+
+
+def _merged_choices(existing: list[Json], wanted: list[object], kind: str) -> list[Json]:
+    """Choices as an update leaves them: one with `id` changes that choice; one without is
+    new and needs its `value` and a `position` between 1 and the count after it."""
+    merged = [dict(c) for c in existing]
+    for n, choice in enumerate(wanted):
+        where = f"choices[{n}]."
+        if isinstance(choice, dict) and "id" in choice:
+            checked(kind, choice, new=False, where=where)
+            found = next((c for c in merged if c.get("id") == choice["id"]), None)
+            if found is None:
+                raise invalid(where + "id", "There is no choice with this id")
+            found.update(choice)
+            continue
+        made = checked(kind, choice, new=True, where=where)
+        live = [c for c in merged if not c.get("deleted")]
+        if any(c["value"] == made["value"] for c in live):
+            raise invalid(where + "value", "It should be a unique value", "duplicate_value")
+        if not 1 <= made["position"] <= len(live) + 1:
+            raise invalid(where + "position", f"It should be between 1 and {len(live) + 1}")
+        for other in live:
+            if other.get("position", 0) >= made["position"]:
+                other["position"] = other.get("position", 0) + 1
+        if kind == "status_choice":
+            made = {"stop_sla_timer": False, **made}
+        merged.append({"deleted": False, **made})
+        if kind == "dropdown_choice":
+            merged[-1]["id"] = 10_000 + len(merged)
+    return merged

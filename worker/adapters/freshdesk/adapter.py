@@ -32,7 +32,7 @@ from worker.adapters.freshdesk.http import (
 from worker.adapters.freshdesk.journal import Entry, Journal, Phase, digest
 from worker.adapters.freshdesk.layout import CLOSED, RESOLVED, AccountLayout
 from worker.adapters.memo import OwnWrites, Recent
-from worker.config import Config
+from worker.config import Config, FichaKeys
 from worker.core.calendar import SAO_PAULO
 from worker.core.effects import FieldKey
 from worker.core.model import Account, Ficha, Member, RelatedTicket, Ticket
@@ -108,6 +108,7 @@ class FreshdeskHelpdesk:
         self.config = config
         self.journal = Journal(journal_path, clock=wall_clock)
         self._layout = layout
+        self._ficha_config: Config | None = None
         self.cache = _Cache(monotonic)
         self._recovered = False
         self._written = OwnWrites()
@@ -118,6 +119,15 @@ class FreshdeskHelpdesk:
         if self._layout is None:
             self._layout = AccountLayout.load(self.client, self.config)
         return self._layout
+
+    @property
+    def ficha_config(self) -> Config:
+        """The configuration with the ficha's fields under the names this account gave them
+        (read once, by name or label), which is what the shared record readers look up."""
+        if self._ficha_config is None:
+            names = FichaKeys(**self.layout.ficha)
+            self._ficha_config = self.config.model_copy(update={"ficha": names})
+        return self._ficha_config
 
     # --- finding work --------------------------------------------------------------------
 
@@ -265,7 +275,7 @@ class FreshdeskHelpdesk:
             for company in self._registered_to(ticket.requester.key):
                 by_id.setdefault(str(company["id"]), company)
         accounts: list[Account] = [
-            mapping.account(company, self._members(company_id), self.config)
+            mapping.account(company, self._members(company_id), self.ficha_config)
             for company_id, company in sorted(by_id.items())
         ]
         return Ficha(tuple(accounts))
@@ -281,7 +291,7 @@ class FreshdeskHelpdesk:
         cached = self.cache.registered.get(email)
         if cached is not None:
             return cached
-        key = self.config.ficha.registered_email
+        key = self.ficha_config.ficha.registered_email
         query = f"\"{key}:'{email}'\""
         found = [
             company
@@ -300,7 +310,7 @@ class FreshdeskHelpdesk:
         for contact in self.client.each(
             "/api/v2/contacts", {"company_id": company_id, "per_page": 100}
         ):
-            holder, partner = mapping.marks(contact, self.config)
+            holder, partner = mapping.marks(contact, self.ficha_config)
             count = max(1, len(mapping.company_ids(contact)))
             members.append(Member(records.person(contact, contact["id"]), holder, partner, count))
         return self.cache.members.put(company_id, tuple(members))

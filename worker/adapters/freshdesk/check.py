@@ -2,10 +2,15 @@
 each gap with the exact way to close it. It reads only.
 
 A credentials or network failure ends the check at once (every later read would fail the same
-way and bury the cause); anything else is collected, so one run shows the whole list.
+way and bury the cause); anything else is collected, so one run shows the whole list. It also
+prints the name Freshdesk gave each field and status the worker uses ("CPF ou CNPJ ->
+cf_cpf_ou_cnpj"), found the way the worker finds them at start: no configuration to edit.
 """
 
 from __future__ import annotations
+
+import sys
+from typing import TextIO
 
 from worker.adapters.freshdesk.http import (
     FreshdeskClient,
@@ -13,8 +18,15 @@ from worker.adapters.freshdesk.http import (
     Unauthorized,
     Unreachable,
 )
-from worker.adapters.freshdesk.provision import ADMIN_FIX, Problem, plan_from, read_account
-from worker.adapters.provisioning import SETUP_COMMAND
+from worker.adapters.freshdesk.layout import FICHA_FIELDS, status_choices
+from worker.adapters.freshdesk.provision import (
+    ADMIN_FIX,
+    Problem,
+    Snapshot,
+    plan_from,
+    read_account,
+)
+from worker.adapters.provisioning import SETUP_COMMAND, field_titles
 from worker.config import Config
 
 CREDENTIALS_FIX = (
@@ -29,7 +41,7 @@ ADMIN_ROLES = frozenset({"Account Administrator", "Administrator"})
 GLOBAL_SCOPE = 1  # ticket_scope: 1 global, 2 group, 3 restricted
 
 
-def check(client: FreshdeskClient, config: Config) -> list[Problem]:
+def check(client: FreshdeskClient, config: Config, out: TextIO | None = None) -> list[Problem]:
     try:
         snapshot = read_account(client)
     except Unauthorized as exc:
@@ -42,6 +54,8 @@ def check(client: FreshdeskClient, config: Config) -> list[Problem]:
         return [
             Problem(f"reading the account failed ({exc})", "run `python -m worker check` again")
         ]
+    for line in resolved(snapshot, config):
+        print(f"found    {line}", file=out or sys.stdout)
     problems: list[Problem] = []
     me = snapshot.me
     who = (me.get("contact") or {}).get("email") or me.get("id")
@@ -75,3 +89,21 @@ def _role_problems(client: FreshdeskClient, role_ids: list[object], who: object)
         return []
     shown = ", ".join(sorted(names)) or "no role"
     return [Problem(f"the worker's agent {who} is {shown}, not an administrator", ADMIN_FIX)]
+
+
+def resolved(snapshot: Snapshot, config: Config) -> list[str]:
+    """What each name the worker uses is called in this account."""
+    lines = []
+    by_label = {label: i for i, label in status_choices(snapshot.status_field).items()}
+    for label in (config.statuses.in_progress, config.statuses.waiting_customer):
+        if label in by_label:
+            lines.append(f'status "{label}" -> {by_label[label]}')
+    for title in field_titles(config).values():
+        found = snapshot.ticket_field(title)
+        if found is not None:
+            lines.append(f'ticket field "{title}" -> {found.get("name")}')
+    for spec in FICHA_FIELDS:
+        field = spec.find(snapshot.ficha_fields(spec.kind), config)
+        if field is not None:
+            lines.append(f'{spec.kind} field "{field.get("label")}" -> {field.get("name")}')
+    return lines

@@ -1,5 +1,11 @@
 """The account's names turned into ids, read once at start: the worker's own agent, the statuses
-(choices of the status ticket field), the ticket fields, and how dropdown values are spelled.
+(choices of the status ticket field), the ticket fields, the ficha's contact and company fields,
+and how dropdown values are spelled.
+
+Every name is read back from Freshdesk, never assumed: Freshdesk derives a custom field's `name`
+from its label (what it keeps of "Sócio-administrador" is its business), so a ficha field is
+found by the configured name or, failing that, by its label, and the configuration is never
+edited by hand after `setup`.
 
 Freshdesk's built-in statuses are numbers (2 Open, 3 Pending, 4 Resolved, 5 Closed); custom ones
 are further choices of the same field, found here by the name agents see. Freshdesk has no
@@ -34,6 +40,42 @@ FIELD_TYPES: dict[FieldKey, str] = {
     FieldKey.OUTCOME: "custom_dropdown",
     FieldKey.DEADLINE: "custom_date",
 }
+
+
+@dataclass(frozen=True)
+class FichaField:
+    """A field of the ficha that `setup` creates and the worker reads by the `name` it got."""
+
+    kind: str  # "contact" or "company"
+    setting: str  # the key of `ficha:` in the configuration
+    label: str  # pt-BR, what agents see
+    type: str
+
+    @property
+    def path(self) -> str:
+        return f"/api/v2/{self.kind}_fields"
+
+    def find(self, fields: list[Json], config: Config) -> Json | None:
+        """By the configured name, else by a label: the configured value or our own."""
+        wanted = getattr(config.ficha, self.setting)
+        custom = [f for f in fields if not f.get("default")]
+        return (
+            next((f for f in custom if f.get("name") == wanted), None)
+            or next((f for f in custom if f.get("label") == wanted), None)
+            or next((f for f in custom if f.get("label") == self.label), None)
+        )
+
+
+FICHA_FIELDS = (
+    FichaField("contact", "holder", "Titular", "custom_checkbox"),
+    FichaField("contact", "managing_partner", "Sócio-administrador", "custom_checkbox"),
+    FichaField("company", "document", "CPF ou CNPJ", "custom_text"),
+    FichaField("company", "registered_email", "E-mail de cadastro", "custom_text"),
+)
+
+
+def listed(client: FreshdeskClient, path: str) -> list[Json]:
+    return [item for item in client.get(path) or [] if isinstance(item, dict)]
 
 
 @dataclass(frozen=True)
@@ -116,6 +158,7 @@ class AccountLayout:
     targets: dict[TargetStatus, StatusRef]  # the custom ones; solved is the built-in 4
     fields: dict[FieldKey, str]  # the field's `name` (cf_...), the key in custom_fields
     options: Options
+    ficha: dict[str, str]  # `ficha:` setting -> the contact or company field's `name`
 
     @property
     def field_keys(self) -> dict[str, FieldKey]:
@@ -127,9 +170,7 @@ class AccountLayout:
     @classmethod
     def load(cls, client: FreshdeskClient, config: Config) -> AccountLayout:
         me = client.get("/api/v2/agents/me")
-        ticket_fields = [
-            f for f in client.get("/api/v2/ticket_fields") or [] if isinstance(f, dict)
-        ]
+        ticket_fields = listed(client, "/api/v2/ticket_fields")
         status_field = next((f for f in ticket_fields if f.get("name") == "status"), {})
         statuses = statuses_of(status_field, config)
         lookup = Lookup("Freshdesk", FreshdeskError)
@@ -137,6 +178,17 @@ class AccountLayout:
             statuses.values(), config, lambda _, label: f'the status "{label}"'
         )
         fields = lookup.fields(ticket_fields, config, "label")
+        ficha: dict[str, str] = {}
+        by_kind = {
+            kind: listed(client, f"/api/v2/{kind}_fields") for kind in ("contact", "company")
+        }
+        for spec in FICHA_FIELDS:
+            found = spec.find(by_kind[spec.kind], config)
+            if found is None:
+                lookup.missing.append(f'the {spec.kind} field "{spec.label}"')
+            else:
+                ficha[spec.setting] = str(found["name"])
         lookup.check()
         names = {key: str(field["name"]) for key, field in fields.items()}
-        return cls(int(me["id"]), statuses, targets, names, Options.from_config(config))
+        options = Options.from_config(config)
+        return cls(int(me["id"]), statuses, targets, names, options, ficha)

@@ -2,12 +2,16 @@
 manual steps (pt-BR names) for what it cannot: the scenario automations agents click.
 
 Found by the name people see, exactly: a status by its agent label, a ticket field by its label,
-a contact or company field by its `name` (the key the configuration's `ficha:` names). An
-existing object is never changed, except that a dropdown missing some of our choices, or the
-status field missing our statuses, gets them added. Freshdesk derives a new contact or company
-field's `name` from its label; when the one it made differs from the configured key, setup
-says which key to configure instead of guessing. The result has the Zendesk shapes (`Plan`,
-`Change`, `Problem`), so the CLI treats both helpdesks alike.
+a contact or company field by the configured `ficha:` name or by its label. An existing object
+is never changed, except that a dropdown missing some of our choices, or the status field
+missing our statuses, gets them added (after the last existing choice). Freshdesk derives a new
+field's `name` from its label; setup prints the one it got, and the worker finds it the same
+way at start, so the configuration is never edited by hand. The result has the Zendesk shapes
+(`Plan`, `Change`, `Problem`), so the CLI treats both helpdesks alike.
+
+Every body is built from the documented attributes of its object (`DOCUMENTED`, with sources
+in docs/freshdesk.md): Freshdesk refuses an attribute an object does not have (`invalid_field`),
+and company fields, which customers never see, have no `label_for_customers`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import TextIO
 
 from worker.adapters import provisioning
 from worker.adapters.freshdesk.http import FreshdeskClient, FreshdeskError, Json
-from worker.adapters.freshdesk.layout import FIELD_TYPES, status_choices
+from worker.adapters.freshdesk.layout import FICHA_FIELDS, FIELD_TYPES, listed, status_choices
 from worker.adapters.provisioning import Change, Plan, Problem
 from worker.config import Config
 from worker.core.commands import MEANING, SYNTAX, CommandKind
@@ -28,13 +32,55 @@ ADMIN_FIX = (
 )
 _ADMIN = "/api/v2/admin/ticket_fields"
 
+# The documented attributes setup may send, per object (docs/freshdesk.md, facts 26-31).
+DOCUMENTED: dict[str, frozenset[str]] = {
+    "ticket field": frozenset(
+        {
+            "label",
+            "label_for_customers",
+            "type",
+            "customers_can_edit",
+            "displayed_to_customers",
+            "position",
+            "required_for_closure",
+            "required_for_agents",
+            "required_for_customers",
+            "choices",
+        }
+    ),
+    "ticket field update": frozenset({"choices"}),
+    "status choice": frozenset({"value", "label_for_customers", "stop_sla_timer", "position"}),
+    "dropdown choice": frozenset({"value", "position"}),
+    "contact field": frozenset(
+        {
+            "label",
+            "label_for_customers",
+            "type",
+            "position",
+            "required_for_agents",
+            "customers_can_edit",
+            "required_for_customers",
+            "displayed_for_customers",
+        }
+    ),
+    "company field": frozenset({"label", "type", "position", "required_for_agents"}),
+}
+
+
+def body(kind: str, **attributes: object) -> Json:
+    """A request body (or one choice) of `kind`, refusing any attribute it does not document."""
+    unknown = set(attributes) - DOCUMENTED[kind]
+    if unknown:
+        raise ValueError(f"a Freshdesk {kind} has no attribute {', '.join(sorted(unknown))}")
+    return dict(attributes)
+
 
 @dataclass(frozen=True)
 class Snapshot:
     me: Json
     ticket_fields: list[Json]
-    contact_fields: dict[str, Json]  # by name
-    company_fields: dict[str, Json]  # by name
+    contact_fields: list[Json]
+    company_fields: list[Json]
 
     @property
     def status_field(self) -> Json:
@@ -43,22 +89,18 @@ class Snapshot:
     def ticket_field(self, label: str) -> Json | None:
         return next((f for f in self.ticket_fields if f.get("label") == label), None)
 
+    def ficha_fields(self, kind: str) -> list[Json]:
+        return self.contact_fields if kind == "contact" else self.company_fields
+
 
 def read_account(client: FreshdeskClient) -> Snapshot:
     """Four reads; raises on credentials and network."""
 
-    def listed(path: str) -> list[Json]:
-        answer = client.get(path)
-        return [item for item in answer or [] if isinstance(item, dict)]
-
-    def by_name(items: list[Json]) -> dict[str, Json]:
-        return {str(item.get("name")): item for item in items}
-
     return Snapshot(
         me=client.get("/api/v2/agents/me") or {},
-        ticket_fields=listed("/api/v2/ticket_fields"),
-        contact_fields=by_name(listed("/api/v2/contact_fields")),
-        company_fields=by_name(listed("/api/v2/company_fields")),
+        ticket_fields=listed(client, "/api/v2/ticket_fields"),
+        contact_fields=listed(client, "/api/v2/contact_fields"),
+        company_fields=listed(client, "/api/v2/company_fields"),
     )
 
 
@@ -81,13 +123,25 @@ def _statuses(plan: Plan, config: Config, snapshot: Snapshot) -> None:
             Problem("the status ticket field is not visible to the worker's agent", ADMIN_FIX)
         )
         return
+    last = len(status_choices(field))
     choices = [
-        {"value": label, "label_for_customers": customer, "stop_sla_timer": stop}
-        for label, customer, stop in missing
+        body(
+            "status choice",
+            value=label,
+            label_for_customers=customer,
+            stop_sla_timer=stop,
+            position=last + n,
+        )
+        for n, (label, customer, stop) in enumerate(missing, 1)
     ]
     names = ", ".join(f'"{label}"' for label, _, _ in missing)
     plan.changes.append(
-        Change(f"status {names}", "PUT", f"{_ADMIN}/{field['id']}", {"choices": choices})
+        Change(
+            f"status {names}",
+            "PUT",
+            f"{_ADMIN}/{field['id']}",
+            body("ticket field update", choices=choices),
+        )
     )
 
 
@@ -98,21 +152,22 @@ def _ticket_fields(plan: Plan, config: Config, snapshot: Snapshot) -> None:
         found = snapshot.ticket_field(title)
         labels = [option.name for option in options]
         if found is None:
-            body: Json = {
-                "label": title,
-                "label_for_customers": title,
-                "type": kind,
-                "customers_can_edit": False,
-                "displayed_to_customers": False,
-                "required_for_closure": False,
-                "required_for_agents": False,
-                "required_for_customers": False,
-            }
+            made = body(
+                "ticket field",
+                label=title,
+                label_for_customers=title,
+                type=kind,
+                customers_can_edit=False,
+                displayed_to_customers=False,
+                required_for_closure=False,
+                required_for_agents=False,
+                required_for_customers=False,
+            )
             if labels:
-                body["choices"] = [{"value": v, "position": i + 1} for i, v in enumerate(labels)]
+                made["choices"] = _choices(labels, 0)
             kind_name = {"custom_dropdown": "dropdown"}.get(kind, kind.removeprefix("custom_"))
             plan.changes.append(
-                Change(f'ticket field "{title}" ({kind_name})', "POST", _ADMIN, body)
+                Change(f'ticket field "{title}" ({kind_name})', "POST", _ADMIN, made)
             )
         elif found.get("type") != kind:
             plan.problems.append(
@@ -128,85 +183,55 @@ def _ticket_fields(plan: Plan, config: Config, snapshot: Snapshot) -> None:
             have = {str(c) for c in found.get("choices") or [] if isinstance(c, str)}
             missing = [label for label in labels if label not in have]
             if missing:
-                choices = [
-                    {"value": label, "position": len(have) + i + 1}
-                    for i, label in enumerate(missing)
-                ]
                 names = ", ".join(f'"{label}"' for label in missing)
                 plan.changes.append(
                     Change(
                         f'ticket field "{title}": add choices {names}',
                         "PUT",
                         f"{_ADMIN}/{found['id']}",
-                        {"choices": choices},
+                        body("ticket field update", choices=_choices(missing, len(have))),
                     )
                 )
             else:
                 plan.kept.append(f'ticket field "{title}"')
 
 
-@dataclass(frozen=True)
-class _FichaField:
-    kind: str
-    path: str
-    setting: str  # the key of `ficha:` in the configuration that names it
-    label: str  # pt-BR, what agents see
-    type: str
-
-
-FICHA_FIELDS = (
-    _FichaField("contact field", "/api/v2/contact_fields", "holder", "Titular", "custom_checkbox"),
-    _FichaField(
-        "contact field",
-        "/api/v2/contact_fields",
-        "managing_partner",
-        "Sócio-administrador",
-        "custom_checkbox",
-    ),
-    _FichaField(
-        "company field", "/api/v2/company_fields", "document", "CPF ou CNPJ", "custom_text"
-    ),
-    _FichaField(
-        "company field",
-        "/api/v2/company_fields",
-        "registered_email",
-        "E-mail de cadastro",
-        "custom_text",
-    ),
-)
+def _choices(values: list[str], after: int) -> list[Json]:
+    """New dropdown choices, placed after the `after` existing ones."""
+    return [
+        body("dropdown choice", value=value, position=after + n)
+        for n, value in enumerate(values, 1)
+    ]
 
 
 def _ficha_fields(plan: Plan, config: Config, snapshot: Snapshot) -> None:
     for spec in FICHA_FIELDS:
-        existing = (
-            snapshot.contact_fields if spec.kind == "contact field" else snapshot.company_fields
-        )
-        name = getattr(config.ficha, spec.setting)
-        found = existing.get(name)
-        same_label = next((f for f in existing.values() if f.get("label") == spec.label), None)
+        found = spec.find(snapshot.ficha_fields(spec.kind), config)
+        what = f'{spec.kind} field "{spec.label}"'
         if found is not None and found.get("type") != spec.type:
             plan.problems.append(
                 Problem(
-                    f'{spec.kind} "{name}" exists with type {found.get("type")!r}; the worker'
-                    f" needs {spec.type!r}",
-                    f"point ficha.{spec.setting} in the configuration to a {spec.type} field",
+                    f'{spec.kind} field "{found.get("label")}" ({found.get("name")}) exists with'
+                    f" type {found.get('type')!r}; the worker needs {spec.type!r}",
+                    f"rename that field in Freshdesk (Admin > {spec.kind.title()} fields) and run"
+                    " `python -m worker setup` again",
                 )
             )
         elif found is not None:
-            plan.kept.append(f'{spec.kind} "{name}"')
-        elif same_label is not None:
-            plan.problems.append(
-                Problem(
-                    f'{spec.kind} "{spec.label}" exists with the name'
-                    f" {same_label.get('name')!r}, not {name!r}",
-                    f"set ficha.{spec.setting}: {same_label.get('name')} in the configuration",
-                )
+            plan.kept.append(f"{what} as {found.get('name')}")
+        elif spec.kind == "contact":
+            made = body(
+                "contact field",
+                label=spec.label,
+                label_for_customers=spec.label,
+                type=spec.type,
+                customers_can_edit=False,
+                displayed_for_customers=False,
             )
-        else:
-            body = {"label": spec.label, "label_for_customers": spec.label, "type": spec.type}
-            plan.changes.append(
-                Change(f'{spec.kind} "{name}" ("{spec.label}")', "POST", spec.path, body)
-            )
+            plan.changes.append(Change(what, "POST", spec.path, made))
+        else:  # company fields: customers never see them, so no label for customers
+            made = body("company field", label=spec.label, type=spec.type)
+            plan.changes.append(Change(what, "POST", spec.path, made))
 
 
 def plan_from(snapshot: Snapshot, config: Config) -> Plan:
@@ -278,7 +303,7 @@ def setup(client: FreshdeskClient, config: Config, *, dry_run: bool, out: TextIO
         provisioning.print_changes(plan, out)
     else:
         for change in plan.changes:
-            _write(client, change, config, plan, out)
+            _write(client, change, out)
         provisioning.print_done(plan, out)
     provisioning.print_problems(plan.problems, out)
     print_manual_steps(config, out)
@@ -287,24 +312,15 @@ def setup(client: FreshdeskClient, config: Config, *, dry_run: bool, out: TextIO
     return plan
 
 
-def _write(
-    client: FreshdeskClient, change: Change, config: Config, plan: Plan, out: TextIO
-) -> None:
+def _write(client: FreshdeskClient, change: Change, out: TextIO) -> None:
     def send(change: Change) -> object:
         return client.request(change.method, change.path, body=change.body).body
 
     answer = provisioning.write(change, send, FreshdeskError, out)
     spec = next((f for f in FICHA_FIELDS if f.label == change.body.get("label")), None)
-    if spec is None or change.method != "POST" or not isinstance(answer, dict):
-        return
-    made, wanted = answer.get("name"), getattr(config.ficha, spec.setting)
-    if made and made != wanted:
-        plan.problems.append(
-            Problem(
-                f'Freshdesk named the new {spec.kind} "{spec.label}" {made!r}, not {wanted!r}',
-                f"set ficha.{spec.setting}: {made} in the configuration",
-            )
-        )
+    if spec is not None and change.method == "POST" and isinstance(answer, dict):
+        name = answer.get("name")
+        print(f"        Freshdesk named it {name}; the worker finds it by its label", file=out)
 
 
 __all__ = ["ADMIN_FIX", "Change", "Plan", "Problem", "plan_from", "read_account", "setup"]
