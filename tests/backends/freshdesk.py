@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 
 import responses
 
-from tests.backends.base import BackendWorld, marks_of
+from tests.backends.base import START, BackendWorld, HookedHelpdesk, marks_of
 from tests.backends.freshdesk_fake import CLOSED, OPEN, PENDING, RESOLVED, WORKER_ID, FakeFreshdesk
 from worker.adapters.freshdesk import provision
 from worker.adapters.freshdesk.adapter import FreshdeskHelpdesk
@@ -60,6 +61,34 @@ def set_up(fake: FakeFreshdesk, config: Config) -> None:
 
 
 class FreshdeskWorld(BackendWorld):
+    """`journal`: the worker's write journal on disk (in memory unless given)."""
+
+    def __init__(
+        self, config: Config | None = None, start: datetime = START, *, journal: Path | None = None
+    ) -> None:
+        self.journal = journal
+        super().__init__(config, start)
+        if journal is not None:
+            self.restart()
+
+    @property
+    def hooked(self) -> HookedHelpdesk:
+        assert isinstance(self.helpdesk, HookedHelpdesk)
+        return self.helpdesk
+
+    def die(self) -> None:
+        """The worker's process is gone: the system closes its journal."""
+        adapter = self.hooked.adapter
+        if isinstance(adapter, FreshdeskHelpdesk):
+            adapter.journal.close()
+
+    def restart(self) -> None:
+        """The worker's process starts again on the same state directory: a new adapter on
+        the journal file (what the poll cursor says is kept, as the state directory keeps it)."""
+        self.die()
+        adapter, _ = self.new_adapter(self.journal)
+        self.hooked.adapter = adapter
+
     def serve(self, mock: responses.RequestsMock) -> None:
         self.fake = FakeFreshdesk(self.clock)
         self.fake.install(mock)
@@ -69,7 +98,7 @@ class FreshdeskWorld(BackendWorld):
     def ficha_name(self, setting: str) -> str:
         return self.fake.ficha_name(FICHA_LABELS[setting])
 
-    def new_adapter(self) -> tuple[Helpdesk, RequestStats]:
+    def new_adapter(self, journal: Path | None = None) -> tuple[Helpdesk, RequestStats]:
         client = FreshdeskClient(
             Credentials(self.fake.base_url, "worker-api-key"),
             UNPACED,
@@ -80,7 +109,7 @@ class FreshdeskWorld(BackendWorld):
         helpdesk = FreshdeskHelpdesk(
             client,
             self.config,
-            Path(":memory:"),  # the journal: SQLite, in memory
+            journal or Path(":memory:"),  # the journal: SQLite, in memory unless given
             monotonic=self.clock.monotonic,
             wall_clock=self.clock.monotonic,
         )

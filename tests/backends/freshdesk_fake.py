@@ -221,6 +221,10 @@ class Sent(NamedTuple):
     body: str
 
 
+class Crash(BaseException):
+    """The worker's process dies here: nothing in the worker catches this."""
+
+
 class Refused(Exception):
     def __init__(self, status: int, body: Json) -> None:
         super().__init__(status)
@@ -427,7 +431,9 @@ class FakeFreshdesk:
 
     def lose_answer(self, method: str, path: str, kind: str = "timeout") -> None:
         """The next `method` on a path matching `path` (a regular expression, after
-        `/api/v2`) is applied, and then its answer is lost."""
+        `/api/v2`) is applied, and then its answer is lost: `timeout`, `reset`, `5xx`, or
+        `crash` (the worker dies: `Crash` goes through everything); `crash-before` dies
+        before the call is sent."""
         self.lost.append(Lost(method, re.compile(path), kind))
 
     def now(self) -> datetime:
@@ -550,6 +556,10 @@ class FakeFreshdesk:
         ticket = self._ticket(ticket_id)
         self._converse(ticket, AGENT_ID, text_to_html(text), incoming=False, private=private)
 
+    def worker_replies(self, ticket_id: int, html_body: str) -> None:
+        """A public reply by the worker's agent, as a cut step of the worker leaves it."""
+        self._reply({}, {"body": html_body}, ticket_id)
+
     def agent_updates(self, ticket_id: int, changes: Json) -> None:
         self._update(self._ticket(ticket_id), changes)
 
@@ -561,8 +571,13 @@ class FakeFreshdesk:
         def callback(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
             body = request.body.decode() if isinstance(request.body, bytes) else request.body
             method = request.method or "GET"
+            path = urlsplit(request.url or "").path
+            if self._lost(method, path, 200, "crash-before"):
+                raise Crash(f"the worker died before {method} {path}")
             status, payload, headers = self.handle(method, request.url or "", request.headers, body)
-            lost = self._lost(method, urlsplit(request.url or "").path, status)
+            lost = self._lost(method, path, status)
+            if lost == "crash":
+                raise Crash(f"the worker died after {method} {path} was applied")
             if lost == "timeout":
                 raise requests.ReadTimeout("Read timed out. (read timeout=30)")
             if lost == "reset":
@@ -575,9 +590,13 @@ class FakeFreshdesk:
         for method in (responses.GET, responses.POST, responses.PUT):
             mock.add_callback(method, pattern, callback=callback, content_type="application/json")
 
-    def _lost(self, method: str, path: str, status: int) -> str | None:
+    def _lost(self, method: str, path: str, status: int, only: str | None = None) -> str | None:
         """The kind of loss armed for this call, once, if the call was applied."""
         for n, lost in enumerate(self.lost):
+            if only is not None and lost.kind != only:
+                continue
+            if only is None and lost.kind == "crash-before":
+                continue
             if lost.method == method and lost.path.fullmatch(path.removeprefix("/api/v2")):
                 if status >= 400:
                     return None  # refused: nothing was applied, the answer says so

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from worker.adapters.memo import OwnWrites, Recent
 from worker.config import Config, FichaKeys
 from worker.core.calendar import SAO_PAULO
 from worker.core.effects import FieldKey
-from worker.core.model import Account, Ficha, Member, RelatedTicket, Ticket
+from worker.core.model import Account, AuthorRole, Comment, Ficha, Member, RelatedTicket, Ticket
 from worker.core.state import MARKER_PREFIX
 from worker.ports import HelpdeskStatus, RenderedStep, StaleTicket, TicketPage
 
@@ -346,6 +346,18 @@ class FreshdeskHelpdesk:
             return str(current["updated_at"])
         if str(current.get("updated_at")) != ticket.version:
             raise StaleTicket(f"ticket {ticket.id} changed since it was read")
+        orphan = self._unnoted_reply(ticket, step.key)
+        if orphan is not None and (
+            step.email is None or _plain(orphan.body) != _plain(mapping.email_text(step))
+        ):
+            # An e-mail went out for a step whose note never followed, and the step is now
+            # decided differently: it is never sent again, and never silently. An agent looks.
+            log.warning(
+                "an e-mail went out for a step decided differently since; flagged for review",
+                ticket_id=ticket.id,
+                step=step.key,
+            )
+            step = replace(step, add_tags=step.add_tags | {self.config.tags.review})
         plan = mapping.planned_update(step, self.layout)
         if entry is None:
             entry = self.journal.begin(
@@ -361,6 +373,11 @@ class FreshdeskHelpdesk:
         if step.email is not None:
             if entry.phase is Phase.REPLYING:
                 entry = self._settle(entry, self._our_reply(entry))
+            if entry.phase is Phase.PLANNED and orphan is not None:
+                # The journal does not remember it (lost, emptied, restored without its WAL):
+                # the ticket does. Its reply is there with no note after it: never send again.
+                log.warning("reply found in the ticket; not sent again", ticket_id=ticket.id)
+                entry = self.journal.advance(entry, Phase.REPLIED, reply_id=orphan.id)
             if entry.phase in (Phase.PLANNED, Phase.REPLYING):
                 entry = self._write(
                     entry, Phase.REPLYING, Phase.REPLIED, f"{path}/reply", mapping.reply_body(step)
@@ -427,6 +444,22 @@ class FreshdeskHelpdesk:
         chosen = (exact or found)[:1]
         return str(chosen[0]["id"]) if chosen else None
 
+    def _unnoted_reply(self, ticket: Ticket, step_key: str) -> Comment | None:
+        """The worker's public reply with no note of the worker after it, claimed by no other
+        step: every step writes its reply first and its note next, so such a reply belongs to
+        the step being written now, whatever the journal remembers. The ticket as read is the
+        ticket now (its version was just compared)."""
+        claimed = self.journal.claimed_replies(ticket.id, other_than=step_key)
+        found: Comment | None = None
+        for comment in ticket.comments:
+            if comment.role is not AuthorRole.WORKER:
+                continue
+            if not comment.public:
+                found = None  # a note closes the step before it
+            elif comment.id not in claimed:
+                found = comment
+        return found
+
     def _our_note(self, entry: Entry) -> str | None:
         """The worker's private note whose marker names this step."""
         sign = f'"passo":{json.dumps(entry.step_key, ensure_ascii=False)}'
@@ -489,6 +522,11 @@ class FreshdeskHelpdesk:
             HelpdeskStatus(status.label, status.category.value)
             for status in self.layout.statuses.values()
         )
+
+
+def _plain(text: str) -> str:
+    """Text compared as words: Freshdesk may re-wrap the HTML it was given."""
+    return " ".join(text.split())
 
 
 def _iso(moment: datetime) -> str:

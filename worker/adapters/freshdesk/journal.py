@@ -13,6 +13,12 @@ so it asks the ticket: the worker's own reply created since the intent, not clai
 row, is that reply; a private note by the worker carrying the step's marker is that note.
 A row in `noted` needs no decision any more: the ticket update is finished from the row alone.
 
+The journal is an optimisation, never the only guard: a step it does not remember (the file
+deleted, emptied, restored without its `-wal`) is still settled from the ticket, where the
+worker's reply with no note after it is the reply of the step now being written (adapter.py).
+A journal that cannot be opened (corrupt, a directory in its place) stops the worker with one
+clear error naming the file and what to do, not a traceback at every run.
+
 Rows keep ids, step keys, sha256 hashes of the texts, and the update as status ids, field
 values and tag names: never a text, an e-mail address or a name (CONTRACT 12). SQLite in WAL
 mode with `synchronous=FULL`: a row written is on disk before the call it announces is made.
@@ -29,6 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from worker.adapters.freshdesk.http import FreshdeskError
 
 KEEP_DONE_SECONDS = 30 * 24 * 3600.0
 
@@ -77,15 +85,31 @@ CREATE TABLE IF NOT EXISTS steps (
 _COLUMNS = "ticket_id, step_key, phase, email_hash, note_hash, plan, reply_id, note_id, started_at"
 
 
+class JournalUnusable(FreshdeskError):
+    """The journal file cannot be opened or read; what to do is in the message."""
+
+    def __init__(self, path: Path, problem: Exception) -> None:
+        super().__init__(
+            f"the Freshdesk write journal {path} cannot be used ({type(problem).__name__}:"
+            f" {problem}). Stop the worker, move it aside (mv '{path}' '{path}.broken', with"
+            " its -wal and -shm files if any) and start again: a new journal is made, and"
+            " the tickets' conversations keep any e-mail from being sent twice"
+        )
+
+
 class Journal:
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.clock = clock
-        self.db = sqlite3.connect(str(path), isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute(_SCHEMA)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(path), isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute(_SCHEMA)
+            self.db.execute(f"SELECT {_COLUMNS} FROM steps LIMIT 1").fetchall()
+        except (sqlite3.DatabaseError, OSError) as problem:
+            raise JournalUnusable(path, problem) from None
 
     def close(self) -> None:
         self.db.close()
@@ -167,10 +191,12 @@ class Journal:
             args += (ticket_id,)
         return [_entry(row) for row in self.db.execute(query + " ORDER BY started_at", args)]
 
-    def claimed_replies(self, ticket_id: str) -> set[str]:
+    def claimed_replies(self, ticket_id: str, *, other_than: str | None = None) -> set[str]:
+        """The replies rows say are theirs (but `other_than`'s own)."""
         rows = self.db.execute(
-            "SELECT reply_id FROM steps WHERE ticket_id = ? AND reply_id IS NOT NULL",
-            (ticket_id,),
+            "SELECT reply_id FROM steps WHERE ticket_id = ? AND reply_id IS NOT NULL"
+            " AND step_key IS NOT ?",
+            (ticket_id, other_than),
         )
         return {str(row[0]) for row in rows}
 
