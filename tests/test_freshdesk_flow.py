@@ -1,6 +1,9 @@
-"""Costs of the Freshdesk adapter that only show over several polls."""
+"""The Freshdesk adapter over several polls: what its own writes cost, and several steps of
+one poll building on each other."""
 
 from __future__ import annotations
+
+import pytest
 
 from tests.backends.freshdesk import FreshdeskWorld
 from tests.world import person
@@ -23,3 +26,54 @@ def test_the_workers_own_writes_coming_back_cost_no_reads() -> None:
         assert len(world.notes(ticket)) == 2
     finally:
         world.close()
+
+
+# Issue 15 on Freshdesk: several steps decided in one poll must build on each other. Each
+# step's update starts from the ticket as the previous write left it (the adapter re-reads it
+# before writing), so the ticket after one poll equals the ticket after one poll per event.
+MARIA = person("Maria Souza", "maria@exemplo.com.br")
+Event = tuple[str, str]  # ("agent" | "customer", text)
+SCRIPTS: dict[str, list[Event]] = {
+    "three failed calls before the first poll": [("agent", "#tentativa")] * 3,
+    "a cancellation refused, then taken over by an agent": [
+        ("agent", "#cancelar motivo: mudou de fornecedor"),
+        ("customer", "Pensei melhor: não cancelem, por favor."),
+        ("agent", "#manual"),
+    ],
+    "a cancellation decided and executed": [
+        ("agent", "#cancelar motivo: não usa mais"),
+        ("agent", "#contrato-cancelado"),
+    ],
+}
+
+
+def played(
+    script: list[Event], *, poll_each: bool
+) -> tuple[frozenset[str], dict[str, str | None], str]:
+    world = FreshdeskWorld()
+    try:
+        world.pf(MARIA)
+        ticket = world.opens(MARIA)
+        for who, text in script:
+            if who == "agent":
+                world.agent_says(ticket, text)
+            else:
+                world.customer_writes(ticket, MARIA, text)
+            world.later(minutes=1)
+            if poll_each:
+                world.poll()
+        world.poll()
+        world.poll()
+        seen = world.ticket(ticket)
+        return seen.tags, dict(seen.fields), world.status(ticket)
+    finally:
+        world.close()
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_steps_written_in_one_poll_leave_the_ticket_as_one_poll_per_event_would(
+    name: str,
+) -> None:
+    batched = played(SCRIPTS[name], poll_each=False)
+    one_by_one = played(SCRIPTS[name], poll_each=True)
+    assert batched == one_by_one
