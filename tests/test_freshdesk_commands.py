@@ -5,14 +5,12 @@ them; and a broken write journal, which stops `run` with what to do instead of a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import responses
 from click.testing import CliRunner, Result
 
-from tests.backends.freshdesk_fake import FakeFreshdesk
+from tests.backends.freshdesk_fake import FakeFreshdesk, fresh_account
 from worker.cli import main
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -20,9 +18,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 @pytest.fixture
 def account() -> Iterator[FakeFreshdesk]:
-    fake = FakeFreshdesk(lambda: datetime(2026, 12, 7, 12, 0, tzinfo=UTC))
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake.install(mock)
+    with fresh_account() as fake:
         yield fake
 
 

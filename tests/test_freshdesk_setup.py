@@ -6,13 +6,12 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import responses
 
-from tests.backends.freshdesk_fake import ATTRIBUTES, FakeFreshdesk
+from tests.backends.freshdesk_fake import ATTRIBUTES, FakeFreshdesk, fresh_account
 from tests.test_freshdesk_adapter import (
     API,
     BASE,
@@ -83,9 +82,7 @@ def writes(api: Any) -> list[tuple[str, str, dict[str, Any]]]:
 @pytest.fixture
 def fresh() -> Iterator[FakeFreshdesk]:
     """A new Freshdesk account (the strict fake): four built-in statuses, no custom field."""
-    fake = FakeFreshdesk(lambda: datetime(2026, 12, 7, 12, 0, tzinfo=UTC))
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake.install(mock)
+    with fresh_account() as fake:
         yield fake
 
 

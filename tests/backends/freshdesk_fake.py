@@ -35,7 +35,8 @@ import html
 import itertools
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -1073,6 +1074,15 @@ def _moment(text: str, name: str) -> datetime:
         return parse_stamp(text)
     except ValueError:
         raise invalid(name, "It should be in the 'valid date time' format") from None
+
+
+@contextmanager
+def fresh_account() -> Iterator[FakeFreshdesk]:
+    """A new account, served over HTTP for as long as the block lasts."""
+    fake = FakeFreshdesk(lambda: datetime(2026, 12, 7, 12, 0, tzinfo=UTC))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake.install(mock)
+        yield fake
 
 
 def _by_position(choices: Iterable[Json]) -> list[Json]:
