@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import responses
 
-from tests.backends.freshdesk_fake import ATTRIBUTES, FakeFreshdesk, fresh_account
+from tests.backends.freshdesk_fake import ATTRIBUTES, WORKER_ID, FakeFreshdesk, fresh_account
 from tests.test_freshdesk_adapter import (
     API,
     BASE,
@@ -26,7 +26,7 @@ from tests.test_freshdesk_adapter import (
 from worker.adapters.freshdesk.check import check
 from worker.adapters.freshdesk.http import Credentials, FreshdeskClient, Invalid
 from worker.adapters.freshdesk.layout import AccountLayout
-from worker.adapters.freshdesk.provision import DOCUMENTED, setup
+from worker.adapters.freshdesk.provision import ADMIN_FIX, DOCUMENTED, setup
 from worker.adapters.freshdesk.settings import Freshdesk as FreshdeskSettings
 from worker.config import Config
 
@@ -300,3 +300,12 @@ def test_statuses_already_there_are_kept(api: Any) -> None:
     api.get(f"{API}/company_fields", json=COMPANY_FIELDS)
     plan = setup(client(), Config(), dry_run=True, out=io.StringIO())
     assert 'status "Em atendimento"' in plan.kept
+
+
+def test_check_names_the_role_of_a_worker_agent_that_is_not_an_administrator(
+    fresh: FakeFreshdesk,
+) -> None:
+    setup(client(), Config(), dry_run=False, out=io.StringIO())
+    fresh.agents[WORKER_ID]["role_ids"] = [4]
+    [problem] = check(client(), Config(), io.StringIO())
+    assert "is Agent, not an administrator" in problem.what and problem.fix == ADMIN_FIX
