@@ -74,6 +74,7 @@ def assert_exactly_once(world: FreshdeskWorld, ticket: str) -> None:
     assert len(world.notes(ticket)) == 5  # inicio, three calls, the contact e-mail's
     assert world.status(ticket) == "Aguardando retorno do cliente"
     assert world.ticket(ticket).fields["deadline"] == "2026-12-09"
+    assert world.config.tags.review not in world.ticket(ticket).tags
 
 
 @pytest.mark.parametrize("kind", ["timeout", "reset", "5xx"])
@@ -121,6 +122,20 @@ def test_the_journal_lost_between_the_reply_and_its_note_sends_no_second_email(
     lose(journal, how)
     world.restart()
     assert_exactly_once(world, ticket)
+
+
+def test_a_reply_freshdesk_wrapped_and_signed_is_still_recognised_as_the_steps(
+    world: FreshdeskWorld, journal: Path
+) -> None:
+    world.fake.reply_signature = "<div><br>--<br>Equipe de Suporte</div>"
+    ticket = two_failed_calls(world)
+    world.fake.lose_answer(*REPLY, "crash")
+    poll_through_a_crash(world)
+    world.die()
+    lose(journal, "deleted")
+    world.restart()
+    assert_exactly_once(world, ticket)
+    assert world.config.tags.review not in world.ticket(ticket).tags
 
 
 def test_the_journal_restored_without_its_wal_sends_no_second_email(

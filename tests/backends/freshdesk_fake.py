@@ -390,6 +390,7 @@ class FakeFreshdesk:
         }
     )
     lost: list[Lost] = field(default_factory=list)
+    reply_signature: str = ""  # HTML Freshdesk appends to the worker's replies, if any
     _ids: dict[str, itertools.count[int]] = field(
         default_factory=lambda: {
             "ticket": itertools.count(1),
@@ -921,6 +922,7 @@ class FakeFreshdesk:
         if len(cc) > 50:
             raise invalid("cc_emails", "It should have at most 50 elements")
         to = self.contacts[ticket["requester_id"]]["email"]
+        body = f"<div>{body}{self.reply_signature}</div>"  # Freshdesk's wrapping, a signature
         made = self._converse(ticket, WORKER_ID, body, incoming=False, private=False)
         made.update(to_emails=[to], cc_emails=list(cc), from_email="suporte@acme.com.br")
         self.outbox.append(Sent(ticket_id, WORKER_ID, to, tuple(cc), made["body_text"]))

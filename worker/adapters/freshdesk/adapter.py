@@ -348,7 +348,7 @@ class FreshdeskHelpdesk:
             raise StaleTicket(f"ticket {ticket.id} changed since it was read")
         orphan = self._unnoted_reply(ticket, step.key)
         if orphan is not None and (
-            step.email is None or _plain(orphan.body) != _plain(mapping.email_text(step))
+            step.email is None or _plain(mapping.email_text(step)) not in _plain(orphan.body)
         ):
             # An e-mail went out for a step whose note never followed, and the step is now
             # decided differently: it is never sent again, and never silently. An agent looks.
@@ -525,7 +525,8 @@ class FreshdeskHelpdesk:
 
 
 def _plain(text: str) -> str:
-    """Text compared as words: Freshdesk may re-wrap the HTML it was given."""
+    """Text compared as words: Freshdesk may re-wrap the HTML it was given (or add a
+    signature after it)."""
     return " ".join(text.split())
 
 
