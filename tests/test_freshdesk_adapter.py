@@ -516,7 +516,7 @@ def test_a_step_rereads_then_notes_then_updates(api: Any, desk: FreshdeskHelpdes
         "custom_fields": {FIELD_NAMES[FieldKey.ATTEMPTS]: 1, FIELD_NAMES[FieldKey.DEADLINE]: None},
         "tags": ["cancelamento", "cancelamento-revisar", "vip"],
     }
-    assert version == "2026-12-07T12:05:00Z"
+    assert version.version == "2026-12-07T12:05:00Z"
 
 
 def test_a_step_that_emails_replies_with_the_copies_first(

@@ -111,7 +111,7 @@ def test_a_concurrent_agent_change_is_never_overwritten() -> None:
     real_apply = world.helpdesk.apply_step
     raced: list[str] = []
 
-    def agent_edits_first(read: Ticket, step: RenderedStep) -> str:
+    def agent_edits_first(read: Ticket, step: RenderedStep) -> Ticket:
         if not raced:
             raced.append(step.key)
             world.helpdesk.agent_sets(ticket, fields={"reason": "preco"})

@@ -503,7 +503,7 @@ class Procedure(RuleBasedStateMachine):
         writes: list[str] = []
         fired: list[bool] = []
 
-        def agent_first(read: Ticket, step: RenderedStep) -> str:
+        def agent_first(read: Ticket, step: RenderedStep) -> Ticket:
             if read.id == tracked.id and not fired:
                 if len(writes) == after_steps:
                     fired.append(True)

@@ -464,7 +464,7 @@ def updated(ticket_id: int, stamp: str, tags: list[str]) -> dict[str, Any]:
 def test_a_step_is_one_guarded_update_with_everything_it_changes(api: Any, sleeps: Sleeps) -> None:
     desk, read = snapshot_for_write(api, sleeps, tags=("cancelamento", "vip"))
     api.put(f"{API}/tickets/71.json", json=updated(71, "2026-12-07T12:05:00Z", []))
-    version = desk.apply_step(
+    written = desk.apply_step(
         read,
         step(
             fields={FieldKey.ATTEMPTS: "1", FieldKey.DEADLINE: None},
@@ -487,7 +487,60 @@ def test_a_step_is_one_guarded_update_with_everything_it_changes(api: Any, sleep
             "updated_stamp": "2026-12-07T12:00:00Z",
         }
     }
-    assert version == "2026-12-07T12:05:00Z"
+    assert written.version == "2026-12-07T12:05:00Z"
+
+
+def test_the_next_step_starts_from_the_ticket_the_previous_update_answered(
+    api: Any, sleeps: Sleeps
+) -> None:
+    """Zendesk answers an update with the ticket: the dropdown's option tag it added, the
+    status and the fields are where the next step of the same decision starts from."""
+    desk, read = snapshot_for_write(api, sleeps, tags=("cancelamento", "vip"))
+    situation, attempts = FIELD_IDS[FieldKey.SITUATION], FIELD_IDS[FieldKey.ATTEMPTS]
+    first = ticket(
+        71,
+        tags=("cancelamento", "vip", "cancelamento_situacao_titular"),
+        status_name="open",
+        custom_status_id=IN_PROGRESS_ID,
+        fields={situation: "cancelamento_situacao_titular"},
+        updated_at="2026-12-07T12:05:00Z",
+    )
+    api.put(f"{API}/tickets/71.json", json={"ticket": first, "audit": {"events": []}})
+    api.put(f"{API}/tickets/71.json", json=updated(71, "2026-12-07T12:05:01Z", []))
+    after = desk.apply_step(read, step(key="1:inicio", fields={FieldKey.SITUATION: "titular"}))
+    assert after.tags == {"cancelamento", "vip", "cancelamento_situacao_titular"}
+    assert after.fields["situation"] == "titular"
+    assert (after.status, after.custom_status) == (StatusCategory.OPEN, "Em atendimento")
+    assert after.version == "2026-12-07T12:05:00Z"
+    desk.apply_step(
+        after, step(fields={FieldKey.ATTEMPTS: "1"}, add_tags=frozenset({"cancelamento-revisar"}))
+    )
+    second = sent_body([c for c in api.calls if c.request.method == "PUT"][1])["ticket"]
+    assert second["updated_stamp"] == "2026-12-07T12:05:00Z"
+    assert second["tags"] == [
+        "cancelamento",
+        "cancelamento-revisar",
+        "cancelamento_situacao_titular",
+        "vip",
+    ], "the situation's tag stays, so Zendesk keeps the field"
+    assert second["custom_fields"] == [{"id": attempts, "value": 1}]
+
+
+def test_a_step_that_changes_a_dropdown_sends_its_new_options_tag_and_drops_the_old(
+    api: Any, sleeps: Sleeps
+) -> None:
+    situation = FIELD_IDS[FieldKey.SITUATION]
+    desk, read = snapshot_for_write(
+        api,
+        sleeps,
+        tags=("cancelamento", "cancelamento_situacao_socio"),
+        fields={situation: "cancelamento_situacao_socio"},
+    )
+    api.put(f"{API}/tickets/71.json", json=updated(71, "2026-12-07T12:05:00Z", []))
+    desk.apply_step(read, step(fields={FieldKey.SITUATION: "titular"}))
+    (put,) = (sent_body(c)["ticket"] for c in api.calls if c.request.method == "PUT")
+    assert put["custom_fields"] == [{"id": situation, "value": "cancelamento_situacao_titular"}]
+    assert put["tags"] == ["cancelamento", "cancelamento_situacao_titular"]
 
 
 def test_a_step_that_emails_is_the_public_comment_then_the_note(api: Any, sleeps: Sleeps) -> None:

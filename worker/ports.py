@@ -82,8 +82,10 @@ class Helpdesk(Protocol):
         """Tickets requested by any of `emails`, created at or after `since`."""
         ...
 
-    def apply_step(self, ticket: Ticket, step: RenderedStep) -> str:
-        """Write one step against the version read; return the ticket's new version.
+    def apply_step(self, ticket: Ticket, step: RenderedStep) -> Ticket:
+        """Write one step against `ticket` (as read, or as the previous step's write left it);
+        return the ticket as this write left it: at least its version, tags, fields and status,
+        so the next step of the same decision starts from them and never undoes this one.
         Raises StaleTicket when the ticket changed meanwhile, HelpdeskError on failure."""
         ...
 

@@ -1,9 +1,11 @@
 """The imperative shell around the procedure: read, decide, render, write, for every ticket due.
 
 Per ticket: read it and its ficha, ask the engine, render each step and apply it against the
-version read. When the helpdesk says the ticket changed meanwhile (an agent, or our own lost
-response) the ticket is read again and decided again, never overwritten: a step already applied
-shows in the ticket's notes, so deciding again never repeats it.
+ticket as read, then each next step against the ticket as the previous write left it (the
+helpdesk says so), so the steps of one decision never undo each other. When the helpdesk says
+the ticket changed meanwhile (an agent, or our own lost response) the ticket is read again and
+decided again, never overwritten: a step already applied shows in the ticket's notes, so
+deciding again never repeats it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -305,7 +307,7 @@ class Worker:
             return ticket
         self.guard.before_write(emails)
         try:
-            version = self.helpdesk.apply_step(ticket, rendered)
+            written = self.helpdesk.apply_step(ticket, rendered)
         except StaleTicket:
             raise
         except HelpdeskError as problem:
@@ -314,7 +316,7 @@ class Worker:
         self.guard.after_write(emails)
         log.info("write", outcome="written", **event)
         self.metrics.step_written(step.key, emails)
-        return replace(ticket, version=version)
+        return written
 
     def render(self, step: Step) -> RenderedStep:
         email = None

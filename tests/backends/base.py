@@ -85,7 +85,7 @@ class HookedHelpdesk:
     ) -> tuple[RelatedTicket, ...]:
         return self.adapter.related_tickets(emails, since)
 
-    def apply_step(self, ticket: Ticket, step: RenderedStep) -> str:
+    def apply_step(self, ticket: Ticket, step: RenderedStep) -> Ticket:
         kind = step.key.split(":", 1)[-1]
         if kind in self.fail_steps:
             self.fail_steps.discard(kind)

@@ -247,7 +247,7 @@ class MemoryHelpdesk:
             if t.created_at >= since
         )
 
-    def apply_step(self, ticket: Ticket, step: RenderedStep) -> str:
+    def apply_step(self, ticket: Ticket, step: RenderedStep) -> Ticket:
         kind = step.key.split(":", 1)[-1]
         if kind in self.fail_steps:
             self.fail_steps.discard(kind)
@@ -303,7 +303,7 @@ class MemoryHelpdesk:
             tags=(current.tags | step.add_tags) - step.remove_tags,
             cc_emails=cc,
         )
-        return updated.version
+        return updated
 
     def list_statuses(self) -> tuple[HelpdeskStatus, ...]:
         return (

@@ -4,13 +4,16 @@ holds these (Zendesk's `organization_fields`, Freshdesk's `custom_fields`) and r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from worker.adapters.http import Json
 from worker.config import Config
-from worker.core.model import Account, Member, Person, RelatedTicket, StatusCategory
+from worker.core.effects import TargetStatus
+from worker.core.model import Account, Member, Person, RelatedTicket, StatusCategory, Ticket
+from worker.ports import RenderedStep
 
 
 def timestamp(value: object) -> datetime:
@@ -59,4 +62,28 @@ def related(
         tags=frozenset(ticket.get("tags") or ()),
         status=status,
         first_message=first_message,
+    )
+
+
+def as_written(
+    ticket: Ticket,
+    step: RenderedStep,
+    version: str,
+    status_of: Callable[[TargetStatus], tuple[StatusCategory, str | None]],
+) -> Ticket:
+    """The snapshot after `step` was written on `ticket`, for a helpdesk whose write answers
+    do not all carry the ticket: its tags, fields and status as the step set them, so the next
+    step of the same decision starts from them. `status_of` names a target status as the
+    helpdesk's snapshots do (category, custom label)."""
+    status, custom = (
+        status_of(step.status) if step.status is not None else (ticket.status, ticket.custom_status)
+    )
+    return replace(
+        ticket,
+        status=status,
+        custom_status=custom,
+        tags=(ticket.tags | step.add_tags) - step.remove_tags,
+        fields={**ticket.fields, **{key.value: value for key, value in step.fields.items()}},
+        updated_at=timestamp(version),
+        version=version,
     )

@@ -335,7 +335,7 @@ class FreshdeskHelpdesk:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def apply_step(self, ticket: Ticket, step: RenderedStep) -> str:
+    def apply_step(self, ticket: Ticket, step: RenderedStep) -> Ticket:
         """Re-read, compare the version, then reply, note and update, each announced in the
         journal first (module docstring of journal.py). A step cut by a crash is decided again
         by the engine with the same key, and resumes here where it stopped."""
@@ -343,7 +343,14 @@ class FreshdeskHelpdesk:
         entry = self.journal.find(ticket.id, step.key)
         if entry is not None and entry.phase is Phase.DONE:
             log.warning("step already written; nothing sent", ticket_id=ticket.id, step=step.key)
-            return str(current["updated_at"])
+            return records.as_written(
+                ticket,
+                step,
+                str(current["updated_at"]),
+                lambda target: mapping.status_of(
+                    {"status": self.layout.status_id(target)}, self.layout
+                ),
+            )
         if str(current.get("updated_at")) != ticket.version:
             raise StaleTicket(f"ticket {ticket.id} changed since it was read")
         orphan = self._unnoted_reply(ticket, step.key)
@@ -390,7 +397,14 @@ class FreshdeskHelpdesk:
             )
         version = self._update(entry, current.get("tags") or ())
         self._written.remember(ticket.id, version)
-        return version
+        return records.as_written(
+            ticket,
+            step,
+            version,
+            lambda target: mapping.status_of(
+                {"status": self.layout.status_id(target)}, self.layout
+            ),
+        )
 
     def _write(self, entry: Entry, doing: Phase, done: Phase, path: str, body: Json) -> Entry:
         """One POST between its intent and its completion. A refusal (4xx, a long 429) surely

@@ -256,13 +256,13 @@ class ZendeskHelpdesk:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def apply_step(self, ticket: Ticket, step: RenderedStep) -> str:
-        """One guarded update per comment. A 409 (an agent's change, a lost response of ours,
-        a database conflict) surfaces as StaleTicket: the worker re-reads and re-decides."""
+    def apply_step(self, ticket: Ticket, step: RenderedStep) -> Ticket:
+        """One guarded update per comment, each computed from the ticket as the previous one
+        left it (its response carries the ticket). A 409 (an agent's change, a lost response of
+        ours, a database conflict) surfaces as StaleTicket: the worker re-reads and re-decides."""
         path = f"/api/v2/tickets/{ticket.id}.json"
-        version, tags = ticket.version, ticket.tags
         sent = mapping.sent_tag(self.config, step.key)
-        if step.email is None and sent in tags:
+        if step.email is None and sent in ticket.tags:
             # An e-mail of this step went out, then the ticket changed and the step was decided
             # differently: that e-mail has no note of its own. Never silent: an agent looks.
             log.warning(
@@ -271,18 +271,17 @@ class ZendeskHelpdesk:
                 step=step.key,
             )
             step = replace(step, add_tags=step.add_tags | {self.config.tags.review})
-        if step.email is not None and sent not in tags:
+        if step.email is not None and sent not in ticket.tags:
             answer = self.client.put(
-                path, mapping.email_update(step, version, tags, self.config), guarded=True
+                path, mapping.email_update(step, ticket, self.config), guarded=True
             )
-            version = str(answer["ticket"]["updated_at"])
-            tags = frozenset(answer["ticket"].get("tags") or (tags | {sent}))
+            ticket = mapping.after_update(ticket, answer["ticket"], self.layout)
         answer = self.client.put(
-            path, mapping.note_update(step, version, tags, self.layout, self.config), guarded=True
+            path, mapping.note_update(step, ticket, self.layout, self.config), guarded=True
         )
-        version = str(answer["ticket"]["updated_at"])
-        self._written.remember(ticket.id, version)
-        return version
+        ticket = mapping.after_update(ticket, answer["ticket"], self.layout)
+        self._written.remember(ticket.id, ticket.version)
+        return ticket
 
     def list_statuses(self) -> tuple[HelpdeskStatus, ...]:
         return tuple(

@@ -4,11 +4,12 @@ the exact shapes are tested without a network and the adapter only moves data.""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from worker.adapters import records
 from worker.adapters.records import person, timestamp
 from worker.adapters.zendesk.http import Json
-from worker.adapters.zendesk.layout import AccountLayout, from_zendesk, to_zendesk
+from worker.adapters.zendesk.layout import OPTION_PREFIX, AccountLayout, from_zendesk, to_zendesk
 from worker.config import Config
 from worker.core.effects import TargetStatus
 from worker.core.model import (
@@ -60,21 +61,15 @@ def ticket_snapshot(
     layout: AccountLayout,
 ) -> Ticket:
     """`users` by id (side-loaded with the comments); `requester` read with its accounts."""
-    keys = layout.field_keys
-    fields = {
-        key.value: from_zendesk(key, entry.get("value"))
-        for entry in ticket.get("custom_fields") or []
-        if (key := keys.get(int(entry["id"]))) is not None
-    }
-    status = layout.statuses.get(int(ticket.get("custom_status_id") or 0))
+    status, custom_status = _status(ticket, layout)
     return Ticket(
         id=str(ticket["id"]),
         subject=str(ticket.get("subject") or ""),
         channel=channel_of(ticket),
-        status=StatusCategory(str(ticket.get("status") or "new")),
-        custom_status=status.label if status is not None else None,
+        status=status,
+        custom_status=custom_status,
         tags=frozenset(ticket.get("tags") or ()),
-        fields=fields,
+        fields=_fields(ticket, layout),
         requester=person(
             requester or users.get(str(ticket["requester_id"])), ticket["requester_id"]
         ),
@@ -93,6 +88,37 @@ def ticket_snapshot(
         updated_at=timestamp(ticket["updated_at"]),
         version=str(ticket["updated_at"]),
     )
+
+
+def after_update(ticket: Ticket, answer: Json, layout: AccountLayout) -> Ticket:
+    """The snapshot as an update left it, from the ticket its response carries: the next update
+    of the same step (or the next step of the same decision) starts from what Zendesk holds,
+    dropdown tags included, never from the tags and fields first read. Comments stay as read."""
+    status, custom_status = _status(answer, layout)
+    return replace(
+        ticket,
+        status=status,
+        custom_status=custom_status,
+        tags=frozenset(answer["tags"]),  # never guessed: a stale list would undo this write
+        fields={**ticket.fields, **_fields(answer, layout)},
+        updated_at=timestamp(answer["updated_at"]),
+        version=str(answer["updated_at"]),
+    )
+
+
+def _fields(ticket: Json, layout: AccountLayout) -> dict[str, str | None]:
+    keys = layout.field_keys
+    return {
+        key.value: from_zendesk(key, entry.get("value"))
+        for entry in ticket.get("custom_fields") or []
+        if (key := keys.get(int(entry["id"]))) is not None
+    }
+
+
+def _status(ticket: Json, layout: AccountLayout) -> tuple[StatusCategory, str | None]:
+    status = layout.statuses.get(int(ticket.get("custom_status_id") or 0))
+    category = StatusCategory(str(ticket.get("status") or "new"))
+    return category, status.label if status is not None else None
 
 
 def first_message(ticket: Json) -> str:
@@ -121,28 +147,27 @@ def sent_tag(config: Config, step_key: str) -> str:
     return f"{config.tags.cancellation}-enviado-{number}"
 
 
-def email_update(step: RenderedStep, version: str, tags: frozenset[str], config: Config) -> Json:
+def email_update(step: RenderedStep, ticket: Ticket, config: Config) -> Json:
     """The public comment (Zendesk's notification trigger e-mails it) and the sent tag. Tags go
-    as the whole list: `safe_update` guarantees it is the list we read."""
+    as the whole list (a single update has no `additional_tags`), computed from `ticket` as the
+    previous write left it; `safe_update` guarantees nothing changed since."""
     assert step.email is not None
     if len(step.email.cc) > MAX_CCS:
         raise ValueError(f"{len(step.email.cc)} copies; Zendesk allows at most {MAX_CCS}")
     body: Json = {
         "comment": {"html_body": step.email.html, "public": True},
-        "tags": sorted(tags | {sent_tag(config, step.key)}),
+        "tags": sorted(ticket.tags | {sent_tag(config, step.key)}),
         "safe_update": True,
-        "updated_stamp": version,
+        "updated_stamp": ticket.version,
     }
     if step.email.cc:
         body["email_ccs"] = [{"user_email": e, "action": "put"} for e in step.email.cc]
     return {"ticket": body}
 
 
-def note_update(
-    step: RenderedStep, version: str, tags: frozenset[str], layout: AccountLayout, config: Config
-) -> Json:
-    """The step's note with every other change of the step, in one guarded update. `tags` is
-    the list as read (or as our e-mail update left it); the sent tag, if any, goes."""
+def note_update(step: RenderedStep, ticket: Ticket, layout: AccountLayout, config: Config) -> Json:
+    """The step's note with every other change of the step, in one guarded update, computed
+    from `ticket` as the previous write left it (the sent tag, if any, goes)."""
     body: Json = {"comment": {"body": step.note, "public": False}}
     if step.status is TargetStatus.SOLVED:
         body["status"] = "solved"
@@ -153,9 +178,25 @@ def note_update(
             {"id": layout.fields[key], "value": to_zendesk(key, value)}
             for key, value in sorted(step.fields.items(), key=lambda item: item[0].value)
         ]
-    final = (tags | step.add_tags) - step.remove_tags - {sent_tag(config, step.key)}
-    if final != tags:
+    final = tags_after(step, ticket.tags, config)
+    if final != ticket.tags:
         body["tags"] = sorted(final)
     body["safe_update"] = True
-    body["updated_stamp"] = version
+    body["updated_stamp"] = ticket.version
     return {"ticket": body}
+
+
+def tags_after(step: RenderedStep, tags: frozenset[str], config: Config) -> frozenset[str]:
+    """The whole list the note's update sends. A dropdown's value is also a tag on the ticket:
+    a list without it clears the field, one with another option's tag contradicts the field.
+    So the list carries exactly the option tag of each dropdown the step sets (ours all share
+    a prefix per field), and agrees with `custom_fields` whatever order Zendesk applies them."""
+    final = (tags | step.add_tags) - step.remove_tags - {sent_tag(config, step.key)}
+    for key, value in step.fields.items():
+        prefix = OPTION_PREFIX.get(key)
+        if prefix is None:
+            continue
+        final = frozenset(t for t in final if not t.startswith(prefix))
+        if value is not None:
+            final |= {str(to_zendesk(key, value))}
+    return final
