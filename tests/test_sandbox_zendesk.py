@@ -254,8 +254,7 @@ def test_an_update_applies_everything_and_reports_its_audit(
         comment={"body": "nota", "public": False},
         custom_status_id=world.em_atendimento,
         custom_fields=[{"id": world.prazo, "value": "2026-12-29"}],
-        additional_tags=["cancelamento-revisar"],
-        remove_tags=["cancelamento"],
+        tags=["cancelamento-revisar"],
         safe_update=True,
         updated_stamp=stamp,
     )
@@ -276,7 +275,7 @@ def test_an_update_applies_everything_and_reports_its_audit(
     )
     assert fake.outbox == []  # a private note e-mails nobody
 
-    again = put_ticket(http, world.ticket, additional_tags=["x"]).json()["ticket"]
+    again = put_ticket(http, world.ticket, tags=["x"]).json()["ticket"]
     assert again["updated_at"] == "2026-12-07T12:05:01Z"  # never two versions with one stamp
 
 
@@ -291,7 +290,7 @@ def test_a_stale_stamp_is_a_conflict_and_changes_nothing(
         http,
         world.ticket,
         comment={"body": "nota", "public": False},
-        additional_tags=["cancelamento-revisar"],
+        tags=["cancelamento", "cancelamento-revisar"],
         safe_update=True,
         updated_stamp=stamp,
     )
@@ -307,6 +306,8 @@ def test_a_stale_stamp_is_a_conflict_and_changes_nothing(
         {"status": "reaberto"},
         {"custom_status_id": 123},
         {"custom_fields": [{"id": 123, "value": "x"}]},
+        {"additional_tags": ["x"]},  # documented for update_many only
+        {"remove_tags": ["cancelamento"]},
     ],
 )
 def test_an_invalid_update_is_refused_whole(
@@ -328,7 +329,7 @@ def test_a_public_comment_e_mails_the_requester_and_new_ccs(
         world.ticket,
         comment={"html_body": "<p>Olá, Maria</p><p>Confirme.</p>", "public": True},
         email_ccs=[{"user_email": "socio@padaria.example", "action": "put"}],
-        additional_tags=["cancelamento-enviado-3"],
+        tags=["cancelamento", "cancelamento-enviado-3"],
     )
     assert response.status_code == 200, response.text
     ticket = response.json()["ticket"]
@@ -380,6 +381,32 @@ def test_a_dropdown_value_is_mirrored_in_the_tags(fake: FakeZendesk, world: Worl
     assert "preco" not in fake.ticket(world.ticket)["tags"]
     fake.agent_updates(world.ticket, remove_tags=["atendimento"])
     assert {"id": motivo, "value": None} in fake.ticket(world.ticket)["custom_fields"]
+
+
+def test_a_whole_tag_list_without_a_dropdowns_tag_clears_the_dropdown(
+    fake: FakeZendesk, world: World, http: requests.Session
+) -> None:
+    motivo = fake.add_ticket_field("Motivo da insatisfação", "tagger", ["Preço", "Atendimento"])
+    fake.agent_updates(world.ticket, custom_fields=[{"id": motivo, "value": "preco"}])
+    answer = put_ticket(http, world.ticket, tags=["cancelamento", "outra"]).json()["ticket"]
+    assert {"id": motivo, "value": None} in answer["custom_fields"]
+    assert answer["tags"] == ["cancelamento", "outra"]
+
+
+@pytest.mark.parametrize(
+    "tags", [["cancelamento"], ["cancelamento", "preco", "atendimento"], ["preco"]]
+)
+def test_tags_and_a_dropdown_that_disagree_in_one_update_are_refused(
+    fake: FakeZendesk, world: World, http: requests.Session, tags: list[str]
+) -> None:
+    motivo = fake.add_ticket_field("Motivo da insatisfação", "tagger", ["Preço", "Atendimento"])
+    before = fake.ticket(world.ticket)
+    field = [{"id": motivo, "value": "atendimento"}]
+    response = put_ticket(http, world.ticket, tags=tags, custom_fields=field)
+    assert response.status_code == 422
+    assert fake.ticket(world.ticket) == before
+    agreeing = put_ticket(http, world.ticket, tags=["atendimento"], custom_fields=field)
+    assert agreeing.status_code == 200
 
 
 # --- polling and search ---------------------------------------------------------------------------
@@ -506,12 +533,12 @@ def test_injected_failures_are_not_applied(
 ) -> None:
     fake.fail_next(503, times=2)
     fake.fail_next(429, retry_after=7)
-    assert put_ticket(http, world.ticket, additional_tags=["a"]).status_code == 503
-    assert put_ticket(http, world.ticket, additional_tags=["a"]).status_code == 503
-    limited = put_ticket(http, world.ticket, additional_tags=["a"])
+    assert put_ticket(http, world.ticket, tags=["cancelamento", "a"]).status_code == 503
+    assert put_ticket(http, world.ticket, tags=["cancelamento", "a"]).status_code == 503
+    limited = put_ticket(http, world.ticket, tags=["cancelamento", "a"])
     assert (limited.status_code, limited.headers["Retry-After"]) == (429, "7")
     assert fake.ticket(world.ticket)["tags"] == ["cancelamento"]
-    assert put_ticket(http, world.ticket, additional_tags=["a"]).status_code == 200
+    assert put_ticket(http, world.ticket, tags=["cancelamento", "a"]).status_code == 200
     assert [m for m, _ in fake.requests].count("PUT") == 4
 
 
@@ -522,7 +549,7 @@ def test_a_lost_response_still_applies_the_write(
     fake.lose_next_write_response()
     update = {
         "comment": {"body": "<p>Olá</p>", "public": True},
-        "additional_tags": ["cancelamento-enviado-5"],
+        "tags": ["cancelamento", "cancelamento-enviado-5"],
         "safe_update": True,
         "updated_stamp": stamp,
     }

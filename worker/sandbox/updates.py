@@ -216,6 +216,8 @@ def plan_update(store: Store, ticket: Ticket, raw: dict[str, Any], author_id: in
         plan.additional_tags = _tags(raw["additional_tags"], "additional_tags")
     if "remove_tags" in raw:
         plan.remove_tags = _tags(raw["remove_tags"], "remove_tags")
+    if plan.tags is not None:
+        _dropdown_tags_agree(store, plan)
     if "email_ccs" in raw:
         _email_ccs(store, ticket, raw["email_ccs"], plan)
     if raw.get("assignee_id") is not None:
@@ -227,6 +229,32 @@ def plan_update(store: Store, ticket: Ticket, raw: dict[str, Any], author_id: in
         if isinstance(raw.get(key), str):
             setattr(plan, key, raw[key])
     return plan
+
+
+def _dropdown_tags_agree(store: Store, plan: Plan) -> None:
+    """A dropdown's value is a tag on the ticket: `tags` and `custom_fields` sent together
+    must say the same of every dropdown the update sets. Zendesk does not document which wins
+    when they disagree, so the fake refuses rather than pick one (stricter than the real API)."""
+    assert plan.tags is not None
+    sent = set(plan.tags)
+    for field_id, value in plan.custom_fields.items():
+        ticket_field = store.ticket_fields[field_id]
+        if ticket_field.type not in OPTION_FIELD_TYPES:
+            continue
+        options = {o.value for o in ticket_field.options}
+        if sent & options != set(_tag_of(ticket_field, value)):
+            raise invalid(
+                f"{ticket_field.title}: tags and custom_fields disagree on its option", "tags"
+            )
+
+
+def tag_edits_refused(raw: dict[str, Any]) -> None:
+    """`additional_tags`/`remove_tags` are documented for Update Many Tickets only; on one
+    ticket's update Zendesk's own guide says its tags replace the list. Refused here, so the
+    worker never relies on them (the agent's helpers, like the agent UI, may edit tags)."""
+    for key in ("additional_tags", "remove_tags"):
+        if key in raw:
+            raise invalid(f"{key} works only with update_many; send the whole tags list")
 
 
 def _change(store: Store, name: str, value: Any, previous: Any) -> dict[str, Any]:

@@ -56,7 +56,7 @@ from worker.sandbox.state import (
     normalise_tags,
     utc,
 )
-from worker.sandbox.updates import apply_update, plan_update
+from worker.sandbox.updates import apply_update, plan_update, tag_edits_refused
 
 R = TypeVar("R")
 P = ParamSpec("P")
@@ -539,6 +539,7 @@ class FakeZendesk:
     def _put_ticket(self, request: Request) -> Reply:
         ticket = self._found(self.store.tickets, request)
         raw = request.object("ticket")
+        tag_edits_refused(raw)
         plan = plan_update(self.store, ticket, raw, self.worker_id)
         audit = apply_update(self.store, ticket, plan, self.worker_id, "api")
         return 200, {"ticket": self.store.ticket_json(ticket), "audit": audit}
