@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.world import MemoryWorld, person, worker_comments
+from worker.core.model import Person
 from worker.core.state import Phase, parse_marker
 
 MARIA = person("Maria Souza", "maria@exemplo.com.br")
@@ -103,45 +104,70 @@ def test_a_cancelled_contract_keeps_its_outcome_when_a_message_follows_in_the_sa
 
 # --- the property ---------------------------------------------------------------------------------
 
-# What people do on a holder's ticket between two polls: agents' command notes and the holder's
-# e-mails (agreeing, refusing, unclear), in any order and any number. A step that resolves the
+# What people do on a ticket between two polls: agents' command notes (`None`: the agent) and
+# the customers' e-mails (agreeing, refusing, unclear), in any order and any number, on a holder's
+# ticket (Situação 1) or on one of two managing partners' (Situação 2). A step that resolves the
 # ticket (#revertido, #contrato-cancelado) comes last: after it, one poll each finds a solved
 # ticket and leaves it alone, while one poll for all answers what was typed before it was solved.
-EVENTS: tuple[tuple[str, str], ...] = (
-    ("agent", "#tentativa"),
-    ("agent", "#cancelar motivo: não usa mais"),
-    ("agent", "#identidade-confirmada"),
-    ("agent", "#manual"),
-    ("agent", "#retomar"),
-    ("customer", "Pensei melhor: não cancelem, por favor."),
-    ("customer", "Sim, quero cancelar."),
-    ("customer", "Podem me ligar amanhã às 10h?"),
+ANA = person("Ana Ribeiro", "ana@padaria.com.br")
+BRUNO = person("Bruno Ribeiro", "bruno@padaria.com.br")
+Event = tuple[Person | None, str]
+COMMANDS: tuple[Event, ...] = (
+    (None, "#tentativa"),
+    (None, "#cancelar motivo: não usa mais"),
+    (None, "#identidade-confirmada"),
+    (None, "#manual"),
+    (None, "#retomar"),
 )
-LAST: tuple[tuple[str, str], ...] = (
-    ("agent", "#revertido motivo: Preço - desconto"),
-    ("agent", "#contrato-cancelado"),
+EVENTS: dict[str, tuple[Event, ...]] = {
+    "holder": (
+        *COMMANDS,
+        (MARIA, "Pensei melhor: não cancelem, por favor."),
+        (MARIA, "Sim, quero cancelar."),
+        (MARIA, "Podem me ligar amanhã às 10h?"),
+    ),
+    "partners": (
+        *COMMANDS,
+        (None, f"#socio-confirmou {BRUNO.email}"),
+        (BRUNO, "Confirmo o cancelamento."),
+        (BRUNO, "Não autorizo o cancelamento."),
+        (ANA, "Podem me ligar amanhã às 10h?"),
+    ),
+}
+LAST: tuple[Event, ...] = (
+    (None, "#revertido motivo: Preço - desconto"),
+    (None, "#contrato-cancelado"),
 )
-SEQUENCES = st.builds(
-    lambda events, last: events + last,
-    st.lists(st.sampled_from(EVENTS), min_size=1, max_size=5),
-    st.lists(st.sampled_from(LAST), max_size=1),
+SEQUENCES = st.sampled_from(sorted(EVENTS)).flatmap(
+    lambda kind: st.tuples(
+        st.just(kind),
+        st.builds(
+            lambda events, last: events + last,
+            st.lists(st.sampled_from(EVENTS[kind]), min_size=1, max_size=5),
+            st.lists(st.sampled_from(LAST), max_size=1),
+        ),
+    )
 )
 
 
 def played(
-    make: Callable[[], MemoryWorld], events: list[tuple[str, str]], *, poll_each: bool
+    make: Callable[[], MemoryWorld], kind: str, events: list[Event], *, poll_each: bool
 ) -> tuple[MemoryWorld, str]:
     """The same ticket and the same events at the same times; polled after each event, or
     once after them all (the steps of every event then decided and written in one poll)."""
     world = make()
-    world.pf(MARIA)
-    ticket = world.opens(MARIA)
-    for who, text in events:
+    if kind == "holder":
+        world.pf(MARIA)
+        ticket = world.opens(MARIA)
+    else:
+        world.pj("Padaria Pão Quente Ltda", [ANA, BRUNO])
+        ticket = world.opens(ANA)
+    for author, text in events:
         world.later(minutes=5)
-        if who == "agent":
+        if author is None:
             world.agent_says(ticket, text)
         else:
-            world.customer_writes(ticket, MARIA, text)
+            world.customer_writes(ticket, author, text)
         if poll_each:
             world.poll()
     world.later(minutes=5)
@@ -169,16 +195,17 @@ def outcome(world: MemoryWorld, ticket_id: str) -> tuple[object, ...]:
 
 @pytest.mark.parametrize("backend", sorted(WORLDS))
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(events=SEQUENCES)
+@given(sequence=SEQUENCES)
 def test_steps_written_in_one_poll_leave_the_ticket_as_one_poll_each(
-    backend: str, events: list[tuple[str, str]]
+    backend: str, sequence: tuple[str, list[Event]]
 ) -> None:
     from tests.backends.base import close_all
 
+    kind, events = sequence
     try:
-        together = outcome(*played(WORLDS[backend], events, poll_each=False))
+        together = outcome(*played(WORLDS[backend], kind, events, poll_each=False))
         close_all()
-        one_by_one = outcome(*played(WORLDS[backend], events, poll_each=True))
+        one_by_one = outcome(*played(WORLDS[backend], kind, events, poll_each=True))
     finally:
         close_all()
     assert together == one_by_one
