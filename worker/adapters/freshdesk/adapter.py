@@ -343,14 +343,7 @@ class FreshdeskHelpdesk:
         entry = self.journal.find(ticket.id, step.key)
         if entry is not None and entry.phase is Phase.DONE:
             log.warning("step already written; nothing sent", ticket_id=ticket.id, step=step.key)
-            return records.as_written(
-                ticket,
-                step,
-                str(current["updated_at"]),
-                lambda target: mapping.status_of(
-                    {"status": self.layout.status_id(target)}, self.layout
-                ),
-            )
+            return self._as_written(ticket, step, str(current["updated_at"]))
         if str(current.get("updated_at")) != ticket.version:
             raise StaleTicket(f"ticket {ticket.id} changed since it was read")
         orphan = self._unnoted_reply(ticket, step.key)
@@ -397,6 +390,11 @@ class FreshdeskHelpdesk:
             )
         version = self._update(entry, current.get("tags") or ())
         self._written.remember(ticket.id, version)
+        return self._as_written(ticket, step, version)
+
+    def _as_written(self, ticket: Ticket, step: RenderedStep, version: str) -> Ticket:
+        """Freshdesk's write answers do not all carry the ticket: the step's changes are applied
+        to the snapshot, statuses named as `read_ticket` names them."""
         return records.as_written(
             ticket,
             step,
