@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -29,7 +29,7 @@ from worker.adapters.freshdesk.settings import Freshdesk as FreshdeskSettings
 from worker.config import Config
 from worker.core.effects import FieldKey, TargetStatus
 from worker.core.model import AuthorRole, StatusCategory
-from worker.ports import OutgoingEmail, RenderedStep, StaleTicket
+from worker.ports import OutgoingEmail, RenderedStep, StaleTicket, TicketGone
 
 BASE = "https://acme.freshdesk.com"
 API = BASE + "/api/v2"
@@ -46,6 +46,7 @@ FIELD_NAMES = {
     FieldKey.DEADLINE: "cf_prazo_do_retorno",
 }
 SINCE = datetime(2026, 11, 7, 12, 0, tzinfo=UTC)
+NOW = SINCE + timedelta(days=Config().procedure.first_run_lookback_days)
 
 
 class Sleeps(list[float]):
@@ -304,7 +305,7 @@ def test_the_first_poll_lists_by_updated_at_from_the_lookback(
     }
     assert page.ticket_ids == ("11", "12")  # 13 is not a cancellation; 14 came by phone
     assert page.more is False
-    cursor = _Cursor.parse(page.cursor)
+    cursor = _Cursor.parse(page.cursor, NOW)
     assert cursor is not None and cursor.since == "2026-11-07T12:08:00Z" and cursor.page == 1
 
 
@@ -334,6 +335,25 @@ def test_the_next_page_starts_from_the_last_updated_at_not_page_two(
     assert second.ticket_ids == ("15",)  # 11 was handed out already, unchanged since
 
 
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        'v1:{"page":1,"seen":{},"since":"ontem"}',  # damaged by hand
+        'v1:{"page":1,"seen":{},"since":"2099-01-01T00:00:00Z"}',  # ahead of the clock
+        'v1:{"page":0,"seen":{},"since":"2026-12-01T00:00:00Z"}',  # no such page
+    ],
+)
+def test_a_kept_cursor_that_stops_or_blinds_the_poll_is_rebuilt_from_the_lookback(
+    api: Any, desk: FreshdeskHelpdesk, cursor: str
+) -> None:
+    api.get(f"{API}/tickets", json=[ticket(11, updated_at="2026-12-07T12:00:00Z")])
+    page = desk.changed_tickets(cursor, SINCE)
+    listing = [c for c in api.calls if urlsplit(c.request.url).path == "/api/v2/tickets"][-1]
+    assert query(listing)["updated_since"] == ["2026-11-07T11:59:00Z"]  # the look-back
+    assert query(listing)["page"] == ["1"]
+    assert page.ticket_ids == ("11",)
+
+
 def test_a_full_page_within_one_second_follows_the_link(api: Any, desk: FreshdeskHelpdesk) -> None:
     cursor = _Cursor("2026-12-07T12:00:00Z", 1, {}).render()
     link = f'<{API}/tickets?page=2>; rel="next"'
@@ -343,7 +363,7 @@ def test_a_full_page_within_one_second_follows_the_link(api: Any, desk: Freshdes
         headers={"link": link},
     )
     page = desk.changed_tickets(cursor, SINCE)
-    following = _Cursor.parse(page.cursor)
+    following = _Cursor.parse(page.cursor, NOW)
     assert following is not None and following.page == 2 and page.more
 
 
@@ -375,6 +395,13 @@ def test_the_sweep_filters_open_cancellations_and_compares_the_deadline(
 
 
 # --- reading --------------------------------------------------------------------------------
+
+
+def test_a_ticket_deleted_since_it_was_listed_is_gone_not_failed(desk: FreshdeskHelpdesk) -> None:
+    with responses.RequestsMock() as api:
+        api.get(f"{API}/tickets/41", status=404, json={})
+        with pytest.raises(TicketGone):
+            desk.read_ticket("41")
 
 
 def test_a_ticket_is_read_with_its_conversations_and_their_authors(

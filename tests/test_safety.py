@@ -116,6 +116,22 @@ def test_a_ticket_that_cannot_be_decided_is_noted_once_and_never_blocks_the_othe
     assert len(world.ticket(broken).comments) == 2
 
 
+def test_a_ticket_deleted_while_waiting_for_a_retry_is_dropped_not_retried_forever(
+    tmp_path: Path,
+) -> None:
+    world = world_with(tmp_path)
+    world.pf(CARLOS)
+    ticket = world.opens(CARLOS)
+    world.helpdesk.fail_next_writes = 1
+    assert world.poll().failed == [ticket]  # on the retry list
+    del world.helpdesk.tickets[ticket]  # an agent deletes it (or merges it away, or spam)
+    reports = [world.poll(), world.poll()]
+    assert [r.failed for r in reports] == [[], []]
+    assert ticket not in world.worker.retry
+    failures = world.worker.metrics.registry.get_sample_value("cancelamento_ticket_failures_total")
+    assert failures == 1  # the failing write only: the alert calms down
+
+
 def test_logs_of_a_failing_ticket_mask_personal_data(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -26,7 +26,7 @@ from worker.adapters.zendesk.http import (
 from worker.config import Config
 from worker.core.effects import FieldKey, TargetStatus
 from worker.core.model import AuthorRole, StatusCategory
-from worker.ports import OutgoingEmail, RenderedStep, StaleTicket
+from worker.ports import OutgoingEmail, RenderedStep, StaleTicket, TicketGone
 
 BASE = "https://acme.zendesk.com"
 API = BASE + "/api/v2"
@@ -271,23 +271,54 @@ def test_a_refused_cursor_is_rebuilt_from_the_lookback(api: Any, sleeps: Sleeps)
     assert page.ticket_ids == ("11",)
 
 
-def test_the_sweep_finds_open_cancellations_whose_deadline_day_is_over(
-    api: Any, sleeps: Sleeps
+@pytest.mark.parametrize(
+    ("cursor", "refusal"),
+    [
+        ("t:17x0000000", None),  # damaged by hand: unreadable before any request
+        ("t:99999999999", "Too recent start_time. Use a start_time older than 1 minute"),
+    ],
+)
+def test_a_kept_start_time_that_stops_every_poll_is_rebuilt_from_the_lookback(
+    api: Any, sleeps: Sleeps, cursor: str, refusal: str | None
 ) -> None:
-    deadline = FIELD_IDS[FieldKey.DEADLINE]
+    if refusal is not None:  # Zendesk refuses a start time in the future (or its last minute)
+        api.get(
+            f"{API}/incremental/tickets/cursor.json",
+            status=422,
+            json={"error": "InvalidValue", "description": refusal},
+        )
+    api.get(
+        f"{API}/incremental/tickets/cursor.json",
+        json={"tickets": [ticket(11)], "after_cursor": "NEW", "end_of_stream": True},
+    )
+    page = helpdesk(sleeps).changed_tickets(cursor, SINCE)
+    exports = [query(c) for c in api.calls if "incremental" in c.request.url]
+    assert exports[-1]["start_time"] == [str(int(SINCE.timestamp()))]
+    assert (page.ticket_ids, page.cursor) == (("11",), "c:NEW")
+
+
+def deadline_export(api: Any, deadlines: dict[int, str | None]) -> None:
+    """One search-export page of open cancellations with these deadline fields."""
+    field = FIELD_IDS[FieldKey.DEADLINE]
+    results = [
+        {**ticket(ticket_id, fields={field: day}), "result_type": "ticket"}
+        for ticket_id, day in deadlines.items()
+    ]
     api.get(
         f"{API}/search/export.json",
         json={
-            "results": [
-                {**ticket(21, fields={deadline: "2026-12-08"}), "result_type": "ticket"},
-                {**ticket(22, fields={deadline: "2026-12-09"}), "result_type": "ticket"},
-                {**ticket(23), "result_type": "ticket"},
-            ],
+            "results": results,
             "facets": None,
             "meta": {"has_more": False, "after_cursor": None, "before_cursor": None},
             "links": {"next": None, "prev": None},
         },
     )
+
+
+def test_the_sweep_finds_open_cancellations_whose_deadline_day_is_over(
+    api: Any, sleeps: Sleeps
+) -> None:
+    deadline_export(api, {21: "2026-12-08", 22: "2026-12-09", 23: None})
     # 09:00 in São Paulo on the 9th: the 8th is over, the 9th is not.
     due = helpdesk(sleeps).due_tickets(datetime(2026, 12, 9, 12, 0, tzinfo=UTC))
     search = next(c for c in api.calls if "search/export" in c.request.url)
@@ -297,6 +328,16 @@ def test_the_sweep_finds_open_cancellations_whose_deadline_day_is_over(
         "page[size]": ["100"],
     }
     assert due == ("21",)
+
+
+def test_a_deadline_typed_past_the_calendars_end_is_that_tickets_problem_not_the_sweeps(
+    api: Any, sleeps: Sleeps
+) -> None:
+    deadline_export(api, {21: "9999-12-31", 22: "2026-12-08"})
+    desk = helpdesk(sleeps)
+    due = desk.due_tickets(datetime(2026, 12, 9, 12, 0, tzinfo=UTC))
+    assert due == ("22",)
+    assert desk.waiting is not None and desk.waiting[0] == 1
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -351,6 +392,12 @@ def test_a_ticket_is_read_with_its_comments_authors_and_requester(api: Any, slee
     assert snapshot.fields["attempts"] == "2"
     assert snapshot.version == "2026-12-07T12:00:00Z"
     assert snapshot.requester.key == f"pessoa{CUSTOMER_ID}@cliente.com.br"
+
+
+def test_a_ticket_deleted_since_it_was_listed_is_gone_not_failed(api: Any, sleeps: Sleeps) -> None:
+    api.get(f"{API}/tickets/41.json", status=404, json={"error": "RecordNotFound"})
+    with pytest.raises(TicketGone):
+        helpdesk(sleeps).read_ticket("41")
 
 
 def test_a_ticket_found_by_the_poll_is_not_fetched_again(api: Any, sleeps: Sleeps) -> None:

@@ -28,6 +28,11 @@ class StaleTicket(HelpdeskError):
     """The ticket changed since it was read (an agent, a lost response): re-read, re-decide."""
 
 
+class TicketGone(HelpdeskError):
+    """The ticket no longer exists (deleted, merged away, spam): retrying can never help, so the
+    worker forgets it instead of failing on it at every poll."""
+
+
 @dataclass(frozen=True)
 class TicketPage:
     ticket_ids: tuple[str, ...]

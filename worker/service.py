@@ -26,7 +26,14 @@ from worker.core.engine import Context, decide
 from worker.core.model import AuthorRole, Ficha, RelatedTicket, Ticket
 from worker.core.state import read_history
 from worker.metrics import Metrics
-from worker.ports import Helpdesk, HelpdeskError, OutgoingEmail, RenderedStep, StaleTicket
+from worker.ports import (
+    Helpdesk,
+    HelpdeskError,
+    OutgoingEmail,
+    RenderedStep,
+    StaleTicket,
+    TicketGone,
+)
 from worker.render import Renderer
 from worker.safety import Guard, Paused
 from worker.state_dir import PollPlace, PollPlaceFile
@@ -173,6 +180,12 @@ class Worker:
             outcome = self.handle(ticket_id)
         except (Paused, Stopping):
             raise
+        except TicketGone:
+            # Deleted, merged away or spam: no retry can ever succeed, and keeping it would fail
+            # (and alert) at every poll. If it comes back, the poll hands it out again.
+            log.info("ticket no longer exists; not retried", ticket_id=ticket_id)
+            self.retry.discard(ticket_id)
+            return
         except HelpdeskError as problem:
             log.warning("ticket failed, retried next poll", ticket_id=ticket_id, error=str(problem))
             self.metrics.ticket_failed()

@@ -28,7 +28,14 @@ from worker.core.model import (
     StatusCategory,
     Ticket,
 )
-from worker.ports import HelpdeskError, HelpdeskStatus, RenderedStep, StaleTicket, TicketPage
+from worker.ports import (
+    HelpdeskError,
+    HelpdeskStatus,
+    RenderedStep,
+    StaleTicket,
+    TicketGone,
+    TicketPage,
+)
 
 WORKER = Person("worker", "worker@helpdesk.invalid", "Worker de cancelamento")
 PAGE_SIZE = 100
@@ -208,7 +215,7 @@ class MemoryHelpdesk:
         try:
             return self.tickets[ticket_id].ticket
         except KeyError:
-            raise HelpdeskError(f"ticket {ticket_id} not found") from None
+            raise TicketGone(f"ticket {ticket_id} not found") from None
 
     def read_ficha(self, ticket: Ticket) -> Ficha:
         found = sorted(self._accounts_by_email.get(ticket.requester.key, ()))

@@ -24,8 +24,11 @@ from worker.adapters.freshdesk import mapping
 from worker.adapters.freshdesk.http import (
     FreshdeskClient,
     FreshdeskError,
+    Invalid,
     Json,
     NotFound,
+    Page,
+    TicketMissing,
     Unreachable,
     page_of,
 )
@@ -46,6 +49,7 @@ MAX_PAGES = 300  # Freshdesk answers no page past this one
 OVERLAP = timedelta(seconds=60)  # each poll re-asks the last minute; seen changes are skipped
 CLOCK_SKEW = 300.0  # seconds: Freshdesk's clock against ours, when matching a reply to intent
 SEARCH_PAGES = 10  # filter/search: 30 results a page, 10 pages at most
+_SKEW = timedelta(seconds=CLOCK_SKEW)
 
 
 @dataclass(frozen=True)
@@ -59,14 +63,24 @@ class _Cursor:
         return "v1:" + json.dumps(payload, separators=(",", ":"), sort_keys=True)
 
     @classmethod
-    def parse(cls, text: str | None) -> _Cursor | None:
+    def parse(cls, text: str | None, now: datetime) -> _Cursor | None:
+        """None for anything the poll cannot resume from (damaged, edited by hand, or ahead of
+        the clock, which would hide every change until then): the look-back rebuilds it."""
         if not text or not text.startswith("v1:"):
             return None
         try:
             data = json.loads(text[3:])
-            return cls(str(data["since"]), int(data["page"]), dict(data["seen"]))
-        except (ValueError, KeyError, TypeError):
+            place = cls(str(data["since"]), int(data["page"]), dict(data["seen"]))
+            for stamp in (place.since, *place.seen.values()):
+                if _parse(str(stamp)).utcoffset() is None:
+                    raise ValueError("a time without its offset")
+        except (ValueError, KeyError, TypeError, OverflowError):
+            log.warning("freshdesk cursor unreadable; rebuilding it from the look-back")
             return None
+        if not 1 <= place.page <= MAX_PAGES or _parse(place.since) > now + _SKEW:
+            log.warning("freshdesk cursor out of range; rebuilding it from the look-back")
+            return None
+        return place
 
 
 @dataclass
@@ -141,19 +155,17 @@ class FreshdeskHelpdesk:
         if not self._recovered:
             self.recover()
         self.cache.prune()
-        place = _Cursor.parse(cursor) or _Cursor(_iso(since), 1, {})
-        asked = _iso(_parse(place.since) - OVERLAP)
-        page = self.client.page(
-            "/api/v2/tickets",
-            {
-                "updated_since": asked,
-                "order_by": "updated_at",
-                "order_type": "asc",
-                "per_page": PAGE_SIZE,
-                "page": place.page,
-                "include": "requester,description",
-            },
-        )
+        now = since + timedelta(days=self.config.procedure.first_run_lookback_days)
+        lookback = _Cursor(_iso(since), 1, {})
+        place = _Cursor.parse(cursor, now) or lookback
+        try:
+            page = self._changed_page(place)
+        except Invalid:
+            if place is lookback:
+                raise
+            log.warning("freshdesk cursor refused; rebuilding it from the look-back")
+            place = lookback
+            page = self._changed_page(place)
         candidates: list[str] = []
         stamps = dict(place.seen)
         last = place.since
@@ -180,6 +192,19 @@ class FreshdeskHelpdesk:
         horizon = _parse(last) - OVERLAP
         seen = {i: s for i, s in stamps.items() if _parse(s) >= horizon}
         return TicketPage(tuple(candidates), _Cursor(last, next_page, seen).render(), following)
+
+    def _changed_page(self, place: _Cursor) -> Page:
+        return self.client.page(
+            "/api/v2/tickets",
+            {
+                "updated_since": _iso(_parse(place.since) - OVERLAP),
+                "order_by": "updated_at",
+                "order_type": "asc",
+                "per_page": PAGE_SIZE,
+                "page": place.page,
+                "include": "requester,description",
+            },
+        )
 
     def due_tickets(self, now: datetime) -> tuple[str, ...]:
         """Cancellation tickets not resolved nor closed, through filter tickets (indexed a few
@@ -228,7 +253,7 @@ class FreshdeskHelpdesk:
         try:
             answer = self.client.get(f"/api/v2/tickets/{ticket_id}", {"include": "requester"})
         except NotFound:
-            raise FreshdeskError(f"ticket {ticket_id} does not exist (deleted?)") from None
+            raise TicketMissing(f"ticket {ticket_id} does not exist (deleted?)", 404) from None
         return answer if isinstance(answer, dict) else {}
 
     def _people(self, conversations: list[Json], requester_id: str) -> dict[str, Json]:

@@ -28,6 +28,7 @@ from worker.adapters.http import (
     is_base_url,
 )
 from worker.adapters.pacing import RequestStats, Window, endpoint_of
+from worker.ports import TicketGone
 
 
 class FreshdeskError(ApiError):
@@ -44,6 +45,10 @@ class Unauthorized(FreshdeskError):
 
 class NotFound(FreshdeskError):
     pass
+
+
+class TicketMissing(NotFound, TicketGone):
+    """A ticket's own 404: deleted for good, or never there."""
 
 
 class Invalid(FreshdeskError):
@@ -225,6 +230,7 @@ __all__ = [
     "Params",
     "RateLimited",
     "RequestStats",
+    "TicketMissing",
     "Unauthorized",
     "Unreachable",
     "Window",

@@ -24,8 +24,8 @@ from worker.adapters.zendesk.http import (
     Invalid,
     Json,
     NotFound,
+    TicketMissing,
     ZendeskClient,
-    ZendeskError,
 )
 from worker.adapters.zendesk.layout import AccountLayout, from_zendesk
 from worker.config import Config
@@ -90,20 +90,19 @@ class ZendeskHelpdesk:
         page, filtered here (tag or keywords, PROCEDURE §1) so only candidates are read."""
         _ = self.layout  # fail early, before the cursor moves, if the account is not set up
         self.cache.prune()
-        if cursor is None or cursor.startswith("t:"):
-            start = int(cursor[2:]) if cursor else int(since.timestamp())
-            params: dict[str, str | int] = {"start_time": start, "per_page": PAGE_SIZE}
-        else:
-            params = {"cursor": cursor.removeprefix("c:"), "per_page": PAGE_SIZE}
+        start = int(since.timestamp())
+        lookback: dict[str, str | int] = {"start_time": start, "per_page": PAGE_SIZE}
+        params = _export_params(cursor) or lookback
         try:
             page = self.client.get("/api/v2/incremental/tickets/cursor.json", params)
         except (Invalid, BadRequest):
-            if "cursor" not in params:
+            if params is lookback:
                 raise
-            # A cursor Zendesk no longer accepts: start again from the look-back. Safe, because
+            # A place Zendesk no longer accepts (an expired cursor, a start time in the future
+            # or within its last minute): start again from the look-back. Safe, because
             # deciding a ticket again after its steps were applied decides nothing.
             log.warning("zendesk cursor refused; rebuilding it from the look-back")
-            params = {"start_time": int(since.timestamp()), "per_page": PAGE_SIZE}
+            params = lookback
             page = self.client.get("/api/v2/incremental/tickets/cursor.json", params)
         candidates: list[str] = []
         for ticket in page.get("tickets") or []:
@@ -116,10 +115,8 @@ class ZendeskHelpdesk:
             if ticket_id not in candidates:
                 candidates.append(ticket_id)
         after = page.get("after_cursor")
-        if after:
-            next_cursor = f"c:{after}"
-        else:  # an empty export may carry no cursor: resume from where this one started
-            next_cursor = f"t:{params.get('start_time', int(since.timestamp()))}"
+        # An empty export may carry no cursor: resume from where this one started.
+        next_cursor = f"c:{after}" if after else f"t:{params.get('start_time', start)}"
         return TicketPage(tuple(candidates), next_cursor, not page.get("end_of_stream", True))
 
     def due_tickets(self, now: datetime) -> tuple[str, ...]:
@@ -146,9 +143,15 @@ class ZendeskHelpdesk:
                     None,
                 )
                 deadline = day_of(from_zendesk(FieldKey.DEADLINE, value))
-                if deadline is not None:
-                    days.append(deadline)
-                if deadline is not None and deadline < today:
+                if deadline is None:
+                    continue
+                if deadline_moment(deadline) is None:
+                    # Typed by hand past the calendar's end (9999-12-31): that ticket's data,
+                    # not a reason to stop the sweep. The engine keeps its own deadline.
+                    log.warning("deadline field out of range; ignored", ticket_id=ticket["id"])
+                    continue
+                days.append(deadline)
+                if deadline < today:
                     due.append(str(ticket["id"]))
         earliest = min(days, default=None)
         self.waiting = (len(days), deadline_moment(earliest) if earliest else None)
@@ -162,7 +165,7 @@ class ZendeskHelpdesk:
             try:
                 ticket = self.client.get(f"/api/v2/tickets/{ticket_id}.json")["ticket"]
             except NotFound:
-                raise ZendeskError(f"ticket {ticket_id} does not exist (deleted?)") from None
+                raise TicketMissing(f"ticket {ticket_id} does not exist (deleted?)", 404) from None
         comments: list[Json] = []
         users: dict[str, Json] = {}
         for page in self.client.pages(
@@ -290,6 +293,26 @@ class ZendeskHelpdesk:
         )
 
 
-def deadline_moment(day: date) -> datetime:
-    """A deadline day ends at midnight São Paulo (CONTRACT 7)."""
-    return datetime.combine(day + timedelta(days=1), datetime.min.time(), SAO_PAULO)
+def _export_params(cursor: str | None) -> dict[str, str | int] | None:
+    """The export's parameters for a kept cursor; None when there is none or it is unreadable
+    (a hand-edited or damaged state file), so the look-back rebuilds it."""
+    if not cursor:
+        return None
+    if cursor.startswith("t:"):
+        start = cursor[2:]
+        if not start.isascii() or not start.isdigit():
+            log.warning("zendesk cursor unreadable; rebuilding it from the look-back")
+            return None
+        return {"start_time": int(start), "per_page": PAGE_SIZE}
+    return {"cursor": cursor.removeprefix("c:"), "per_page": PAGE_SIZE}
+
+
+def deadline_moment(day: date) -> datetime | None:
+    """A deadline day ends at midnight São Paulo (CONTRACT 7); a day with no midnight after it
+    in the calendar (9999-12-31) has no such moment."""
+    try:
+        moment = datetime.combine(day + timedelta(days=1), datetime.min.time(), SAO_PAULO)
+        moment.timestamp()  # the metrics need it as Unix time
+    except (OverflowError, ValueError):
+        return None
+    return moment

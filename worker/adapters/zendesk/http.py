@@ -24,7 +24,7 @@ from worker.adapters.http import (
 )
 from worker.adapters.pacing import RequestStats, Window
 from worker.config import Zendesk as ZendeskSettings
-from worker.ports import CredentialsRejected, StaleTicket
+from worker.ports import CredentialsRejected, StaleTicket, TicketGone
 
 
 class ZendeskError(ApiError):
@@ -41,6 +41,10 @@ class Unauthorized(ZendeskError, CredentialsRejected):
 
 class NotFound(ZendeskError):
     pass
+
+
+class TicketMissing(NotFound, TicketGone):
+    """A ticket's own 404: deleted (spam is deleted too), or never there."""
 
 
 class BadRequest(ZendeskError):
@@ -231,6 +235,7 @@ __all__ = [
     "NotFound",
     "RateLimited",
     "RequestStats",
+    "TicketMissing",
     "Unauthorized",
     "Unreachable",
     "Window",
