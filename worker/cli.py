@@ -22,7 +22,7 @@ from worker.runner import Runner
 from worker.safety import PAUSE_FILE, Guard
 from worker.sandbox.cli import sandbox_command
 from worker.service import PollReport, Worker
-from worker.state_dir import AlreadyRunning, InstanceLock, PollPlaceFile
+from worker.state_dir import AlreadyRunning, InstanceLock, PollPlaceFile, StateFileError
 
 log = structlog.get_logger("worker")
 
@@ -116,7 +116,7 @@ def run(ctx: click.Context, once: bool, dry_run: bool, now: str | None) -> None:
     lock = InstanceLock(state_dir)
     try:
         lock.acquire()
-    except AlreadyRunning as problem:
+    except (AlreadyRunning, StateFileError) as problem:
         raise click.ClickException(str(problem)) from None
     metrics = Metrics(helpdesk=config.helpdesk, dry_run=dry_run)
     try:
@@ -127,13 +127,15 @@ def run(ctx: click.Context, once: bool, dry_run: bool, now: str | None) -> None:
             clock,
             dry_run=dry_run,
             place_file=PollPlaceFile.in_dir(state_dir, config.helpdesk),
-            guard=Guard(config.safety, state_dir / PAUSE_FILE, clock),
+            guard=Guard(config.safety, state_dir / PAUSE_FILE, clock, lock.still_held),
             metrics=metrics,
         )
         if once:
             _run_once(worker, config, connection, dry_run)
         else:
             _run_forever(worker, config, connection, metrics, ctx.obj["metrics_port"])
+    except StateFileError as problem:
+        raise click.ClickException(str(problem)) from None
     finally:
         lock.release()
 

@@ -20,6 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from worker.config import Schedule
 from worker.ports import CredentialsRejected, HelpdeskError
 from worker.service import PollReport, Worker
+from worker.state_dir import StateFileError
 
 log = structlog.get_logger("worker")
 
@@ -104,9 +105,16 @@ class Runner:
                 return
             try:
                 report = work()
-            except CredentialsRejected as problem:
-                self.fatal = f"the helpdesk rejected the credentials: {problem}"
-                log.error(f"{name} failed: credentials rejected; stopping", error=str(problem))
+            except (CredentialsRejected, StateFileError) as problem:
+                # Retrying cannot help: an operator must act.
+                rejected = isinstance(problem, CredentialsRejected)
+                why = "credentials rejected" if rejected else "state directory unusable"
+                self.fatal = (
+                    f"the helpdesk rejected the credentials: {problem}"
+                    if rejected
+                    else str(problem)
+                )
+                log.error(f"{name} failed: {why}; stopping", error=str(problem))
                 self.on_report(name, None)
                 self.stop_event.set()
                 return

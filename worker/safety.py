@@ -29,6 +29,8 @@ class Guard:
     settings: Safety
     pause_file: Path | None
     clock: Callable[[], datetime]
+    # Whether this worker still holds the state directory's lock (InstanceLock.still_held).
+    lock_held: Callable[[], bool] | None = None
     emails_this_run: int = field(default=0, init=False)
 
     def start_run(self) -> None:
@@ -37,6 +39,10 @@ class Guard:
     def paused_reason(self) -> str | None:
         if self.settings.paused:
             return "safety.paused is true in the configuration"
+        if self.pause_file is not None and self.pause_file.is_dir():
+            return (
+                f"{self.pause_file} is a directory: paused; delete it to resume (a pause is a file)"
+            )
         if self.pause_file is not None and self.pause_file.exists():
             try:
                 why = self.pause_file.read_text(encoding="utf-8").strip()
@@ -56,6 +62,11 @@ class Guard:
         reason = self.paused_reason()
         if reason is not None:
             raise Paused(reason)
+        if self.lock_held is not None and not self.lock_held():
+            raise Paused(
+                "the state directory was deleted or replaced while running, so another worker "
+                "may hold it now; restart this one"
+            )
         if emails and self.emails_this_run >= self.settings.max_emails_per_run:
             self.trip(
                 f"{self.emails_this_run} e-mails in one run reached safety.max_emails_per_run"
@@ -68,8 +79,13 @@ class Guard:
         """Pause until an operator looks: the file survives restarts, on purpose."""
         stamp = self.clock().isoformat(timespec="seconds")
         if self.pause_file is not None:
-            self.pause_file.parent.mkdir(parents=True, exist_ok=True)
-            self.pause_file.write_text(f"{stamp} {why}\n", encoding="utf-8")
+            try:
+                self.pause_file.parent.mkdir(parents=True, exist_ok=True)
+                self.pause_file.write_text(f"{stamp} {why}\n", encoding="utf-8")
+            except OSError as problem:  # the pause holds for this run; the log says why
+                log.error(
+                    "could not write the PAUSE file", path=str(self.pause_file), error=str(problem)
+                )
         log.error(
             "SAFETY PAUSE: the worker stopped writing",
             reason=why,
