@@ -53,3 +53,57 @@ def test_every_field_of_a_real_event_is_masked(capsys: pytest.CaptureFixture[str
     assert event["ticket_id"] == "48213"
     for secret in ("ana@padaria.com.br", "11.222.333/0001-81", "bruno@padaria", "4000-1234"):
         assert secret not in line
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("de josé.araújo@padaria.com.br hoje", "de j***@*** hoje"),
+        ("de ana@padaria-pão.com.br hoje", "de a***@*** hoje"),
+        ("de ana@xn--padaria-po-j6a.com.br hoje", "de a***@*** hoje"),
+        ("de иван@пекарня.рф hoje", "de и***@*** hoje"),
+    ],
+)
+def test_accented_addresses_and_idn_domains_are_masked_whole(raw: str, masked: str) -> None:
+    assert logs.mask(raw) == masked
+
+
+@pytest.fixture
+def remembered() -> Iterator[None]:
+    yield
+    logs._secrets.clear()
+
+
+@pytest.mark.usefixtures("remembered")
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "401: Authorization: Basic b3BzQGFjbWUuY29tLmJyL3Rva2VuOnNlY3JldG8= rejected",
+        '{"headers": {"Authorization": "Bearer oauth-que-nao-pode-vazar"}}',
+        "cannot reach https://ops:senha-secreta@acme.zendesk.com (ConnectionError)",
+        "echoed api_key=chave-que-nao-pode-vazar&x=1",
+        "echoed the token tok-que-nao-pode-vazar verbatim",
+        "echoed the key fd-chave-freshdesk verbatim",
+    ],
+)
+def test_credentials_are_hidden_by_value_and_by_pattern(raw: str) -> None:
+    logs.remember_secrets(
+        {
+            "ZENDESK_API_TOKEN": "tok-que-nao-pode-vazar",
+            "FRESHDESK_API_KEY": "fd-chave-freshdesk",
+            "ZENDESK_URL": "https://ops:senha-secreta@acme.zendesk.com",
+            "HOME": "/home/worker",
+        }
+    )
+    shown = logs.shown(raw)
+    for secret in (
+        "b3BzQGFjbWUuY29tLmJyL3Rva2VuOnNlY3JldG8=",
+        "oauth-que-nao-pode-vazar",
+        "senha-secreta",
+        "chave-que-nao-pode-vazar",
+        "tok-que-nao-pode-vazar",
+        "fd-chave-freshdesk",
+    ):
+        assert secret not in shown
+    assert "***" in shown
+    assert logs.shown("/home/worker/state") == "/home/worker/state"  # not a secret

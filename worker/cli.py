@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -38,7 +39,20 @@ def _load(config_path: Path) -> tuple[Config, Path]:
     return config, path
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Shown(click.Group):
+    """Every error a subcommand ends with is printed as the logs would show it: a helpdesk's
+    error body may echo personal data or the credentials it was sent."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError:
+            raise  # about the command line itself, with its usage
+        except click.ClickException as problem:
+            raise click.ClickException(logs.shown(problem.format_message())) from None
+
+
+@click.group(cls=_Shown, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -80,6 +94,7 @@ def main(
 ) -> None:
     """cancelamento-worker: runs the cancellation procedure beside your helpdesk."""
     fmt = log_format or ("console" if sys.stderr.isatty() else "json")
+    logs.remember_secrets(os.environ)
     logs.configure("console" if fmt == "console" else "json")
     ctx.obj = {"config_path": config_path, "state_dir": state_dir, "metrics_port": metrics_port}
 
@@ -278,7 +293,7 @@ def check(ctx: click.Context) -> None:
         problems.append(f"{config.helpdesk}: {failure}")
     if problems:
         for problem in problems:
-            click.echo(f"PROBLEM  {problem}", err=True)
+            click.echo(f"PROBLEM  {logs.shown(problem)}", err=True)
         raise click.ClickException(f"{len(problems)} problem(s); fix them and run check again")
     click.echo("OK: configuration, credentials and helpdesk names are ready")
 

@@ -1,23 +1,80 @@
-"""Structured logs with personal data masked (LGPD): CPF, CNPJ, e-mail addresses, phone numbers.
+"""What people read, masked: personal data (LGPD: CPF, CNPJ, e-mail addresses, phone numbers) and
+credentials (the configured secrets by value; Authorization headers, Basic/Bearer schemes, URL
+user info, secret parameters by pattern).
 
-Masking runs as the last processor before rendering, over every string in the event, so no code
-path can forget it.
+`shown` is the one road for any text a person reads: every log event (the last processor before
+rendering, over every string, so no code path can forget it), every error the CLI prints, every
+problem `check` lists. Helpdesks echo what they were sent in their error bodies, so the text of
+an error is never trusted to be clean.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
 
 import structlog
 
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}")
+# \w is Unicode here: accented local parts (josé.araújo@) and IDN domains (padaria-pão.com.br,
+# or their xn-- form) are addresses too.
+_EMAIL = re.compile(r"([\w%+-])[\w.%+'-]*@(?:[\w-]+\.)+[\w-]{2,}")
 _CNPJ = re.compile(r"\b[0-9A-Z]{2}\.?[0-9A-Z]{3}\.?[0-9A-Z]{3}/?[0-9A-Z]{4}-?\d{2}\b")
 _CPF = re.compile(r"\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b")
 _PHONE = re.compile(r"(?<!\w)(\+?55\s?)?\(?\d{2}\)?\s?9?\d{4}[-\s]?\d{4}\b")
+
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s@]+@")
+_AUTH_HEADER = re.compile(r"(?i)\b((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)[^\"'\r\n,;}]+")
+_AUTH_SCHEME = re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9._~+/=-]{6,}")
+_SECRET_PARAM = re.compile(
+    r"(?i)\b((?:access_token|api_?key|api_token|password|secret|token)[\"']?\s*[:=]\s*[\"']?)"
+    r"[^\s\"'&,;}]+"
+)
+HIDDEN = "***"
+
+# Variables whose values are credentials, besides any named like one (_TOKEN, _SECRET, ...).
+SECRET_VARIABLES = ("ZENDESK_API_TOKEN", "ZENDESK_OAUTH_TOKEN", "FRESHDESK_API_KEY")
+_SECRET_NAME = re.compile(r"(?:TOKEN|SECRET|PASSWORD|API_KEY)$")
+_URL_VARIABLES = ("ZENDESK_URL", "FRESHDESK_URL")
+MIN_SECRET = 6  # a shorter value would hide ordinary words; patterns still catch its context
+_secrets: set[str] = set()
+
+
+def remember_secrets(env: Mapping[str, str]) -> None:
+    """The configured credentials, hidden by value from then on (also as the Basic values the
+    clients send, which an error body may echo)."""
+    found = {
+        value.strip()
+        for name, value in env.items()
+        if name in SECRET_VARIABLES or _SECRET_NAME.search(name)
+    }
+    for name in _URL_VARIABLES:
+        password = urlsplit(env.get(name, "").strip()).password
+        if password:
+            found.update({password, unquote(password)})
+    token, email, key = (
+        env.get(name, "").strip()
+        for name in ("ZENDESK_API_TOKEN", "ZENDESK_EMAIL", "FRESHDESK_API_KEY")
+    )
+    if token and email:
+        found.add(base64.b64encode(f"{email}/token:{token}".encode()).decode())
+    if key:
+        found.add(base64.b64encode(f"{key}:X".encode()).decode())
+    _secrets.update(value for value in found if len(value) >= MIN_SECRET)
+
+
+def redact(text: str) -> str:
+    """Credentials out of `text`: the remembered ones by value, any by pattern."""
+    for secret in sorted(_secrets, key=len, reverse=True):
+        text = text.replace(secret, HIDDEN)
+    text = _URL_USERINFO.sub(rf"\1{HIDDEN}@", text)
+    text = _AUTH_HEADER.sub(rf"\1{HIDDEN}", text)
+    text = _AUTH_SCHEME.sub(rf"\1 {HIDDEN}", text)
+    return _SECRET_PARAM.sub(rf"\1{HIDDEN}", text)
 
 
 def mask(text: str) -> str:
@@ -27,9 +84,14 @@ def mask(text: str) -> str:
     return _PHONE.sub("(**) *****-****", text)
 
 
+def shown(text: str) -> str:
+    """Any text as a person may read it: credentials and personal data masked."""
+    return mask(redact(text))
+
+
 def _mask_value(value: Any) -> Any:
     if isinstance(value, str):
-        return mask(value)
+        return shown(value)
     if isinstance(value, dict):
         return {key: _mask_value(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
