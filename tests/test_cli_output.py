@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from worker import logs
 from worker.cli import main
+from worker.service import Worker
 
 TOKEN = "tok-que-nao-pode-vazar"
 PASSWORD = "senha-do-proxy"
@@ -74,3 +75,18 @@ def test_credentials_echoed_by_the_helpdesk_or_in_its_url_are_never_printed(
     assert "authenticate" in output
     for secret in (TOKEN, SENT, PASSWORD):
         assert secret not in output
+
+
+def test_an_unexpected_error_ends_with_a_masked_log_line_not_a_raw_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explodes(self: Worker) -> None:
+        raise ValueError(f"ficha de josé.araújo@padaria-pão.com.br, CPF 529.982.247-25, {TOKEN}")
+
+    monkeypatch.setattr(Worker, "run_once", explodes)
+    result = CliRunner().invoke(main, ["--state-dir", str(tmp_path), "run", "--once"], env=ENV)
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # handled, not a traceback
+    assert "ValueError" in result.output and "unexpected error" in result.output
+    for secret in ("araújo", "padaria-pão", "529.982.247-25", TOKEN):
+        assert secret not in result.output

@@ -50,6 +50,14 @@ class _Shown(click.Group):
             raise  # about the command line itself, with its usage
         except click.ClickException as problem:
             raise click.ClickException(logs.shown(problem.format_message())) from None
+        except (click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception:
+            # A bug's traceback quotes the data it choked on: it goes to the log, masked.
+            log.exception("the command failed unexpectedly")
+            raise click.ClickException(
+                "unexpected error; the log line above has the details (masked)"
+            ) from None
 
 
 @click.group(cls=_Shown, context_settings={"help_option_names": ["-h", "--help"]})
