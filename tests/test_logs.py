@@ -107,3 +107,10 @@ def test_credentials_are_hidden_by_value_and_by_pattern(raw: str) -> None:
         assert secret not in shown
     assert "***" in shown
     assert logs.shown("/home/worker/state") == "/home/worker/state"  # not a secret
+
+
+@pytest.mark.usefixtures("remembered")
+def test_a_secret_under_a_configured_name_is_hidden_too() -> None:
+    env = {"CONTRATOS_HMAC": "hmac-que-nao-pode-vazar"}  # contract_cancellation.http.secret_env
+    logs.remember_secrets(env, names=("CONTRATOS_HMAC",))
+    assert logs.shown("signed with hmac-que-nao-pode-vazar") == "signed with ***"

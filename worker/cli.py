@@ -36,6 +36,8 @@ def _load(config_path: Path) -> tuple[Config, Path]:
         config = load_config(path)
     except ConfigError as problem:
         raise click.ClickException(str(problem)) from None
+    if (contract := config.contract_cancellation.http) is not None:  # its secret, by its name
+        logs.remember_secrets(os.environ, names=(contract.secret_env,))
     return config, path
 
 

@@ -14,7 +14,7 @@ import base64
 import logging
 import re
 import sys
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
@@ -44,13 +44,12 @@ MIN_SECRET = 6  # a shorter value would hide ordinary words; patterns still catc
 _secrets: set[str] = set()
 
 
-def remember_secrets(env: Mapping[str, str]) -> None:
+def remember_secrets(env: Mapping[str, str], names: Iterable[str] = ()) -> None:
     """The configured credentials, hidden by value from then on (also as the Basic values the
-    clients send, which an error body may echo)."""
+    clients send, which an error body may echo); `names`: more variables that hold one."""
+    known = {*SECRET_VARIABLES, *names}
     found = {
-        value.strip()
-        for name, value in env.items()
-        if name in SECRET_VARIABLES or _SECRET_NAME.search(name)
+        value.strip() for name, value in env.items() if name in known or _SECRET_NAME.search(name)
     }
     for name in _URL_VARIABLES:
         password = urlsplit(env.get(name, "").strip()).password
