@@ -13,6 +13,7 @@ import pytest
 from tests.zendesk_world import ZendeskWorld
 from worker.adapters.zendesk.check import check
 from worker.adapters.zendesk.provision import setup
+from worker.core.effects import FieldKey
 from worker.sandbox import RateLimits
 
 HOLDER = ("Ana Souza", "ana@cliente.com.br")
@@ -81,6 +82,22 @@ def test_the_deadline_sweep_acts_on_a_ticket_nobody_touched(world: ZendeskWorld)
     world.later(days=3)
     world.poll()
     # From the registered e-mail, no answer: cancel (manual mode: tag for an agent).
+    assert "cancelamento-executar" in world.fake.ticket(ticket)["tags"]
+
+
+def test_a_deadline_an_agent_types_past_the_calendars_end_neither_stops_nor_delays_the_sweep(
+    world: ZendeskWorld,
+) -> None:
+    ticket = world.opens(world.holder(*HOLDER))
+    world.poll()
+    for _ in range(3):
+        world.agent_says(ticket, "#tentativa")
+    world.poll()
+    deadline = world.worker.helpdesk.layout.fields[FieldKey.DEADLINE]  # type: ignore[attr-defined]
+    world.fake.agent_updates(ticket, custom_fields=[{"id": deadline, "value": "9999-12-31"}])
+    world.poll()  # nothing due yet, and no crash
+    world.later(days=3)
+    world.poll()  # the deadline the worker's notes keep, not the field's
     assert "cancelamento-executar" in world.fake.ticket(ticket)["tags"]
 
 

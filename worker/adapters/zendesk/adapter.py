@@ -146,9 +146,11 @@ class ZendeskHelpdesk:
                 if deadline is None:
                     continue
                 if deadline_moment(deadline) is None:
-                    # Typed by hand past the calendar's end (9999-12-31): that ticket's data,
-                    # not a reason to stop the sweep. The engine keeps its own deadline.
-                    log.warning("deadline field out of range; ignored", ticket_id=ticket["id"])
+                    # Typed by hand past the calendar's end (9999-12-31): that ticket's data, not
+                    # a reason to stop the sweep. It is read: the engine acts on the deadline its
+                    # own notes keep, and its next step writes the field again.
+                    log.warning("deadline field out of range; ticket read", ticket_id=ticket["id"])
+                    due.append(str(ticket["id"]))
                     continue
                 days.append(deadline)
                 if deadline < today:
