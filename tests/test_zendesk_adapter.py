@@ -734,6 +734,10 @@ def test_secrets_never_appear_in_errors_or_reprs(api: Any, sleeps: Sleeps) -> No
         desk.client.get("/api/v2/tickets/81.json")
     assert "s3cr3t-token" not in str(failure.value)
     assert "s3cr3t-token" not in repr(Credentials(BASE, "a@b.c", "s3cr3t-token", None))
+    proxied = Credentials.from_env(
+        {"ZENDESK_URL": "https://ops:pr0xy-pw@zd", "ZENDESK_OAUTH_TOKEN": "x"}
+    )
+    assert "pr0xy-pw" not in repr(proxied)
     assert api.calls[-1].request.headers["Authorization"].startswith("Basic ")
 
 

@@ -28,6 +28,7 @@ from worker.adapters.http import (
     is_base_url,
 )
 from worker.adapters.pacing import RequestStats, Window, endpoint_of
+from worker.logs import redact
 from worker.ports import TicketGone
 
 
@@ -94,7 +95,7 @@ class Credentials(Endpoint):
         return cls(url, key)
 
     def __repr__(self) -> str:  # never print the key, even by accident
-        return f"Credentials(base_url={self.base_url!r}, api_key=<hidden>)"
+        return f"Credentials(base_url={redact(self.base_url)!r}, api_key=<hidden>)"
 
 
 def new_session(credentials: Credentials) -> requests.Session:

@@ -24,6 +24,7 @@ from worker.adapters.http import (
 )
 from worker.adapters.pacing import RequestStats, Window
 from worker.config import Zendesk as ZendeskSettings
+from worker.logs import redact
 from worker.ports import CredentialsRejected, StaleTicket, TicketGone
 
 
@@ -92,7 +93,7 @@ class Credentials(Endpoint):
         return cls(url, email, token, oauth)
 
     def __repr__(self) -> str:  # never print a token, even by accident
-        return f"Credentials(base_url={self.base_url!r}, email=<set>, token=<hidden>)"
+        return f"Credentials(base_url={redact(self.base_url)!r}, email=<set>, token=<hidden>)"
 
 
 def new_session(credentials: Credentials) -> requests.Session:
