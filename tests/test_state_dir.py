@@ -57,6 +57,16 @@ def test_a_directory_where_a_state_file_belongs_is_named_with_what_to_do(
     assert "move it away" in result.output
 
 
+def test_a_file_where_the_state_directory_belongs_is_named_with_what_to_do(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "state").write_text("")
+    args = ["--state-dir", str(tmp_path / "state"), "run", "--once"]
+    result = CliRunner().invoke(main, args, env=ENV)
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'state'} is a file" in result.output and "--state-dir" in result.output
+
+
 def test_a_pause_directory_pauses_and_says_how_to_resume_even_when_the_cap_trips(
     tmp_path: Path,
 ) -> None:

@@ -105,6 +105,11 @@ class InstanceLock:
         self._handle: int | None = None
 
     def acquire(self) -> None:
+        if self.state_dir.exists() and not self.state_dir.is_dir():
+            raise StateFileError(
+                f"{self.state_dir} is a file, but the state directory goes there: point "
+                "--state-dir (WORKER_STATE_DIR) at a directory, or move the file away"
+            )
         self.state_dir.mkdir(parents=True, exist_ok=True)
         state_file(self.path)
         handle = os.open(self.state_dir, os.O_RDONLY | os.O_DIRECTORY)
