@@ -5,9 +5,12 @@ writes nothing and that no e-mail address or document appears unmasked (CONTRACT
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tests.world import CNPJ, CPF, World, person
+from worker import logs
 from worker.core.model import StatusCategory
 from worker.explain import explain
 from worker.ports import HelpdeskError
@@ -188,3 +191,28 @@ def test_an_unknown_ticket_is_an_error_not_a_guess() -> None:
     world = World()
     with pytest.raises(HelpdeskError):
         explain(world.worker, "9999")
+
+
+@pytest.fixture
+def forget_secrets() -> Iterator[None]:
+    yield
+    logs._secrets.clear()
+
+
+@pytest.mark.usefixtures("forget_secrets")
+def test_a_credential_pasted_into_a_ticket_is_hidden_like_in_the_logs() -> None:
+    token = "zd-token-9f8e7d6c5b4a"
+    logs.remember_secrets({"ZENDESK_API_TOKEN": token})
+    world = World()
+    world.pf(MARIA)
+    ticket = world.opens(MARIA)
+    world.poll()
+    world.customer_writes(
+        ticket,
+        MARIA,
+        f"Meu sistema mostrou {token} e https://ops:senha-do-painel@acme.zendesk.com/x",
+    )
+    text = explained(world, ticket)
+    assert token not in text, "a configured secret is hidden by value"
+    assert "senha-do-painel" not in text, "a URL's user info is hidden by pattern"
+    assert "mensagem de Maria Souza" in text, "the message itself is still listed"

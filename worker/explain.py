@@ -3,7 +3,8 @@
 Reads the ticket, its ficha and (through `Worker.decide`) the related tickets the decision needs;
 writes nothing. The answer is plain pt-BR text for an agent or an operator: the situation, the
 phase, the deadline, the steps already taken (from the worker's own notes), and the steps the
-worker would take now with the note each would write. Personal data is masked (CONTRACT 12).
+worker would take now with the note each would write. It goes through `logs.shown`, like every
+text a person reads: a ticket may quote a credential as well as personal data (CONTRACT 12).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from worker.core.state import (
     parse_marker,
     read_history,
 )
-from worker.logs import mask
+from worker.logs import shown
 from worker.ports import RenderedStep
 from worker.service import Worker
 
@@ -87,7 +88,7 @@ def explain(worker: Worker, ticket_id: str) -> str:
         f"O que o worker faria agora ({format_datetime(now)}):",
         *(view.next_steps(steps) if steps else view.idle()),
     ]
-    return mask("\n".join(lines))
+    return shown("\n".join(lines))
 
 
 class _View:
