@@ -404,6 +404,33 @@ def test_a_ticket_deleted_since_it_was_listed_is_gone_not_failed(desk: Freshdesk
             desk.read_ticket("41")
 
 
+@pytest.mark.parametrize("flag", ["deleted", "spam"])
+def test_a_ticket_in_the_trash_or_marked_as_spam_is_gone_not_read(
+    flag: str, api: Any, desk: FreshdeskHelpdesk
+) -> None:
+    api.get(f"{API}/tickets/41", json={**ticket(41), flag: True})
+    with pytest.raises(TicketGone):
+        desk.read_ticket("41")
+
+
+def test_the_sweep_leaves_out_tickets_in_the_trash_or_marked_as_spam(
+    api: Any, desk: FreshdeskHelpdesk
+) -> None:
+    overdue: dict[str, object] = {FIELD_NAMES[FieldKey.DEADLINE]: "2026-12-08"}
+    api.get(
+        f"{API}/search/tickets",
+        json={
+            "total": 3,
+            "results": [
+                {**ticket(24, fields=overdue, requester=False), "deleted": True},
+                {**ticket(25, fields=overdue, requester=False), "spam": True},
+                ticket(26, fields=overdue, requester=False),
+            ],
+        },
+    )
+    assert desk.due_tickets(datetime(2026, 12, 9, 12, 0, tzinfo=UTC)) == ("26",)
+
+
 def test_a_ticket_is_read_with_its_conversations_and_their_authors(
     api: Any, desk: FreshdeskHelpdesk
 ) -> None:

@@ -77,3 +77,25 @@ def test_steps_written_in_one_poll_leave_the_ticket_as_one_poll_per_event_would(
     batched = played(SCRIPTS[name], poll_each=False)
     one_by_one = played(SCRIPTS[name], poll_each=True)
     assert batched == one_by_one
+
+
+@pytest.mark.parametrize("discard", ["trash", "mark_spam"])
+def test_a_ticket_an_agent_deletes_or_marks_as_spam_gets_no_email_and_is_not_retried(
+    discard: str,
+) -> None:
+    world = FreshdeskWorld()
+    try:
+        world.pf(ANA, registered="financeiro@cliente.com.br")  # no answer: "não cancelado" mail
+        ticket = world.opens(ANA)
+        world.poll()
+        for _ in range(3):
+            world.agent_says(ticket, "#tentativa")
+        world.poll()  # the contact e-mail: a deadline runs
+        sent = len(world.fake.outbox)
+        getattr(world.fake, discard)(int(ticket))
+        world.later(days=7)
+        report = world.poll()  # the deadline passed; the sweep still finds the ticket
+        assert len(world.fake.outbox) == sent, "nothing is e-mailed from the trash"
+        assert report.failed == [] and ticket not in world.worker.retry
+    finally:
+        world.close()

@@ -36,7 +36,7 @@ from worker.adapters.freshdesk.journal import Journal, Phase
 from worker.adapters.freshdesk.settings import Freshdesk as FreshdeskSettings
 from worker.config import Config
 from worker.core.effects import FieldKey, TargetStatus
-from worker.ports import OutgoingEmail, RenderedStep
+from worker.ports import OutgoingEmail, RenderedStep, TicketGone
 
 START = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
@@ -177,6 +177,16 @@ def run_to_the_end(fake: FakeFreshdesk, journal: Path, the_step: RenderedStep) -
 CUTS = [(call, moment) for call in ("reply", "note", "put") for moment in ("before", "after")]
 
 
+def crashes_during(fake: FakeFreshdesk, journal: Path, call: str, moment: str) -> None:
+    """The contact step is cut at `call` (`moment` it arrives) and the process dies."""
+    desk = adapter(fake, journal)
+    read = desk.read_ticket("71")
+    fake.fault = (call, moment)
+    with pytest.raises(Crash):
+        desk.apply_step(read, email_step())
+    desk.journal.close()
+
+
 @pytest.mark.parametrize(("call", "moment"), CUTS)
 def test_a_cut_anywhere_leaves_one_reply_one_note_and_the_update(
     tmp_path: Path, call: str, moment: str
@@ -185,12 +195,7 @@ def test_a_cut_anywhere_leaves_one_reply_one_note_and_the_update(
     journal = tmp_path / "freshdesk-journal.sqlite3"
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         fake.register(mock)
-        desk = adapter(fake, journal)
-        read = desk.read_ticket("71")
-        fake.fault = (call, moment)
-        with pytest.raises(Crash):
-            desk.apply_step(read, email_step())
-        desk.journal.close()
+        crashes_during(fake, journal, call, moment)
         run_to_the_end(fake, journal, email_step())
     assert len(fake.by(private=False)) == 1
     assert fake.by(private=False)[0]["cc_emails"] == ["socia@cliente.com.br"]
@@ -291,3 +296,24 @@ def test_the_journal_keeps_no_text_nor_address(tmp_path: Path) -> None:
     dump = "\n".join(sqlite3.connect(journal).iterdump())
     assert "socia@" not in dump and "texto" not in dump and "Contato enviado" not in dump
     assert "5:email-contato" in dump
+
+
+@pytest.mark.parametrize("flag", ["deleted", "spam"])
+@pytest.mark.parametrize(("call", "moment"), [("note", "before"), ("put", "before")])
+def test_a_cut_step_of_a_ticket_deleted_or_marked_as_spam_since_is_closed(
+    tmp_path: Path, flag: str, call: str, moment: str
+) -> None:
+    fake = FakeFreshdesk()
+    journal = tmp_path / "j.sqlite3"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake.register(mock)
+        crashes_during(fake, journal, call, moment)
+        fake.ticket[flag] = True  # an agent moved it to the trash, or marked it as spam
+        written = len(fake.conversations), dict(fake.ticket)
+        mock.get(f"{API}/tickets", json=[])  # the list leaves such tickets out
+        again = adapter(fake, journal)
+        again.changed_tickets(None, START)  # the first poll settles the journal
+        assert again.journal.unfinished() == [], "closed, not left waiting forever"
+        with pytest.raises(TicketGone):
+            again.read_ticket("71")
+    assert (len(fake.conversations), fake.ticket) == written, "nothing written to it"

@@ -23,6 +23,11 @@ through the API, as a new user's would be. It is stricter than Freshdesk, never 
   must read it back, never guess it;
 - new choices must carry a `position` within the list (1 to count + 1);
 - a filter query naming a field the object does not have is refused, not answered empty;
+- a ticket in the trash or marked as spam (`trash`, `mark_spam`) is still shown by id, with
+  `deleted: true` or `spam: true` (both documented attributes), not a 404, so the worker must
+  read the flags; the list leaves it out (documented), the filter query keeps it (not
+  documented either way: the worker must skip it itself), and any write to it is refused (405,
+  as Freshdesk answers deleting it again; for other writes not documented);
 - `lose_answer` injects a lost answer: the write is applied, then its answer is dropped (a
   read timeout, a reset connection, or a 5xx), the case the write journal exists for.
 
@@ -565,6 +570,13 @@ class FakeFreshdesk:
     def agent_updates(self, ticket_id: int, changes: Json) -> None:
         self._update(self._ticket(ticket_id), changes)
 
+    def trash(self, ticket_id: int) -> None:
+        """An agent deletes the ticket: it goes to the trash, from where it can be restored."""
+        self._ticket(ticket_id)["deleted"] = True
+
+    def mark_spam(self, ticket_id: int) -> None:
+        self._ticket(ticket_id)["spam"] = True
+
     # --- HTTP -------------------------------------------------------------------------------
 
     def install(self, mock: responses.RequestsMock) -> None:
@@ -796,6 +808,12 @@ class FakeFreshdesk:
             raise not_found()
         return self.tickets[ticket_id]
 
+    def _writable(self, ticket_id: int) -> Json:
+        ticket = self._ticket(ticket_id)
+        if ticket.get("deleted") or ticket.get("spam"):
+            raise Refused(405, {"code": "method_not_allowed", "message": "Method not allowed"})
+        return ticket
+
     def _touch(self, ticket: Json) -> str:
         """Every change moves `updated_at` forward, by a second at least."""
         moment = max(self.now(), parse_stamp(ticket["updated_at"]) + timedelta(seconds=1))
@@ -819,7 +837,8 @@ class FakeFreshdesk:
 
     def _list_tickets(self, query: Mapping[str, str], data: Json) -> Reply:
         include = _includes(query, {"requester", "description", "stats", "company"})
-        found = list(self.tickets.values())
+        # Trashed and spam tickets show only under their own filters (not used by the worker).
+        found = [t for t in self.tickets.values() if not t.get("deleted") and not t["spam"]]
         if "updated_since" in query:
             since = _moment(query["updated_since"], "updated_since")
             found = [t for t in found if parse_stamp(t["updated_at"]) >= since]
@@ -847,7 +866,7 @@ class FakeFreshdesk:
         return 200, self._render(self._ticket(ticket_id), include, description=True), {}
 
     def _put_ticket(self, query: Mapping[str, str], data: Json, ticket_id: int) -> Reply:
-        ticket = self._ticket(ticket_id)
+        ticket = self._writable(ticket_id)
         self._update(ticket, data)
         return 200, self._render(ticket, set(), description=True), {}
 
@@ -914,7 +933,7 @@ class FakeFreshdesk:
     def _reply(self, query: Mapping[str, str], data: Json, ticket_id: int) -> Reply:
         """A public reply by the key's agent: Freshdesk e-mails it to the requester and to
         `cc_emails`."""
-        ticket = self._ticket(ticket_id)
+        ticket = self._writable(ticket_id)
         body = _body(data, {"body", "cc_emails", "bcc_emails", "from_email", "user_id"})
         cc = data.get("cc_emails", [])
         if not isinstance(cc, list) or not all(isinstance(e, str) and "@" in e for e in cc):
@@ -929,7 +948,7 @@ class FakeFreshdesk:
         return 201, dict(made), {}
 
     def _note(self, query: Mapping[str, str], data: Json, ticket_id: int) -> Reply:
-        ticket = self._ticket(ticket_id)
+        ticket = self._writable(ticket_id)
         body = _body(data, {"body", "private", "incoming", "notify_emails", "user_id"})
         private = data.get("private", True)
         if not isinstance(private, bool):

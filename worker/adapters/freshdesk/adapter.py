@@ -177,7 +177,7 @@ class FreshdeskHelpdesk:
             stamps[ticket_id] = stamp
             if self._written.is_echo(ticket_id, stamp):
                 continue  # our own last write coming back: nothing changed since
-            if self._is_candidate(ticket):
+            if _discarded(ticket) is None and self._is_candidate(ticket):
                 self.cache.page_tickets[ticket_id] = ticket
                 if ticket_id not in candidates:
                     candidates.append(ticket_id)
@@ -217,6 +217,8 @@ class FreshdeskHelpdesk:
         query = f"\"tag:'{self.config.tags.cancellation}' AND ({statuses})\""
         due: list[str] = []
         for ticket in self._search("/api/v2/search/tickets", query):
+            if _discarded(ticket) is not None:
+                continue  # whether the filter leaves these out is not documented
             value = (ticket.get("custom_fields") or {}).get(deadline)
             day = day_of(str(value) if value else None)
             if day is not None and day < today:
@@ -250,11 +252,21 @@ class FreshdeskHelpdesk:
         return mapping.ticket_snapshot(ticket, conversations, requester, people, self.layout)
 
     def _get_ticket(self, ticket_id: str) -> Json:
+        """The ticket as it is now. One gone for the worker is `TicketGone`: a 404, or shown
+        with `deleted` (in the trash) or `spam` set, which Freshdesk answers by id like any
+        other ticket; its cut steps in the journal are closed, since none can ever finish."""
         try:
             answer = self.client.get(f"/api/v2/tickets/{ticket_id}", {"include": "requester"})
         except NotFound:
-            raise TicketMissing(f"ticket {ticket_id} does not exist (deleted?)", 404) from None
-        return answer if isinstance(answer, dict) else {}
+            answer = None
+        ticket = answer if isinstance(answer, dict) else {}
+        why = "does not exist (deleted for good?)" if answer is None else _discarded(ticket)
+        if why is None:
+            return ticket
+        closed = self.journal.close_ticket(ticket_id)
+        if closed:
+            log.warning("ticket gone; its cut steps closed", ticket_id=ticket_id, steps=closed)
+        raise TicketMissing(f"ticket {ticket_id} {why}", 404 if answer is None else None)
 
     def _people(self, conversations: list[Json], requester_id: str) -> dict[str, Json]:
         """Authors other than the requester and the worker: contacts for incoming messages (a
@@ -540,7 +552,10 @@ class FreshdeskHelpdesk:
         pending = self.journal.unfinished()
         for ticket_id in sorted({entry.ticket_id for entry in pending}):
             try:
+                self._get_ticket(ticket_id)  # gone since: its rows are closed
                 self._finish_alone(ticket_id)
+            except TicketMissing:
+                continue
             except FreshdeskError as problem:
                 log.warning("cut step not finished yet", ticket_id=ticket_id, error=str(problem))
         waiting = self.journal.unfinished()
@@ -559,6 +574,16 @@ class FreshdeskHelpdesk:
             HelpdeskStatus(status.label, status.category.value)
             for status in self.layout.statuses.values()
         )
+
+
+def _discarded(ticket: Json) -> str | None:
+    """Why a ticket is no place for the procedure: in the trash or marked as spam (the
+    `deleted` and `spam` attributes, docs/freshdesk.md), or None."""
+    if ticket.get("deleted"):
+        return "is in the trash"
+    if ticket.get("spam"):
+        return "is marked as spam"
+    return None
 
 
 def _plain(text: str) -> str:

@@ -49,7 +49,8 @@ class NotFound(FreshdeskError):
 
 
 class TicketMissing(NotFound, TicketGone):
-    """A ticket's own 404: deleted for good, or never there."""
+    """A ticket gone for the worker: its own 404 (deleted for good, or never there), or shown
+    with `deleted` (in the trash) or `spam` set, where no step of the procedure belongs."""
 
 
 class Invalid(FreshdeskError):

@@ -183,6 +183,16 @@ class Journal:
             (entry.ticket_id, entry.step_key, Phase.PLANNED.value),
         )
 
+    def close_ticket(self, ticket_id: str) -> int:
+        """A ticket gone (deleted, in the trash, spam) will never finish its cut steps: their
+        rows go, rather than wait forever. Removed, not marked done: should the ticket be
+        restored, a row marked done would keep its step from ever being written, whereas without
+        a row the step is settled from the ticket's conversations, as with a lost journal."""
+        cursor = self.db.execute(
+            "DELETE FROM steps WHERE ticket_id = ? AND phase != ?", (ticket_id, Phase.DONE.value)
+        )
+        return cursor.rowcount
+
     def unfinished(self, ticket_id: str | None = None) -> list[Entry]:
         query = f"SELECT {_COLUMNS} FROM steps WHERE phase != ?"
         args: tuple[str, ...] = (Phase.DONE.value,)
