@@ -191,3 +191,54 @@ def test_a_ticket_the_worker_cannot_decide_does_not_stop_the_others() -> None:
     report = world.poll()
     assert report.failed == [broken]
     assert world.history(fine).steps == 1
+
+
+def waiting_for_the_customer() -> tuple[World, str]:
+    """Three failed calls: the contact e-mail went out, the customer has until 09/12/2026."""
+    world, ticket = started()
+    for _ in range(3):
+        world.agent_says(ticket, "#tentativa")
+    world.poll()
+    assert world.ticket(ticket).fields["deadline"] == "2026-12-09"
+    return world, ticket
+
+
+def test_a_deadline_typed_past_the_calendars_end_gets_one_note_and_the_real_deadline_back() -> None:
+    world, ticket = waiting_for_the_customer()
+    notes = len(world.notes(ticket))
+    world.helpdesk.agent_sets(ticket, fields={"deadline": "9999-12-31"})
+    world.later(hours=1)
+    world.poll()
+    world.later(hours=1)
+    world.poll()  # told once, never again at each sweep
+    assert len(world.notes(ticket)) == notes + 1
+    note = world.last_note(ticket)
+    assert "31/12/9999" in note, "the date as typed"
+    assert "09/12/2026" in note, "the deadline the worker keeps following"
+    assert world.ticket(ticket).fields["deadline"] == "2026-12-09", "the field shows it again"
+    assert "cancelamento-revisar" in world.ticket(ticket).tags
+    assert world.history(ticket).state.phase is Phase.WAITING_CUSTOMER, "the wait goes on"
+    world.later(days=3)
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.CANCEL_PENDING, "on the kept deadline"
+
+
+def test_a_deadline_typed_past_the_calendars_end_when_none_runs_is_noted_and_emptied() -> None:
+    world, ticket = started()
+    world.helpdesk.agent_sets(ticket, fields={"deadline": "9999-12-31"})
+    world.poll()
+    world.poll()
+    notes = world.notes(ticket)
+    assert len(notes) == 2
+    assert "31/12/9999" in notes[-1] and "nenhum prazo" in notes[-1]
+    assert world.ticket(ticket).fields["deadline"] is None
+    assert world.history(ticket).state.phase is Phase.CALLING
+
+
+def test_a_deadline_typed_past_the_calendars_end_in_manual_is_left_to_the_agent() -> None:
+    world, ticket = started()
+    world.agent_says(ticket, "#manual")
+    world.poll()
+    world.helpdesk.agent_sets(ticket, fields={"deadline": "9999-12-31"})
+    world.poll()
+    assert len(world.notes(ticket)) == 2, "the worker writes nothing while in #manual"

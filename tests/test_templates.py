@@ -148,6 +148,9 @@ CASES: dict[str, Build] = {
     "message_after_close_note": lambda f: messages.message_after_close_note(
         f, "Ana Souza", "Obrigada! Mas ainda quero cancelar."
     ),
+    "deadline_out_of_range_note": lambda f: messages.deadline_out_of_range_note(
+        f, "Prazo do retorno", "31/12/9999 (sexta-feira)", DEADLINE
+    ),
 }
 
 # Extra variants that take the other branches of some notes.
@@ -165,6 +168,9 @@ VARIANTS: dict[str, Build] = {
     ),
     "refused_note_holder": lambda f: messages.refused_note(
         f, CARLA, "Desisti, não quero mais cancelar.", False
+    ),
+    "deadline_out_of_range_note_no_wait": lambda f: messages.deadline_out_of_range_note(
+        f, "Prazo do retorno", "31/12/9999 (sexta-feira)", ""
     ),
     "start_note_holder": lambda f: messages.start_note(
         replace(f, account_name="", document_label="", situation_label=""),
@@ -491,6 +497,7 @@ NOTE_COMMANDS: dict[str, tuple[str, ...]] = {
     "partners_requested_note": ("#socio-confirmou <email>",),
     "in_progress_note": ("#retomar",),
     "manual_note": ("#retomar",),
+    "deadline_out_of_range_note": ("#manual",),
     "review_note": ("#retomar",),
     "related_tickets_note": ("#retomar",),
     "attempt_note": ("#tentativa", RETAINED, CANCEL),
@@ -626,3 +633,14 @@ def test_check_templates_reports_an_email_without_protocol(tmp_path: Path) -> No
     base.write_text(base.read_text("utf-8").replace("Protocolo: {{ protocolo }}", ""), "utf-8")
     problems = check_templates(Renderer(copy))
     assert any("emails/retained.html.j2" in p and "protocol" in p for p in problems)
+
+
+def test_a_typed_deadline_note_names_the_date_typed_and_the_deadline_kept(
+    renderer: Renderer,
+) -> None:
+    kept = renderer.note(_build("deadline_out_of_range_note"))
+    assert '31/12/9999 (sexta-feira) no campo "Prazo do retorno"' in kept
+    assert f"continua seguindo o prazo registrado nas notas dele, até {DEADLINE}" in kept
+    none = renderer.note(_build("deadline_out_of_range_note_no_wait"))
+    assert "Não há nenhum prazo correndo neste ticket; o campo foi esvaziado." in none
+    assert "até" not in none

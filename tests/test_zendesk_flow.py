@@ -85,9 +85,8 @@ def test_the_deadline_sweep_acts_on_a_ticket_nobody_touched(world: ZendeskWorld)
     assert "cancelamento-executar" in world.fake.ticket(ticket)["tags"]
 
 
-def test_a_deadline_an_agent_types_past_the_calendars_end_neither_stops_nor_delays_the_sweep(
-    world: ZendeskWorld,
-) -> None:
+def waiting_with_a_deadline_typed_past_the_calendars_end(world: ZendeskWorld) -> int:
+    """The contact e-mail went out; then an agent types 9999-12-31 in the deadline field."""
     ticket = world.opens(world.holder(*HOLDER))
     world.poll()
     for _ in range(3):
@@ -95,10 +94,27 @@ def test_a_deadline_an_agent_types_past_the_calendars_end_neither_stops_nor_dela
     world.poll()
     deadline = world.worker.helpdesk.layout.fields[FieldKey.DEADLINE]  # type: ignore[attr-defined]
     world.fake.agent_updates(ticket, custom_fields=[{"id": deadline, "value": "9999-12-31"}])
+    return ticket
+
+
+def test_a_deadline_an_agent_types_past_the_calendars_end_neither_stops_nor_delays_the_sweep(
+    world: ZendeskWorld,
+) -> None:
+    ticket = waiting_with_a_deadline_typed_past_the_calendars_end(world)
     world.poll()  # nothing due yet, and no crash
     world.later(days=3)
     world.poll()  # the deadline the worker's notes keep, not the field's
     assert "cancelamento-executar" in world.fake.ticket(ticket)["tags"]
+
+
+def test_a_deadline_typed_past_the_calendars_end_is_noted_once_then_no_longer_swept(
+    world: ZendeskWorld,
+) -> None:
+    ticket = waiting_with_a_deadline_typed_past_the_calendars_end(world)
+    world.poll()
+    world.poll()
+    assert [s for s in world.steps(ticket) if s.endswith(":prazo-invalido")] == ["6:prazo-invalido"]
+    assert world.worker.helpdesk.due_tickets(world.clock.now) == (), "not read at every sweep"
 
 
 def test_an_agents_concurrent_change_is_never_overwritten(world: ZendeskWorld) -> None:

@@ -311,6 +311,9 @@ class _View:
             "mensagem-outro-ticket": lambda: "chegou uma mensagem da conta em outro ticket",
             "mensagem-apos-encerramento": lambda: "chegou uma mensagem depois do encerramento",
             "socio-resposta-incerta": lambda: "a resposta de um sócio não é clara",
+            "prazo-invalido": lambda: (
+                "um agente digitou no campo de prazo uma data que o worker não consegue usar"
+            ),
         }
         why = reasons.get(kind)
         if why is not None:

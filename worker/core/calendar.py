@@ -153,6 +153,29 @@ class BusinessCalendar:
         return deadline.astimezone(SAO_PAULO).date() - _ONE_DAY
 
 
+def day_end(day: date) -> datetime | None:
+    """When a deadline day is over: the midnight after it in São Paulo (CONTRACT 7). A day with
+    no midnight after it in the calendar (9999-12-31), or one Unix time cannot count (the
+    metrics need it), has none: only a date typed by hand can be such a day."""
+    try:
+        moment = datetime.combine(day + _ONE_DAY, time(0, 0), tzinfo=SAO_PAULO)
+        moment.timestamp()
+    except (OverflowError, ValueError):
+        return None
+    return moment
+
+
+def typed_day_out_of_range(text: str | None) -> date | None:
+    """The day a date field holds (ISO, maybe with a time after it) when no deadline can be
+    computed from it, else None. Anything that is not a date at all is left alone: a helpdesk
+    showing dates in another form must not make every ticket look wrong."""
+    try:
+        day = date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
+    return day if day is not None and day_end(day) is None else None
+
+
 def format_date(day: date) -> str:
     """Formats by hand: the machine's locale is unknown and usually not pt_BR."""
     if isinstance(day, datetime):

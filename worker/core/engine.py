@@ -54,4 +54,5 @@ def _play(run: Run) -> list[Step]:
             incoming.on_message(run, event)
     incoming.on_other_tickets(run)
     outcomes.on_clock(run)
+    outcomes.typed_deadline(run)
     return run.out

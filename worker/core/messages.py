@@ -374,6 +374,21 @@ def customer_message_note(facts: TicketFacts, author: str, excerpt: str) -> Mess
     return _message("notes/customer_message", facts, autor=author, trecho=excerpt)
 
 
+def deadline_out_of_range_note(
+    facts: TicketFacts, field_name: str, typed: str, deadline: str
+) -> Message:
+    """An agent typed `typed` in the deadline field (`field_name`), a date the worker cannot
+    count to (9999-12-31): it keeps following `deadline` (its own, "" when none runs), which the
+    field shows again; an agent looks, and changes the course with commands, not the field."""
+    return _message(
+        "notes/deadline_out_of_range",
+        facts,
+        campo=field_name,
+        data_digitada=typed,
+        prazo=deadline,
+    )
+
+
 def worker_error_note(failure_kind: str) -> Message:
     """The worker could not decide this ticket (bad data or a bug): an agent looks, once. Only
     the kind of failure is shown; its text may carry personal data and goes to the masked log."""

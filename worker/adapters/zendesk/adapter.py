@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import structlog
 
@@ -29,7 +29,7 @@ from worker.adapters.zendesk.http import (
 )
 from worker.adapters.zendesk.layout import AccountLayout, from_zendesk
 from worker.config import Config
-from worker.core.calendar import SAO_PAULO
+from worker.core.calendar import SAO_PAULO, day_end
 from worker.core.effects import FieldKey
 from worker.core.model import Account, Ficha, Member, RelatedTicket, Ticket
 from worker.ports import HelpdeskStatus, RenderedStep, TicketPage
@@ -145,10 +145,10 @@ class ZendeskHelpdesk:
                 deadline = day_of(from_zendesk(FieldKey.DEADLINE, value))
                 if deadline is None:
                     continue
-                if deadline_moment(deadline) is None:
+                if day_end(deadline) is None:
                     # Typed by hand past the calendar's end (9999-12-31): that ticket's data, not
                     # a reason to stop the sweep. It is read: the engine acts on the deadline its
-                    # own notes keep, and its next step writes the field again.
+                    # own notes keep, tells the agents once and writes that deadline back.
                     log.warning("deadline field out of range; ticket read", ticket_id=ticket["id"])
                     due.append(str(ticket["id"]))
                     continue
@@ -156,7 +156,7 @@ class ZendeskHelpdesk:
                 if deadline < today:
                     due.append(str(ticket["id"]))
         earliest = min(days, default=None)
-        self.waiting = (len(days), deadline_moment(earliest) if earliest else None)
+        self.waiting = (len(days), day_end(earliest) if earliest else None)
         return tuple(due)
 
     # --- reading ---------------------------------------------------------------------------
@@ -307,14 +307,3 @@ def _export_params(cursor: str | None) -> dict[str, str | int] | None:
             return None
         return {"start_time": int(start), "per_page": PAGE_SIZE}
     return {"cursor": cursor.removeprefix("c:"), "per_page": PAGE_SIZE}
-
-
-def deadline_moment(day: date) -> datetime | None:
-    """A deadline day ends at midnight São Paulo (CONTRACT 7); a day with no midnight after it
-    in the calendar (9999-12-31) has no such moment."""
-    try:
-        moment = datetime.combine(day + timedelta(days=1), datetime.min.time(), SAO_PAULO)
-        moment.timestamp()  # the metrics need it as Unix time
-    except (OverflowError, ValueError):
-        return None
-    return moment

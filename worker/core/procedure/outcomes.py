@@ -4,6 +4,7 @@ the partners, the contract to cancel, and what happens when a deadline passes.""
 from __future__ import annotations
 
 from worker.core import messages as msg
+from worker.core.calendar import format_date, typed_day_out_of_range
 from worker.core.effects import Email, FieldKey, TargetStatus
 from worker.core.model import Member, Situation
 from worker.core.procedure.run import (
@@ -80,6 +81,33 @@ def on_clock(run: Run) -> None:
             fields=((FieldKey.OUTCOME, OUTCOME_NOT_CANCELLED),),
             add_tags=run.tag_set(run.config.tags.not_cancelled),
         )
+
+
+def typed_deadline(run: Run) -> None:
+    """A deadline field typed past the calendar's end (9999-12-31) is that ticket's data
+    problem, told once: the engine follows the deadline its notes keep, never the field, so one
+    note says which, for an agent to look at, and the field gets it back (or is emptied). The
+    ticket then holds a date the sweep can compare, so it is not read again at every sweep.
+    Checked last, on the field as this decision's steps left it; in #manual the worker writes
+    nothing."""
+    typed = typed_day_out_of_range(run.deadline_shown)
+    state = run.state
+    if typed is None or state.phase is Phase.MANUAL:
+        return
+    waiting = state.phase in WAITING_PHASES and state.deadline is not None
+    kept = run.context.calendar.last_day(state.deadline) if waiting and state.deadline else None
+    run.step(
+        "prazo-invalido",
+        msg.deadline_out_of_range_note(
+            run.facts(),
+            run.config.fields.deadline,
+            format_date(typed),
+            format_date(kept) if kept else "",
+        ),
+        state,
+        fields=((FieldKey.DEADLINE, kept.isoformat() if kept else None),),
+        add_tags=run.tag_set(run.config.tags.review),
+    )
 
 
 def partners_deadline(run: Run, state: ProcedureState, shown: str) -> None:
