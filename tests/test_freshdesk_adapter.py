@@ -413,21 +413,19 @@ def test_a_ticket_in_the_trash_or_marked_as_spam_is_gone_not_read(
         desk.read_ticket("41")
 
 
-def test_the_sweep_leaves_out_tickets_in_the_trash_or_marked_as_spam(
+def test_the_poll_and_the_sweep_leave_out_tickets_in_the_trash_or_marked_as_spam(
     api: Any, desk: FreshdeskHelpdesk
 ) -> None:
+    """The list leaves them out (documented) and the filter may not: either way, not work."""
     overdue: dict[str, object] = {FIELD_NAMES[FieldKey.DEADLINE]: "2026-12-08"}
-    api.get(
-        f"{API}/search/tickets",
-        json={
-            "total": 3,
-            "results": [
-                {**ticket(24, fields=overdue, requester=False), "deleted": True},
-                {**ticket(25, fields=overdue, requester=False), "spam": True},
-                ticket(26, fields=overdue, requester=False),
-            ],
-        },
-    )
+    found = [
+        {**ticket(24, fields=overdue, requester=False), "deleted": True},
+        {**ticket(25, fields=overdue, requester=False), "spam": True},
+        ticket(26, fields=overdue, requester=False),
+    ]
+    api.get(f"{API}/tickets", json=found)
+    api.get(f"{API}/search/tickets", json={"total": 3, "results": found})
+    assert desk.changed_tickets(None, SINCE).ticket_ids == ("26",)
     assert desk.due_tickets(datetime(2026, 12, 9, 12, 0, tzinfo=UTC)) == ("26",)
 
 
