@@ -180,6 +180,12 @@ class MemoryWorld(FichaSetup):
     def customer_writes(self, ticket_id: str, author: Person, text: str) -> None:
         self.helpdesk.customer_writes(ticket_id, author, text)
 
+    def spoofed_reply(self, ticket_id: str, author: Person, text: str) -> None:
+        """A message shown as `author`'s that the helpdesk itself doubts (Zendesk: flag 14,
+        possible spoofing; Freshdesk: sent from another address than the contact's)."""
+        doubt = f"o helpdesk indica que a mensagem pode não ter sido enviada por {author.key}"
+        self.helpdesk.customer_writes(ticket_id, author, text, doubt)
+
     # --- what we look at ---------------------------------------------------------------------
 
     def ticket(self, ticket_id: str) -> Ticket:

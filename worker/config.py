@@ -466,6 +466,13 @@ class Zendesk(_Section):
     timeout_seconds: float = Field(default=30.0, gt=0, le=120)
     max_attempts: int = Field(default=4, ge=1, le=10)  # per request, transient failures only
     max_retry_after_seconds: int = Field(default=60, ge=1, le=600)  # a longer 429 fails the poll
+    # Comment flags (`metadata.flags`) that make the worker doubt who wrote a comment: 0 unsure,
+    # 2 not part of the conversation, 3 not signed in, 14 possible spoofing, 17 an end user's
+    # private comment, 20 Reply-to user suspended, 21 From and Reply-to differ, 22 address
+    # not confirmed. A doubted message can stop or hold a cancellation, never advance it.
+    untrusted_flags: list[Annotated[int, Field(ge=0, le=1000)]] = Field(
+        default_factory=lambda: [0, 2, 3, 14, 17, 20, 21, 22]
+    )
 
 
 class Config(_Section):

@@ -160,6 +160,11 @@ class FreshdeskWorld(BackendWorld):
     def customer_writes(self, ticket_id: str, author: Person, text: str) -> None:
         self.fake.customer_replies(int(ticket_id), self.contact(author), text)
 
+    def spoofed_reply(self, ticket_id: str, author: Person, text: str) -> None:
+        """Attributed to `author`'s contact, but sent from another address."""
+        contact = self.contact(author)
+        self.fake.customer_replies(int(ticket_id), contact, text, from_email="golpe@outro.com")
+
     def agent_sets(
         self,
         ticket_id: str,

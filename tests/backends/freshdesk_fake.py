@@ -549,14 +549,19 @@ class FakeFreshdesk:
         self.conversations[ticket_id] = []
         return ticket_id
 
-    def customer_replies(self, ticket_id: int, contact_id: int, text: str) -> None:
-        """An e-mail into the ticket from a contact (the requester or someone in copy)."""
+    def customer_replies(
+        self, ticket_id: int, contact_id: int, text: str, *, from_email: str | None = None
+    ) -> None:
+        """An e-mail into the ticket from a contact (the requester or someone in copy).
+        `from_email`: the address it really came from, when it is not the contact's own (the
+        conversation is still attributed to the contact, `user_id`)."""
         ticket = self._ticket(ticket_id)
         contact = self.contacts[contact_id]
         if self.statuses[ticket["status"]].stop_sla_timer:
             ticket["status"] = OPEN
         self._converse(ticket, contact_id, text_to_html(text), incoming=True, private=False)
-        self.conversations[ticket_id][-1]["from_email"] = contact["email"]
+        sender = from_email or contact["email"]
+        self.conversations[ticket_id][-1]["from_email"] = sender
 
     def agent_note(self, ticket_id: int, text: str, *, private: bool = True) -> None:
         """An agent's private note, or (`private=False`) a public reply."""

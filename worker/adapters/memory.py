@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from worker.adapters.trust import channel_doubt
 from worker.config import Config
 from worker.core.effects import TargetStatus
 from worker.core.model import (
@@ -107,7 +108,15 @@ class MemoryHelpdesk:
     ) -> str:
         when = at or self.clock()
         ticket_id = str(next(self._ids))
-        first = Comment(f"{ticket_id}-1", requester, AuthorRole.END_USER, True, body, when)
+        first = Comment(
+            f"{ticket_id}-1",
+            requester,
+            AuthorRole.END_USER,
+            True,
+            body,
+            when,
+            doubt=channel_doubt(channel),
+        )
         ticket = Ticket(
             id=ticket_id,
             subject=subject,
@@ -146,10 +155,13 @@ class MemoryHelpdesk:
             f"{ticket_id}-{len(ticket.comments) + 1}", author, role, public, body, self.clock()
         )
 
-    def customer_writes(self, ticket_id: str, author: Person, body: str) -> None:
-        """An e-mail into the ticket: like Zendesk, it reopens a pending or solved ticket."""
+    def customer_writes(self, ticket_id: str, author: Person, body: str, doubt: str = "") -> None:
+        """An e-mail into the ticket: like Zendesk, it reopens a pending or solved ticket.
+        `doubt`: what the helpdesk would say about its sender (a spoofing flag, ...)."""
         ticket = self.tickets[ticket_id].ticket
-        comment = self._comment(ticket_id, author, AuthorRole.END_USER, True, body)
+        comment = replace(
+            self._comment(ticket_id, author, AuthorRole.END_USER, True, body), doubt=doubt
+        )
         status, custom = ticket.status, ticket.custom_status
         if status in (StatusCategory.PENDING, StatusCategory.SOLVED, StatusCategory.HOLD):
             status, custom = StatusCategory.OPEN, None
@@ -249,6 +261,7 @@ class MemoryHelpdesk:
                 t.tags,
                 t.status,
                 t.comments[0].body if t.comments else "",
+                t.comments[0].doubt if t.comments else "",
             )
             for t in candidates
             if t.created_at >= since

@@ -52,7 +52,11 @@ def marks(values: Mapping[str, Any], config: Config) -> tuple[bool, bool]:
 
 
 def related(
-    ticket: Json, requester_email: str, status: StatusCategory, first_message: str
+    ticket: Json,
+    requester_email: str,
+    status: StatusCategory,
+    first_message: str,
+    doubt: str = "",
 ) -> RelatedTicket:
     return RelatedTicket(
         id=str(ticket["id"]),
@@ -62,6 +66,7 @@ def related(
         tags=frozenset(ticket.get("tags") or ()),
         status=status,
         first_message=first_message,
+        doubt=doubt,
     )
 
 

@@ -59,12 +59,22 @@ class Person:
 
 @dataclass(frozen=True)
 class Comment:
+    """One message on a ticket. `doubt` is the adapter's verdict on who really wrote it, from
+    the helpdesk's own signals (a flag, a recovered suspended e-mail, a form anyone can fill
+    in): empty when the author shown is believed, otherwise why not, in pt-BR for the agent.
+    The procedure lets a doubted message stop or hold a cancellation, never advance it."""
+
     id: str
     author: Person
     role: AuthorRole
     public: bool
     body: str
     created_at: datetime
+    doubt: str = ""
+
+    @property
+    def trusted(self) -> bool:
+        return not self.doubt
 
 
 @dataclass(frozen=True)
@@ -138,3 +148,8 @@ class RelatedTicket:
     tags: frozenset[str] = field(default_factory=frozenset)
     status: StatusCategory = StatusCategory.OPEN
     first_message: str = ""  # the request's text: a partner may confirm in a new e-mail
+    doubt: str = ""  # as `Comment.doubt`, for the request's sender
+
+    @property
+    def trusted(self) -> bool:
+        return not self.doubt

@@ -193,6 +193,8 @@ class Comment:
     public: bool
     created_at: datetime
     via: dict[str, Any]
+    # Zendesk's comment flags, as its API shows them: `flags`, `flags_options`, `trusted`.
+    flags: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -618,7 +620,7 @@ class Store:
             "public": comment.public,
             "attachments": [],
             "via": comment.via,
-            "metadata": {"system": {}, "custom": {}},
+            "metadata": {"system": {}, "custom": {}, **comment.flags},
             "created_at": stamp(comment.created_at),
         }
 

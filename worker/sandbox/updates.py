@@ -286,12 +286,24 @@ def _new_tags(store: Store, ticket: Ticket, plan: Plan) -> list[str]:
 
 
 def apply_update(
-    store: Store, ticket: Ticket, plan: Plan, author_id: int, channel: str
+    store: Store,
+    ticket: Ticket,
+    plan: Plan,
+    author_id: int,
+    channel: str,
+    *,
+    flags: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Applies a checked plan and returns the audit Zendesk would report for it."""
+    """Applies a checked plan and returns the audit Zendesk would report for it. An e-mail's
+    comment says where it came from (`via.source.from.address`), as Zendesk's do; `flags` is
+    the comment's `metadata` flags when Zendesk doubts who wrote it."""
     at = store.touch(ticket)
     events: list[dict[str, Any]] = []
-    via = {"channel": channel, "source": {"from": {}, "to": {}, "rel": None}}
+    source: dict[str, Any] = {"from": {}, "to": {}, "rel": None}
+    if channel in ("email", "recovered_from_suspended_tickets"):
+        author = store.users[author_id]
+        source["from"] = {"address": author.email, "name": author.name}
+    via = {"channel": channel, "source": source}
     if plan.email_ccs is not None:
         previous = [store.users[u].email for u in ticket.email_cc_ids]
         ids: list[int] = []
@@ -319,6 +331,7 @@ def apply_update(
             plan.comment.public,
             at,
             via,
+            dict(flags or {}),
         )
         ticket.comments.append(comment)
         events.append({**store.comment_json(comment), "audit_id": None})

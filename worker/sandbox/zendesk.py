@@ -264,12 +264,27 @@ class FakeZendesk:
     # --- what people do ---------------------------------------------------------------------
 
     @_atomic
-    def customer_replies(self, ticket_id: int, body: str) -> int:
-        """The requester's e-mail lands as a public comment and returns the ticket to the
-        open category's default status. A reply to a closed ticket opens a follow-up ticket
-        instead (closed tickets never reopen); returns the id of the ticket it landed on."""
+    def customer_replies(
+        self,
+        ticket_id: int,
+        body: str,
+        *,
+        author_id: int | None = None,
+        flags: Sequence[int] = (),
+        recovered: bool = False,
+    ) -> int:
+        """The requester's e-mail (or `author_id`'s, a partner in copy) lands as a public
+        comment and returns the ticket to the open category's default status. A reply to a
+        closed ticket opens a follow-up ticket instead (closed tickets never reopen); returns
+        the id of the ticket it landed on.
+
+        `flags` are the comment flags Zendesk would set (14: possible spoofing, 21: From and
+        Reply-to differ, ...), shown as documented: `metadata.flags`, `metadata.flags_options`
+        with `trusted: false` per flag, and `metadata.trusted: false`. `recovered`: the e-mail
+        was suspended (e.g. it failed SPF/DKIM/DMARC) and an agent recovered it, so its
+        channel is `recovered_from_suspended_tickets`."""
         ticket = self._ticket(ticket_id)
-        requester = self._user(ticket.requester_id)
+        requester = self._user(ticket.requester_id if author_id is None else author_id)
         if ticket.status == "closed":
             follow_up = self._open_ticket(requester, f"Re: {ticket.subject}", body, "email")
             follow_up.via["source"] = {
@@ -282,7 +297,15 @@ class FakeZendesk:
         raw: dict[str, Any] = {"comment": {"body": body, "public": True}}
         if ticket.status in ("pending", "hold", "solved"):
             raw["status"] = "open"
-        self._update_as(ticket, raw, requester.id, "email")
+        marks: dict[str, Any] = {}
+        if flags:
+            marks = {
+                "flags": list(flags),
+                "flags_options": {str(code): {"trusted": False} for code in flags},
+                "trusted": False,
+            }
+        channel = "recovered_from_suspended_tickets" if recovered else "email"
+        self._update_as(ticket, raw, requester.id, channel, flags=marks)
         return ticket.id
 
     @_atomic
@@ -684,14 +707,22 @@ class FakeZendesk:
         self.store.save(ticket)
         return ticket
 
-    def _update_as(self, ticket: Ticket, raw: dict[str, Any], author_id: int, channel: str) -> None:
+    def _update_as(
+        self,
+        ticket: Ticket,
+        raw: dict[str, Any],
+        author_id: int,
+        channel: str,
+        *,
+        flags: dict[str, Any] | None = None,
+    ) -> None:
         if isinstance(raw.get("comment"), dict):
             raw["comment"] = {**raw["comment"], "author_id": author_id}
         try:
             plan = plan_update(self.store, ticket, raw, author_id)
         except ApiError as error:
             raise ValueError(error.body) from None
-        apply_update(self.store, ticket, plan, author_id, channel)
+        apply_update(self.store, ticket, plan, author_id, channel, flags=flags)
 
     def _seeded(self, create: Callable[[], int]) -> int:
         try:

@@ -16,7 +16,7 @@ from email.utils import parseaddr
 from html.parser import HTMLParser
 from typing import Any
 
-from worker.adapters import records
+from worker.adapters import records, trust
 from worker.adapters.freshdesk.http import Json
 from worker.adapters.freshdesk.layout import BUILTIN, AccountLayout
 from worker.adapters.records import person, timestamp
@@ -120,6 +120,15 @@ def author_of(
     return Person(user_id, email, ""), AuthorRole.END_USER
 
 
+def conversation_doubt(conversation: Json, author: Person, role: AuthorRole) -> str:
+    """Freshdesk documents no sender check on a conversation: a customer's message is believed
+    when it came in by e-mail (`from_email`) from the address of the contact it is attributed
+    to (`user_id`), and not otherwise. Agents' and the worker's own are not doubted here."""
+    if role is not AuthorRole.END_USER:
+        return ""
+    return trust.sender_doubt("email", author.email, trust.address(conversation.get("from_email")))
+
+
 def status_of(ticket: Json, layout: AccountLayout) -> tuple[StatusCategory, str | None]:
     ref = layout.statuses.get(int(ticket.get("status") or 2))
     if ref is None:  # a status added after the worker started: open, and named by its number
@@ -150,6 +159,7 @@ def ticket_snapshot(
         True,
         first_message(ticket),
         created,
+        doubt=trust.channel_doubt(channel_of(ticket)),
     )
     comments = [first]
     for conversation in conversations:
@@ -162,6 +172,7 @@ def ticket_snapshot(
                 public=not conversation.get("private", False),
                 body=text_of(conversation),
                 created_at=timestamp(conversation["created_at"]),
+                doubt=conversation_doubt(conversation, author, role),
             )
         )
     status, custom = status_of(ticket, layout)
@@ -184,7 +195,8 @@ def ticket_snapshot(
 
 def related(ticket: Json, requester_email: str) -> RelatedTicket:
     status = BUILTIN.get(int(ticket.get("status") or 2), StatusCategory.OPEN)
-    return records.related(ticket, requester_email, status, first_message(ticket))
+    doubt = trust.channel_doubt(channel_of(ticket))
+    return records.related(ticket, requester_email, status, first_message(ticket), doubt)
 
 
 def account(company: Json, members: Iterable[Member], config: Config) -> Account:

@@ -177,7 +177,14 @@ class ZendeskHelpdesk:
             comments.extend(page.get("comments") or [])
             users.update({str(u["id"]): u for u in page.get("users") or []})
         requester, _ = self._requester(str(ticket["requester_id"]))
-        return mapping.ticket_snapshot(ticket, comments, users, requester, self.layout)
+        return mapping.ticket_snapshot(
+            ticket,
+            comments,
+            users,
+            requester,
+            self.layout,
+            frozenset(self.config.zendesk.untrusted_flags),
+        )
 
     def _requester(self, user_id: str) -> tuple[Json, list[Json]]:
         """The requester with their organizations, side-loaded in the same request."""

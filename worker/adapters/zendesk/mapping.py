@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from worker.adapters import records
+from worker.adapters import records, trust
 from worker.adapters.records import person, timestamp
 from worker.adapters.zendesk.http import Json
 from worker.adapters.zendesk.layout import OPTION_PREFIX, AccountLayout, from_zendesk, to_zendesk
@@ -53,12 +53,67 @@ def role_of(
     return AuthorRole.END_USER
 
 
+# What each comment flag means, as the agent reads it (developer.zendesk.com ticket_comments,
+# "Comment flags"; docs/zendesk.md). `{autor}` is the address the comment is attributed to.
+FLAG_REASONS: dict[int, str] = {
+    0: "o Zendesk não tem certeza de que a mensagem é confiável",
+    2: "o Zendesk indica que {autor} não fazia parte da conversa",
+    3: "o Zendesk indica que {autor} não estava conectado quando enviou a mensagem",
+    14: "o Zendesk indica que a mensagem pode não ter sido enviada por {autor}",
+    17: "é um comentário privado de um usuário final ({autor}), não de um agente",
+    20: "o Zendesk indica que o usuário do Reply-to está suspenso",
+    21: "o Zendesk indica que os endereços From e Reply-to são diferentes",
+    22: "o Zendesk indica que {autor} não confirmou ser dono do endereço",
+}
+RECOVERED = "recovered_from_suspended_tickets"
+
+
+def comment_doubt(
+    comment: Json, author_email: str, role: AuthorRole, untrusted_flags: frozenset[int]
+) -> str:
+    """Why the worker should not believe the author shown, from Zendesk's own signals: the
+    comment's flags, `trusted: false`, an e-mail Zendesk suspended (authentication failed) and
+    an agent recovered, an e-mail from another address; and, for a customer's message, any
+    channel but e-mail, where nothing checks the address typed. Empty when believed."""
+    if role is AuthorRole.WORKER:
+        return ""
+    metadata = comment.get("metadata") or {}
+    flags = [int(f) for f in metadata.get("flags") or () if isinstance(f, int | str)]
+    options = metadata.get("flags_options") or {}
+    who = author_email or "o autor"
+    doubts = [
+        FLAG_REASONS.get(code, "o Zendesk marcou a mensagem (sinal {code})").format(
+            autor=who, code=code
+        )
+        for code in flags
+        if code in untrusted_flags
+    ]
+    distrusted = metadata.get("trusted") is False or any(
+        isinstance(o, dict) and o.get("trusted") is False for o in options.values()
+    )
+    if distrusted and not doubts:
+        doubts.append("o Zendesk marcou a mensagem como não confiável")
+    via = comment.get("via") or {}
+    channel = str(via.get("channel") or "")
+    if channel in (RECOVERED, "21"):
+        doubts.append(
+            "o e-mail foi suspenso pelo Zendesk (por exemplo, falhou na verificação do "
+            "remetente) e recuperado por um agente"
+        )
+    elif role is AuthorRole.END_USER:
+        source = via.get("source") or {}
+        sender = trust.address((source.get("from") or {}).get("address"))
+        doubts.append(trust.sender_doubt(_CHANNELS.get(channel, "other"), author_email, sender))
+    return trust.joined(*doubts)
+
+
 def ticket_snapshot(
     ticket: Json,
     comments: Iterable[Json],
     users: Mapping[str, Json],
     requester: Json | None,
     layout: AccountLayout,
+    untrusted_flags: frozenset[int],
 ) -> Ticket:
     """`users` by id (side-loaded with the comments); `requester` read with its accounts."""
     status, custom_status = _status(ticket, layout)
@@ -73,17 +128,7 @@ def ticket_snapshot(
         requester=person(
             requester or users.get(str(ticket["requester_id"])), ticket["requester_id"]
         ),
-        comments=tuple(
-            Comment(
-                id=str(c["id"]),
-                author=person(users.get(str(c["author_id"])), c["author_id"]),
-                role=role_of(users.get(str(c["author_id"])), c["author_id"], layout),
-                public=bool(c.get("public", True)),
-                body=str(c.get("body") or ""),
-                created_at=timestamp(c["created_at"]),
-            )
-            for c in comments
-        ),
+        comments=tuple(comment(c, users, layout, untrusted_flags) for c in comments),
         created_at=timestamp(ticket["created_at"]),
         updated_at=timestamp(ticket["updated_at"]),
         version=str(ticket["updated_at"]),
@@ -121,13 +166,32 @@ def _status(ticket: Json, layout: AccountLayout) -> tuple[StatusCategory, str | 
     return category, status.label if status is not None else None
 
 
+def comment(
+    c: Json, users: Mapping[str, Json], layout: AccountLayout, untrusted_flags: frozenset[int]
+) -> Comment:
+    author = person(users.get(str(c["author_id"])), c["author_id"])
+    role = role_of(users.get(str(c["author_id"])), c["author_id"], layout)
+    return Comment(
+        id=str(c["id"]),
+        author=author,
+        role=role,
+        public=bool(c.get("public", True)),
+        body=str(c.get("body") or ""),
+        created_at=timestamp(c["created_at"]),
+        doubt=comment_doubt(c, author.key, role, untrusted_flags),
+    )
+
+
 def first_message(ticket: Json) -> str:
     return str(ticket.get("description") or "")
 
 
 def related(ticket: Json, requester_email: str) -> RelatedTicket:
     status = StatusCategory(str(ticket.get("status") or "open"))
-    return records.related(ticket, requester_email, status, first_message(ticket))
+    via = ticket.get("via") or {}
+    sender = trust.address(((via.get("source") or {}).get("from") or {}).get("address"))
+    doubt = trust.sender_doubt(channel_of(ticket), requester_email, sender)
+    return records.related(ticket, requester_email, status, first_message(ticket), doubt)
 
 
 def account(organization: Json, members: Iterable[Member], config: Config) -> Account:
