@@ -118,6 +118,14 @@ CASES: dict[str, Build] = {
         f, CARLA, "Confirmo, mas só depois de falar com o contador."
     ),
     "refused_note": lambda f: messages.refused_note(f, CARLA, "Não autorizo o cancelamento.", True),
+    "untrusted_message_note": lambda f: messages.untrusted_message_note(
+        f,
+        CARLA,
+        "Confirmo o cancelamento.",
+        "o Zendesk indica que a mensagem pode não ter sido enviada por carla.dias@exemplo.com.br",
+        held=False,
+        partner=True,
+    ),
     "partners_deadline_note": lambda f: messages.partners_deadline_note(
         f, DEADLINE, [ANA, BRUNO], [CARLA]
     ),
@@ -171,6 +179,21 @@ VARIANTS: dict[str, Build] = {
     ),
     "deadline_out_of_range_note_no_wait": lambda f: messages.deadline_out_of_range_note(
         f, "Prazo do retorno", "31/12/9999 (sexta-feira)", ""
+    ),
+    "refused_note_doubted": lambda f: messages.refused_note(
+        f, CARLA, "Não autorizo.", True, "o e-mail veio de golpe@outro.com"
+    ),
+    "untrusted_message_note_held": lambda f: messages.untrusted_message_note(
+        f, CARLA, "Respondo depois.", "chegou por formulário web", held=True, partner=False
+    ),
+    "untrusted_message_note_request": lambda f: messages.untrusted_message_note(
+        f,
+        CARLA,
+        "Quero cancelar.",
+        "chegou por formulário web",
+        held=False,
+        partner=True,
+        request=True,
     ),
     "start_note_holder": lambda f: messages.start_note(
         replace(f, account_name="", document_label="", situation_label=""),
@@ -494,6 +517,8 @@ NOTE_COMMANDS: dict[str, tuple[str, ...]] = {
         "#manual",
     ),
     "refused_note_holder": (CANCEL, RETAINED, "#manual"),
+    "untrusted_message_note": ("#socio-confirmou carla.dias@exemplo.com.br", RETAINED),
+    "untrusted_message_note_held": ("#identidade-confirmada", RETAINED),
     "partners_requested_note": ("#socio-confirmou <email>",),
     "in_progress_note": ("#retomar",),
     "manual_note": ("#retomar",),

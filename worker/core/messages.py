@@ -282,11 +282,47 @@ def partner_needs_agent_note(facts: TicketFacts, partner: Partner, excerpt: str)
     return _message("notes/partner_needs_agent", facts, socio=partner, trecho=excerpt)
 
 
-def refused_note(facts: TicketFacts, person: Partner, excerpt: str, partners: bool) -> Message:
+def refused_note(
+    facts: TicketFacts, person: Partner, excerpt: str, partners: bool, doubt: str = ""
+) -> Message:
     """§4.5 (and the holder changing their mind): `person` refused; the cancellation is stopped
     wherever it stood, their confirmation no longer counts, nothing was cancelled; an agent
-    talks to them and records what they decide (`partners`: Situação 2)."""
-    return _message("notes/refused", facts, pessoa=person, trecho=excerpt, situacao_socios=partners)
+    talks to them and records what they decide (`partners`: Situação 2). A refusal stops even
+    when the helpdesk doubts who wrote it (`doubt`), since stopping is always safe."""
+    return _message(
+        "notes/refused",
+        facts,
+        pessoa=person,
+        trecho=excerpt,
+        situacao_socios=partners,
+        duvida=doubt,
+    )
+
+
+def untrusted_message_note(
+    facts: TicketFacts,
+    person: Partner,
+    excerpt: str,
+    reason: str,
+    *,
+    held: bool,
+    partner: bool,
+    request: bool = False,
+) -> Message:
+    """Issue 14: a message (or the request itself) the worker does not believe is from who it
+    shows: it counts as no confirmation, request or answer; an agent checks who wrote it and
+    records what they verify (#socio-confirmou, #identidade-confirmada). `held`: it arrived
+    while waiting for an answer, so the deadline was lifted (holding is always safe)."""
+    return _message(
+        "notes/untrusted_message",
+        facts,
+        pessoa=person,
+        trecho=excerpt,
+        motivo=reason,
+        segurou=held,
+        socio=partner,
+        pedido=request,
+    )
 
 
 def partners_deadline_note(

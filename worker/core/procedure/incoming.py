@@ -6,7 +6,7 @@ from __future__ import annotations
 from worker.core import messages as msg
 from worker.core.effects import FieldKey, RelatedQuery, TargetStatus
 from worker.core.model import Member, RelatedTicket, Situation
-from worker.core.procedure import outcomes, start
+from worker.core.procedure import outcomes, start, trust
 from worker.core.procedure.run import (
     WATCHING,
     Event,
@@ -48,7 +48,12 @@ def on_message(run: Run, event: Event) -> None:
     partner = run.partner_by_email(comment.author.email)
     is_requester = comment.author.key == run.ticket.requester.key
     if refuses(run, comment.author.key, comment.body):
-        stop_on_refusal(run, comment.author.key, author, comment.body, event.ref)
+        stop_on_refusal(run, comment.author.key, author, comment.body, event.ref, comment.doubt)
+        return
+    why = trust.distrust(run, comment)
+    if why:
+        auto = is_auto_reply(run.ticket.subject, comment.body, run.config.replies)
+        trust.hold_for_agent(run, event.ref, comment.author, comment.body, why, hold=not auto)
         return
     if (
         situation is Situation.PARTNER
@@ -129,9 +134,10 @@ def refuses(run: Run, email: str, body: str) -> bool:
     return speaks_for_account and classify_confirmation(body, run.config.replies) == "refuse"
 
 
-def stop_on_refusal(run: Run, email: str, name: str, body: str, ref: str) -> None:
+def stop_on_refusal(run: Run, email: str, name: str, body: str, ref: str, doubt: str = "") -> None:
     """Stops the cancellation wherever it stood (even with the contract about to be cancelled):
-    the refuser's confirmation no longer counts, and an agent decides what happens next."""
+    the refuser's confirmation no longer counts, and an agent decides what happens next. A
+    refusal stops even when who wrote it is in doubt (`doubt`, shown in the note)."""
     state = run.state
     partners = run.situation() is Situation.PARTNER
     resume: Phase
@@ -144,7 +150,7 @@ def stop_on_refusal(run: Run, email: str, name: str, body: str, ref: str) -> Non
     key = email.strip().lower()
     run.step(
         "recusa",
-        msg.refused_note(run.facts(), {"nome": name, "email": key}, excerpt(body), partners),
+        msg.refused_note(run.facts(), {"nome": name, "email": key}, excerpt(body), partners, doubt),
         state.evolve(
             phase=Phase.REVIEW,
             review=ReviewReason.PARTNER_REFUSED,
@@ -181,14 +187,19 @@ def on_other_tickets(run: Run) -> None:
         partner = run.partner_by_email(other.requester_email)
         if refuses(run, other.requester_email, other.first_message):
             who = partner.person.name if partner else other.requester_email
-            stop_on_refusal(run, other.requester_email, who, other.first_message, ref)
+            stop_on_refusal(run, other.requester_email, who, other.first_message, ref, other.doubt)
         elif (
             situation is Situation.PARTNER
             and partner is not None
             and partner.person.key not in run.state.confirmed
             and run.state.phase in (Phase.CALLING, *WAITING_PHASES)
         ):
-            on_partner_text(run, partner, other.first_message, ref, f"no ticket #{other.id}")
+            if other.doubt:
+                trust.hold_for_agent(
+                    run, ref, partner.person, other.first_message, other.doubt, hold=False
+                )
+            else:
+                on_partner_text(run, partner, other.first_message, ref, f"no ticket #{other.id}")
         elif run.state.phase in WAITING_PHASES and since_contact:
             newer.append(other)
         elif start.linked_tag(run, run.ticket.id) in other.tags:

@@ -110,22 +110,43 @@ class Event:
 def ticket_events(ticket: Ticket, consumed: frozenset[str]) -> list[Event]:
     """Agents' command lines and customers' messages not handled yet, in the order they came.
 
-    The ticket's first comment is the request itself. Commands count only in private comments
-    by agents (never the worker's own notes, never a customer's text: CONTRACT 13)."""
+    The ticket's first comment is the request itself. Commands count only in agents' private
+    notes the helpdesk does not doubt (never the worker's own notes, never a customer's text:
+    CONTRACT 13); one typed in a public comment, or in a doubted note, is not applied, and the
+    agent is told why (the customer already received a public one by e-mail)."""
     events: list[Event] = []
     for position, comment in enumerate(ticket.comments):
         if position == 0:
             continue
-        if comment.role is AuthorRole.AGENT and not comment.public:
+        if comment.role is AuthorRole.AGENT:
+            refused = command_refusal(comment)
             for line in parse_commands(comment.body):
                 ref = f"c{comment.id}.{line.line_index}"
                 if ref not in consumed:
-                    events.append(Event(ref, comment, line))
+                    command = (
+                        InvalidCommand(line.line_index, line.text, refused) if refused else line
+                    )
+                    events.append(Event(ref, comment, command))
         elif comment.role is AuthorRole.END_USER:
             ref = f"c{comment.id}"
             if ref not in consumed:
                 events.append(Event(ref, comment))
     return events
+
+
+PUBLIC_COMMAND = (
+    "comando digitado em um comentário público, que o cliente recebe por e-mail: não foi "
+    "aplicado. Digite-o de novo em uma nota interna"
+)
+
+
+def command_refusal(comment: Comment) -> str:
+    """Why an agent's comment cannot carry commands ("" when it can)."""
+    if comment.public:
+        return PUBLIC_COMMAND
+    if comment.doubt:
+        return f"a nota não foi aceita como comando ({comment.doubt}). Digite-o de novo"
+    return ""
 
 
 class Run:

@@ -11,6 +11,7 @@ from worker.core.calendar import format_datetime
 from worker.core.detection import DetectionResult, detect
 from worker.core.effects import Email, FieldKey, RelatedQuery, TargetStatus
 from worker.core.model import AuthorRole, RelatedTicket, Situation, StatusCategory
+from worker.core.procedure import trust
 from worker.core.procedure.run import (
     CHANNEL_LABELS,
     FINAL_STATUSES,
@@ -117,8 +118,17 @@ def begin(
         return
     run.skipped = [ref for ref in run.skipped if ref not in run.prior_messages]
     requester = run.partner_by_email(run.ticket.requester.email)
-    confirmed = (requester.person.key,) if requester and situation is Situation.PARTNER else ()
-    state = base.evolve(phase=Phase.CALLING, confirmed=confirmed)
+    doubt = trust.request_doubt(run)
+    confirmed = (
+        (requester.person.key,)
+        if requester and situation is Situation.PARTNER and not doubt
+        else ()
+    )
+    state = base.evolve(
+        phase=Phase.CALLING,
+        confirmed=confirmed,
+        from_registered_email=base.from_registered_email and not doubt,
+    )
     run.state = state  # so the texts below see the situation
     _, pending = run.partner_lists(state)
     max_attempts = run.config.procedure.max_call_attempts
@@ -154,6 +164,9 @@ def begin(
         add_tags=tags,
         remove_tags=run.tag_set(run.config.tags.review),
     )
+    if doubt:
+        first = run.ticket.comments[0]
+        trust.hold_for_agent(run, "", first.author, first.body, doubt, hold=False, request=True)
 
 
 def follow_situation_field(run: Run) -> None:

@@ -1,0 +1,70 @@
+"""Who really wrote it (issue 14): the gate between reading a message and acting on it.
+
+The adapters say what the helpdesk itself doubts about a message's sender (`Comment.doubt`,
+`RelatedTicket.doubt`); this module adds what only the procedure knows (is the author one of
+the account's people?) and decides what a doubted message may still do. The rule: it can stop
+or hold a cancellation, never advance it. A refusal still stops (the caller checks it first);
+anything else is noted for an agent with the reason, marked for review, nothing sent, and while
+the worker waits for an answer the deadline is lifted. The reply classifier is not involved: this
+gates what any classification is allowed to do.
+"""
+
+from __future__ import annotations
+
+from worker.core import messages as msg
+from worker.core.effects import FieldKey, TargetStatus
+from worker.core.model import Comment, Person, Situation
+from worker.core.procedure.run import Run
+from worker.core.replies import excerpt
+from worker.core.state import Phase
+
+
+def distrust(run: Run, comment: Comment) -> str:
+    """Why `comment` cannot advance the procedure ("" when it can): the helpdesk's doubt, or
+    an author who is neither the requester nor one of the account's people (a stranger may
+    write, but never stands for the customer's answer)."""
+    if comment.doubt:
+        return comment.doubt
+    if comment.author.key not in run.account_people():
+        who = comment.author.key or comment.author.name or "quem escreveu"
+        return f"{who} não é o solicitante nem uma pessoa da conta na ficha"
+    return ""
+
+
+def request_doubt(run: Run) -> str:
+    """The request is the ticket's first message; a doubted one makes nobody's confirmation
+    count by itself (a web form where anyone can type a partner's address)."""
+    return run.ticket.comments[0].doubt if run.ticket.comments else ""
+
+
+def hold_for_agent(
+    run: Run, ref: str, author: Person, body: str, why: str, *, hold: bool, request: bool = False
+) -> None:
+    """One note quoting the message and why it was not believed; review tag; nothing sent.
+    `hold`: the message would have held a wait (a reply before the deadline), so it does."""
+    state = run.state
+    held = hold and state.phase is Phase.WAITING_CUSTOMER
+    fields: tuple[tuple[FieldKey, str | None], ...] = ()
+    status = None
+    if held:
+        state = state.evolve(phase=Phase.CALLING, deadline=None, waiting_since=None)
+        fields = ((FieldKey.DEADLINE, None),)
+        status = TargetStatus.IN_PROGRESS
+    partner = run.situation() is Situation.PARTNER and run.partner_by_email(author.key) is not None
+    run.step(
+        "pedido-nao-confiavel" if request else "mensagem-nao-confiavel",
+        msg.untrusted_message_note(
+            run.facts(),
+            {"nome": author.name or author.key, "email": author.key},
+            excerpt(body),
+            why,
+            held=held,
+            partner=partner,
+            request=request,
+        ),
+        state,
+        ref=ref,
+        status=status,
+        fields=fields,
+        add_tags=run.tag_set(run.config.tags.review),
+    )
