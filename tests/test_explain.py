@@ -216,3 +216,15 @@ def test_a_credential_pasted_into_a_ticket_is_hidden_like_in_the_logs() -> None:
     assert token not in text, "a configured secret is hidden by value"
     assert "senha-do-painel" not in text, "a URL's user info is hidden by pattern"
     assert "mensagem de Maria Souza" in text, "the message itself is still listed"
+
+
+def test_untrusted_messages_are_listed_with_the_reason() -> None:
+    world = World()
+    world.pj("Padaria Pão Quente Ltda", [ANA, BRUNO])
+    ticket = world.opens(ANA, channel="web")
+    world.poll()
+    world.spoofed_reply(ticket, BRUNO, "Confirmo o cancelamento.")
+    text = explained(world, ticket)
+    assert "Mensagens sem remetente confirmado (podem parar, nunca avançar):" in text
+    assert "formulário web" in text
+    assert "pode não ter sido enviada por" in text

@@ -85,6 +85,7 @@ def explain(worker: Worker, ticket_id: str) -> str:
         view.deadline(),
         *view.done(),
         *view.pending_events(),
+        *view.distrusted(),
         f"O que o worker faria agora ({format_datetime(now)}):",
         *(view.next_steps(steps) if steps else view.idle()),
     ]
@@ -205,6 +206,28 @@ class _View:
         if self.state.phase is Phase.MANUAL:
             title += " (ignorados até #retomar)"
         return [title + ":", *(f"  - {_event(e)}" for e in events)]
+
+    def distrusted(self) -> list[str]:
+        """Issue 14: the customers' messages the worker does not believe are from who they
+        show, and why (they can stop or hold the procedure, never advance it)."""
+        people = {self.ticket.requester.key}
+        account = self.identification.account
+        if account is not None:
+            people |= {m.person.key for m in account.members}
+            people.add((account.registered_email or "").strip().lower())
+        lines: list[str] = []
+        for comment in self.ticket.comments:
+            if comment.role is AuthorRole.WORKER:
+                continue
+            why = comment.doubt
+            if not why and comment.role is AuthorRole.END_USER and comment.author.key not in people:
+                why = "não é o solicitante nem uma pessoa da conta na ficha"
+            if why:
+                who = _person(comment.author.name, comment.author.email)
+                lines.append(f"  - de {who} em {format_datetime(comment.created_at)}: {why}")
+        if not lines:
+            return []
+        return ["Mensagens sem remetente confirmado (podem parar, nunca avançar):", *lines]
 
     # --- what comes next -------------------------------------------------------------------
 
