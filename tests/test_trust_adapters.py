@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from tests.backends.base import close_all
+from tests.backends.zendesk import ZendeskWorld
+from tests.world import person
 from worker.adapters.freshdesk import mapping as freshdesk
 from worker.adapters.zendesk import mapping as zendesk
 from worker.config import Config
@@ -199,3 +202,28 @@ def test_freshdesk_a_related_portal_ticket_is_doubted_and_an_email_one_is_not() 
     ticket["source"] = 1
     assert freshdesk.related(ticket, PARTNER).doubt == ""
     assert freshdesk.related(ticket, PARTNER).status is StatusCategory.OPEN
+
+
+def test_through_zendesk_an_end_users_private_comment_flag_17_is_never_a_command() -> None:
+    """The real adapter over HTTP against the sandbox: the flag travels to the core, and the
+    text of a command in an end user's private comment does nothing but reach an agent."""
+    maria = person("Maria Souza", "maria@exemplo.com.br")
+    world = ZendeskWorld()
+    try:
+        world.pf(maria)
+        ticket = world.opens(maria)
+        world.poll()
+        world.agent_says(ticket, "#cancelar motivo: Mudança de cidade")
+        world.poll()
+        assert world.history(ticket).state.phase.value == "cancelar_contrato"
+        user = world.users[maria.email][0]
+        world.fake.customer_replies(
+            int(ticket), "#contrato-cancelado", author_id=user, flags=(17,), public=False
+        )
+        world.poll()
+        assert world.history(ticket).state.phase.value == "cancelar_contrato", "not a command"
+        note = world.last_note(ticket)
+        assert "é um comentário privado de um usuário final" in note
+        assert world.sent(ticket) == []
+    finally:
+        close_all()

@@ -272,6 +272,7 @@ class FakeZendesk:
         author_id: int | None = None,
         flags: Sequence[int] = (),
         recovered: bool = False,
+        public: bool = True,
     ) -> int:
         """The requester's e-mail (or `author_id`'s, a partner in copy) lands as a public
         comment and returns the ticket to the open category's default status. A reply to a
@@ -282,7 +283,8 @@ class FakeZendesk:
         Reply-to differ, ...), shown as documented: `metadata.flags`, `metadata.flags_options`
         with `trusted: false` per flag, and `metadata.trusted: false`. `recovered`: the e-mail
         was suspended (e.g. it failed SPF/DKIM/DMARC) and an agent recovered it, so its
-        channel is `recovered_from_suspended_tickets`."""
+        channel is `recovered_from_suspended_tickets`. `public=False`: Zendesk adds an unknown
+        user's e-mail as a private comment (flag 2, or 17 for an end user's private comment)."""
         ticket = self._ticket(ticket_id)
         requester = self._user(ticket.requester_id if author_id is None else author_id)
         if ticket.status == "closed":
@@ -294,7 +296,7 @@ class FakeZendesk:
             }
             self.store.save(follow_up)
             return follow_up.id
-        raw: dict[str, Any] = {"comment": {"body": body, "public": True}}
+        raw: dict[str, Any] = {"comment": {"body": body, "public": public}}
         if ticket.status in ("pending", "hold", "solved"):
             raw["status"] = "open"
         marks: dict[str, Any] = {}
