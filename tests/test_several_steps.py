@@ -177,24 +177,33 @@ def played(
 
 def outcome(world: MemoryWorld, ticket_id: str) -> tuple[object, ...]:
     """What people and views see of the ticket, and the worker's steps with their states (the
-    moment a wait began depends on when it was polled, so it is left out)."""
+    moment a wait began depends on when it was polled, so it is left out). In `#manual` the
+    worker writes nothing, so the status is the helpdesk's: a customer's e-mail reopens the
+    ticket only if it arrives after the worker's last status, which depends on when it was
+    polled; it is left out there too (tags, fields and markers still say everything the worker
+    did)."""
     ticket = world.ticket(ticket_id)
     markers = [
         (m.step, {k: v for k, v in m.state.to_json().items() if k != "waiting_since"})
         for c in worker_comments(ticket)
         if not c.public and (m := parse_marker(c.body)) is not None
     ]
+    manual = bool(markers) and markers[-1][1].get("phase") == Phase.MANUAL.value
     return (
         sorted(ticket.tags),
         dict(sorted(ticket.fields.items())),
-        world.status(ticket_id),
+        None if manual else world.status(ticket_id),
         markers,
         world.email_templates(ticket_id),
     )
 
 
 @pytest.mark.parametrize("backend", sorted(WORLDS))
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(__import__("os").environ.get("SEVERAL_STEPS_EXAMPLES", "25")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(sequence=SEQUENCES)
 def test_steps_written_in_one_poll_leave_the_ticket_as_one_poll_each(
     backend: str, sequence: tuple[str, list[Event]]
