@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from worker.config import Config
-from worker.core.replies import answer_text, classify_confirmation, excerpt, is_auto_reply
+from worker.core.replies import (
+    answer_text,
+    classify_confirmation,
+    excerpt,
+    is_auto_reply,
+    read_answer,
+)
 
 REPLIES = Config().replies
 
@@ -131,6 +137,7 @@ def test_a_plain_agreement_affirms(answer: str) -> None:
         "Não concordo com isso.",
         "de acordo com o contrato, não quero cancelar",
         "Confirmo o recebimento, mas não cancelem nada sem falar comigo.",
+        "ñ autorizo",
     ],
 )
 def test_any_refusal_refuses_even_next_to_an_agreement(answer: str) -> None:
@@ -163,7 +170,6 @@ def test_anything_conditional_negated_or_silent_is_unclear(answer: str) -> None:
     [
         "De acordo com a cláusula 7, o aviso prévio é de 30 dias.",
         "Confirmo o recebimento. Vou falar com meu sócio.",
-        "ñ autorizo",
         "Autorizo o cancelamento a partir de março.",
         "Confirmo o cancelamento somente em 2027.",
     ],
@@ -221,3 +227,63 @@ def test_a_long_excerpt_is_cut_between_words() -> None:
     assert cut == "Prezados, gostaria de entender melhor a cobrança gostaria…"
     assert len(cut) <= 60
     assert excerpt("a" * 100, limit=10) == "a" * 9 + "…"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Confirmo na segunda-feira.",
+        "Eu confirmo assim que receber o distrato.",
+        "Vou confirmar com o outro sócio e volto a escrever.",
+        "Confirmarei até o fim da semana.",
+    ],
+)
+def test_a_partner_who_will_confirm_later_has_not_confirmed(answer: str) -> None:
+    assert classify_confirmation(answer, REPLIES) == "unclear"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Confirmo meus dados cadastrais.",
+        "Confirmo que este é meu e-mail.",
+        "Concordo em mudar para o plano básico.",
+        "Confirmo a reunião de amanhã às 14h.",
+        "Autorizo o Paulo a decidir sobre isso.",
+    ],
+)
+def test_agreeing_to_something_else_is_not_a_confirmation(answer: str) -> None:
+    assert classify_confirmation(answer, REPLIES) == "unclear"
+
+
+def test_an_automatic_acknowledgement_with_confirmamos_is_not_a_confirmation() -> None:
+    body = "Esta é uma mensagem automática. Confirmamos o recebimento da sua mensagem."
+    assert classify_confirmation(body, REPLIES) == "unclear"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Sim, pode seguir com o cancelamento.",
+        "Pode encerrar o contrato.",
+        "Ratifico o pedido de cancelamento.",
+        "Sim.",
+        "Ciente. Autorizo.",
+    ],
+)
+def test_a_plain_yes_in_other_words_confirms(answer: str) -> None:
+    assert classify_confirmation(answer + "\n\n" + quoted(OUR_REQUEST), REPLIES) == "affirm"
+
+
+@pytest.mark.parametrize("answer", ["Não.", "Sou contra o cancelamento.", "Não aceito."])
+def test_a_refusal_in_other_words_refuses(answer: str) -> None:
+    assert classify_confirmation(answer, REPLIES) == "refuse"
+
+
+def test_the_sentence_that_decided_is_given_as_written() -> None:
+    reading = read_answer(
+        "Olá, tudo bem.\nConfirmo amanhã, depois de falar com meu contador.", REPLIES
+    )
+    assert reading.verdict == "unclear"
+    assert reading.sentence == "Confirmo amanhã, depois de falar com meu contador."
+    assert '"amanha"' in reading.why

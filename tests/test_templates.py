@@ -115,7 +115,11 @@ CASES: dict[str, Build] = {
         f, BRUNO, "por e-mail neste ticket", [ANA, BRUNO], [CARLA]
     ),
     "partner_needs_agent_note": lambda f: messages.partner_needs_agent_note(
-        f, CARLA, "Confirmo, mas só depois de falar com o contador."
+        f,
+        CARLA,
+        "Confirmo, mas só depois de falar com o contador.",
+        "Confirmo, mas só depois de falar com o contador.",
+        '"mas": prazo, condição, pergunta, dúvida ou outro assunto',
     ),
     "refused_note": lambda f: messages.refused_note(f, CARLA, "Não autorizo o cancelamento.", True),
     "untrusted_message_note": lambda f: messages.untrusted_message_note(

@@ -249,79 +249,190 @@ class Detection(_Section):
 
 class Replies(_Section):
     """How a partner's e-mail is read (PROCEDURE.md §4.5, CONTRACT 14). Phrases are compared
-    without accents and case; anything unclear goes to an agent."""
+    without accents and case, as whole words; anything unclear goes to an agent."""
 
+    # Present, unconditional agreements.
     affirm: list[Phrase] = Field(
         default_factory=lambda: [
             "confirmo",
             "confirmamos",
+            "confirmado",
             "de acordo",
-            "estou de acordo",
+            "de pleno acordo",
             "autorizo",
             "autorizamos",
+            "autoriso",
             "concordo",
             "concordamos",
             "pode cancelar",
             "podem cancelar",
+            "favor cancelar",
             "pode prosseguir",
-            "ciente e de acordo",
+            "podem prosseguir",
+            "pode seguir",
+            "podem seguir",
+            "pode encerrar",
+            "podem encerrar",
+            "pode dar andamento",
+            "ok o cancelamento",
+            "tudo certo",
+            "sim",
+            "aprovado",
+            "afirmativo",
+            "ratifico",
         ]
     )
+    # Refusals anywhere in the answer: the cancellation stops and an agent decides.
     refuse: list[Phrase] = Field(
         default_factory=lambda: [
             "nao autorizo",
             "nao autorizamos",
+            "nao autorizado",
+            "n autorizo",
             "nao concordo",
             "nao concordamos",
             "nao confirmo",
             "nao confirmamos",
             "nao estou de acordo",
+            "nao to de acordo",
             "nao cancelar",
             "nao cancele",
             "nao cancelem",
-            "discordo",
-            "desautorizo",
+            "nao e para cancelar",
             "nao quero cancelar",
+            "nao quero o cancelamento",
+            "nao aceito",
+            "discordo",
+            "discordamos",
+            "desautorizo",
+            "sou contra",
+            "somos contra",
         ]
     )
-    # Words that, near an agreement, make it conditional or negated: an agent reads those.
+    # Sentences that refuse by themselves ("Não."), compared whole.
+    refuse_alone: list[Phrase] = Field(default_factory=lambda: ["nao", "negativo", "nao obrigado"])
+    # Words that, anywhere in an answer, make an agreement unclear: deferrals, conditions,
+    # questions, doubt, acknowledgements, negations and other subjects. Then an agent reads it.
     hedges: list[Phrase] = Field(
         default_factory=lambda: [
+            # negation
             "nao",
+            "n",
+            "nem",
             "nunca",
             "jamais",
+            # conditions
             "se ",
             "caso",
             "desde que",
-            "somente se",
-            "apenas se",
+            "contanto",
+            "mediante",
+            "condicao",
+            "somente",
+            "apenas",
+            "so",
+            "quando",
+            "a partir",
+            "apos",
+            "antes",
+            "primeiro",
+            "assim que",
+            # objections and mixed messages
             "mas",
             "porem",
             "entretanto",
             "contudo",
-            "ainda nao",
-            "antes",
-            "depois",
-            "?",
-            "n",
-            "nem",
-            "so",
-            "somente",
-            "apenas",
-            "quando",
-            "talvez",
+            "so que",
+            "quer dizer",
+            "pensando bem",
+            "melhor",
+            "em parte",
+            "depende",
+            # deferrals
             "ainda",
-            "a partir",
-            "apos",
-            "confirmo o recebimento",
-            "confirmo recebimento",
+            "depois",
+            "amanha",
+            "mais tarde",
+            "semana que vem",
+            "proxima semana",
+            "em breve",
+            "vou",
+            "irei",
+            "confirmarei",
+            "retorno",
+            "volto",
+            "aguarde",
+            "aguardem",
+            "espere",
+            "esperem",
+            "pensar",
+            "analisar",
+            "verificar",
+            "preciso",
+            "por enquanto",
+            "na volta",
+            "ate o fim",
+            "segunda",
+            "terca",
+            "quarta",
+            "quinta",
+            "sexta",
+            "segunda-feira",
+            "terca-feira",
+            "quarta-feira",
+            "quinta-feira",
+            "sexta-feira",
+            # questions and doubt
+            "?",
+            "quem",
+            "qual",
+            "por que",
+            "posso",
+            "queria saber",
+            "talvez",
+            "acho",
+            "acredito",
+            "provavelmente",
+            "deveria",
+            "devo",
+            # acknowledgements: receiving the e-mail is not agreeing
+            "recebimento",
+            "recebi",
+            "recebido",
+            "acuso",
+            "confirmo que",
+            # agreement to something else
             "de acordo com a",
             "de acordo com as",
             "de acordo com os",
             "de acordo com o contrato",
             "de acordo com o que",
+            "reuniao",
+            "boleto",
+            "segunda via",
+            "dados",
+            "e-mail",
+            "ligar",
+            "plano basico",
+            "mudar",
+            "desconto",
+            "proposta",
+            "decidir",
+            "emissao",
         ]
     )
+    # Sentences of courtesy ("Caso precisem, estou à disposição") whose words bend nothing.
+    courtesies: list[Phrase] = Field(
+        default_factory=lambda: [
+            "a disposicao",
+            "qualquer duvida",
+            "caso precisem",
+            "se precisarem",
+            "se precisar",
+        ]
+    )
+    # Regular expressions recognising auto-replies (same rules as detection patterns); an
+    # auto-reply counts like any message from a third party and is never a confirmation.
     auto_reply_patterns: list[Pattern] = Field(
         default_factory=lambda: [
             r"resposta automatica",
@@ -332,6 +443,7 @@ class Replies(_Section):
             r"mensagem automatica",
             r"nao responda (a )?este e-?mail",
             r"em ferias",
+            r"licenca (maternidade|paternidade|medica)",
         ]
     )
 

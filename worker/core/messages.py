@@ -276,10 +276,20 @@ def partner_confirmed_note(
     )
 
 
-def partner_needs_agent_note(facts: TicketFacts, partner: Partner, excerpt: str) -> Message:
+def partner_needs_agent_note(
+    facts: TicketFacts, partner: Partner, excerpt: str, sentence: str, why: str
+) -> Message:
     """§4.5: a partner wrote something unclear: an agent reads it and, if it is a confirmation,
-    records it with #socio-confirmou."""
-    return _message("notes/partner_needs_agent", facts, socio=partner, trecho=excerpt)
+    records it with #socio-confirmou. The sentence that decided is quoted with the reason, so
+    the agent can check the worker's reading at a glance."""
+    return _message(
+        "notes/partner_needs_agent",
+        facts,
+        socio=partner,
+        trecho=excerpt,
+        frase=sentence,
+        motivo=why,
+    )
 
 
 def refused_note(

@@ -9,7 +9,7 @@ customer.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
@@ -17,9 +17,6 @@ from worker.config import Replies
 from worker.core.text import normalize
 
 Confirmation = Literal["affirm", "refuse", "unclear"]
-
-# How far (in characters of normalized text) a negation or condition still bends an agreement.
-HEDGE_REACH = 40
 
 _REPLY_HEADER = re.compile(r"(em|on|el|le) .+ (escreveu|wrote|escribio|a ecrit) ?:")
 _SEPARATOR = re.compile(
@@ -104,38 +101,62 @@ def is_auto_reply(subject: str, body: str, replies: Replies) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What an answer says and the sentence that decided it, quoted to the agent as written."""
+
+    verdict: Confirmation
+    why: str  # pt-BR, for the note
+    sentence: str
+
+
 def classify_confirmation(body: str, replies: Replies) -> Confirmation:
-    """Affirm only an agreement with no refusal anywhere and no negation or condition near it."""
-    sentences = [s for s in map(normalize, _SENTENCE_END.split(answer_text(body))) if s]
-    text = " ".join(sentences)
-    if not text:
-        return "unclear"
-    if any(pattern.search(text) for pattern in _patterns(tuple(replies.refuse))):
-        return "refuse"
-    hedge_patterns = _patterns(tuple(replies.hedges))
-    hedges = [match.span() for pattern in hedge_patterns for match in pattern.finditer(text)]
-    agreements = list(_agreements(sentences, _patterns(tuple(replies.affirm))))
+    return read_answer(body, replies).verdict
+
+
+def read_answer(body: str, replies: Replies) -> Reading:
+    """A yes only when every sentence is a present, unconditional agreement or says nothing
+    that bends it: one deferral, condition, question, acknowledgement, other subject or doubt
+    anywhere sends the answer to an agent, because a partner's yes ends a customer's contract.
+    Any refusal wins over everything (it only stops the procedure, which is safe)."""
+    pairs = [
+        (original.strip(), normalize(original))
+        for original in _SENTENCE_END.split(answer_text(body))
+        if normalize(original)
+    ]
+    if not pairs:
+        return Reading("unclear", "resposta sem texto próprio (só o histórico citado)", "")
+    whole = " ".join(text for _, text in pairs)
+    if any(re.search(p, whole, re.IGNORECASE) for p in replies.auto_reply_patterns):
+        return Reading("unclear", "resposta automática", pairs[0][0])
+    alone = {phrase.strip() for phrase in replies.refuse_alone}
+    for original, text in pairs:
+        phrase = _found(replies.refuse, text)
+        if phrase is None and text.strip(" .!,") in alone:
+            phrase = text.strip(" .!,")
+        if phrase is not None:
+            return Reading("refuse", f'recusa: "{phrase}"', original)
+    agreements = [(o, p) for o, t in pairs if (p := _found(replies.affirm, t)) is not None]
     if not agreements:
-        return "unclear"
-    for sentence_start, sentence_end, start, end in agreements:
-        low = min(start - HEDGE_REACH, sentence_start)
-        high = max(end + HEDGE_REACH, sentence_end)
-        if any(h_start < high and h_end > low for h_start, h_end in hedges):
-            return "unclear"
-    return "affirm"
+        return Reading("unclear", "nenhuma concordância clara", pairs[0][0])
+    for original, text in pairs:
+        if _found(replies.courtesies, text) is not None:
+            continue
+        hedge = _found(replies.hedges, text)
+        if hedge is not None:
+            return Reading(
+                "unclear",
+                f'"{hedge}": prazo, condição, pergunta, dúvida ou outro assunto',
+                original,
+            )
+    original, phrase = agreements[0]
+    return Reading("affirm", f'concordância: "{phrase}"', original)
 
 
-def _agreements(
-    sentences: list[str], patterns: tuple[re.Pattern[str], ...]
-) -> Iterable[tuple[int, int, int, int]]:
-    """(sentence start, sentence end, match start, match end) of each agreement, as offsets in
-    the sentences joined by single spaces."""
-    offset = 0
-    for sentence in sentences:
-        for pattern in patterns:
-            for match in pattern.finditer(sentence):
-                yield offset, offset + len(sentence), offset + match.start(), offset + match.end()
-        offset += len(sentence) + 1
+def _found(phrases: list[str], text: str) -> str | None:
+    """The phrase found first in the text (the one a reader meets first), if any."""
+    matches = [m for p in _patterns(tuple(phrases)) if (m := p.search(text)) is not None]
+    return min(matches, key=lambda m: (m.start(), -m.end())).group(0) if matches else None
 
 
 @lru_cache(maxsize=64)

@@ -14,7 +14,7 @@ from worker.core.procedure.run import (
     day_start,
     numeric,
 )
-from worker.core.replies import classify_confirmation, excerpt, is_auto_reply
+from worker.core.replies import classify_confirmation, excerpt, is_auto_reply, read_answer
 from worker.core.state import WAITING_PHASES, Phase, ReviewReason
 
 
@@ -88,7 +88,8 @@ def on_partner_message(run: Run, event: Event, partner: Member) -> None:
 
 
 def on_partner_text(run: Run, partner: Member, body: str, ref: str, where: str) -> None:
-    verdict = classify_confirmation(body, run.config.replies)
+    reading = read_answer(body, run.config.replies)
+    verdict = reading.verdict
     if verdict == "affirm":
         outcomes.record_confirmation(run, partner, f"por e-mail {where}", ref)
     elif verdict == "refuse":
@@ -97,7 +98,9 @@ def on_partner_text(run: Run, partner: Member, body: str, ref: str, where: str) 
     else:
         run.step(
             "socio-resposta-incerta",
-            msg.partner_needs_agent_note(run.facts(), run.as_partner(partner), excerpt(body)),
+            msg.partner_needs_agent_note(
+                run.facts(), run.as_partner(partner), excerpt(body), reading.sentence, reading.why
+            ),
             run.state,
             ref=ref,
             add_tags=run.tag_set(run.config.tags.review),
