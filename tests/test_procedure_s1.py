@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from tests.world import CPF_2, World, person
 from worker.core.calendar import SAO_PAULO
 from worker.core.state import Phase
@@ -104,6 +106,21 @@ def test_call_gets_through_and_customer_is_retained() -> None:
     assert world.ticket(ticket).fields["reason"] == "preco"
     assert world.ticket(ticket).fields["outcome"] == "revertido"
     assert "Preço - desconto de 10%" in world.last_note(ticket)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "#revertido motivo: vai abrir uma filial e precisa de nós",
+        "#cancelar motivo: sócio faleceu, empresa em inventário",
+    ],
+)
+def test_a_reason_that_names_no_option_is_recorded_as_outro_with_its_text(command: str) -> None:
+    world, ticket = holder_world()
+    world.agent_says(ticket, command)
+    world.poll()
+    assert world.ticket(ticket).fields["reason"] == "outro"
+    assert command.split("motivo: ", 1)[1] in world.last_note(ticket)
 
 
 def test_call_gets_through_and_customer_cancels_contract_then_confirmation() -> None:

@@ -16,14 +16,16 @@ from worker.core.state import WAITING_PHASES, Phase, ProcedureState
 
 
 def cancel_pending(run: Run, state: ProcedureState, why: str, ref: str | None) -> None:
-    """§3.6/§7 (manual mode): an agent cancels the contract, then types #contrato-cancelado."""
+    """§3.6/§7 (manual mode): an agent cancels the contract, then types #contrato-cancelado.
+    The reason an agent gave with #cancelar lands in the field here too, for the reports."""
+    reason = run.reason_field(state.reason) if state.reason else ()
     run.step(
         "cancelar-contrato",
         msg.cancel_pending_note(run.facts(), why, state.reason or "", manual=True),
         state.evolve(phase=Phase.CANCEL_PENDING, cancel_why=why, deadline=None),
         ref=ref,
         status=TargetStatus.IN_PROGRESS,
-        fields=((FieldKey.DEADLINE, None),),
+        fields=((FieldKey.DEADLINE, None), *reason),
         add_tags=run.tag_set(run.config.tags.execute_contract),
         remove_tags=run.tag_set(run.config.tags.review),
     )

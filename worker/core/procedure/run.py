@@ -69,6 +69,7 @@ PHASE_LABELS = {
     Phase.MANUAL: "conduzido manualmente por um agente",
     Phase.DONE: "encerrado",
 }
+OTHER_REASON = "outro"  # the reason option a free-text reason falls back to
 OUTCOME_RETAINED = "revertido"
 OUTCOME_CANCELLED = "cancelado"
 OUTCOME_NOT_CANCELLED = "nao_cancelado"
@@ -291,12 +292,15 @@ class Run:
         return f"não se aplica na fase atual do ticket ({PHASE_LABELS[self.state.phase]})"
 
     def reason_field(self, reason: str) -> tuple[tuple[FieldKey, str | None], ...]:
+        """The reason option the agent's text names, else `outro` (when configured), so reports
+        never lose a case; the text itself is kept in the note either way."""
         wanted = normalize(reason)
         for option in self.config.reasons:
             label = normalize(option.label)
             if wanted in (label, option.value) or wanted.startswith((label + " ", label + ":")):
                 return ((FieldKey.REASON, option.value),)
-        return ()
+        fallback = [o.value for o in self.config.reasons if o.value == OTHER_REASON]
+        return ((FieldKey.REASON, fallback[0]),) if fallback else ()
 
     def active(self) -> bool:
         return self.state.phase in (
