@@ -187,14 +187,14 @@ def test_empty_value_says_it_is_empty(tmp_path: Path) -> None:
 
 
 def test_empty_list_value_says_how_to_write_an_empty_list(tmp_path: Path) -> None:
-    message = _error(tmp_path, "detection:\n  patterns:\n")
-    assert "detection.patterns: is empty; write []" in message
+    message = _error(tmp_path, "detection:\n  verbs:\n")
+    assert "detection.verbs: is empty; write []" in message
 
 
 def test_bad_regular_expression_names_the_item_and_the_pattern(tmp_path: Path) -> None:
-    text = "detection:\n  patterns:\n    - '\\bcancelar\\b'\n    - '(cancel'\n"
+    text = "detection:\n  verbs:\n    - '\\bcancelar\\b'\n    - '(cancel'\n"
     message = _error(tmp_path, text)
-    assert "detection.patterns.1:" in message
+    assert "detection.verbs.1:" in message
     assert "'(cancel'" in message
     assert "not a valid regular expression" in message
     # The other patterns are not dumped into the message.
@@ -208,8 +208,8 @@ def test_bad_regular_expression_in_auto_replies(tmp_path: Path) -> None:
 
 
 def test_pattern_matching_empty_text_is_refused(tmp_path: Path) -> None:
-    message = _error(tmp_path, "detection:\n  exclusions: ['boleto|']\n")
-    assert "detection.exclusions.0:" in message
+    message = _error(tmp_path, "detection:\n  other_objects: ['boleto|']\n")
+    assert "detection.other_objects.0:" in message
     assert "'boleto|' matches empty text" in message
 
 

@@ -165,11 +165,22 @@ def test_a_ticket_that_is_not_a_cancellation_request_says_why() -> None:
     )
     text = explained(world, ticket)
     assert "nada: não é um pedido de cancelamento" in text
-    assert "sem a tag cancelamento e sem palavra-chave" in text
+    assert "sem a tag cancelamento e sem pedido nas palavras do assunto" in text
     assert "***.***.***-**" in text, "the CPF in the subject is masked"
 
     by_phone = world.opens(MARIA, "Quero cancelar", "Ligação", tags=(), channel="phone")
     assert "palavras-chave não valem no canal phone" in explained(world, by_phone)
+
+
+def test_a_possible_request_says_it_waits_for_an_agent() -> None:
+    world = World()
+    world.pf(MARIA)
+    body = "Qual a multa para cancelar o contrato antes do prazo?"
+    ticket = world.opens(MARIA, "Dúvida", body, tags=())
+    assert "talvez seja um pedido: um agente decide" in explained(world, ticket)
+    world.poll()
+    text = explained(world, ticket)
+    assert "nada agora: talvez um pedido: aguardando um agente (#iniciar-cancelamento)" in text
 
 
 def test_manual_says_who_took_it_and_what_waits() -> None:

@@ -37,7 +37,7 @@ def test_untagged_email_detected_by_keyword_gets_the_tag_and_the_note_says_how()
     ticket = world.opens(MARIA, "Quero cancelar meu contrato", "Por favor.", tags=())
     world.poll()
     assert "cancelamento" in world.ticket(ticket).tags
-    assert 'palavra-chave "cancelar"' in world.notes(ticket)[0]
+    assert 'palavras "cancelar meu contrato" no assunto' in world.notes(ticket)[0]
 
 
 @pytest.mark.parametrize(
@@ -51,6 +51,58 @@ def test_not_a_cancellation_request_is_left_alone(subject: str, channel: str) ->
     world.poll()
     assert world.notes(ticket) == []
     assert world.helpdesk.writes == 0
+
+
+def test_cancelling_someones_access_is_left_alone() -> None:
+    world = World()
+    world.pf(MARIA)
+    body = "Favor cancelar o acesso do usuário joao@exemplo.com.br ao portal, ele saiu."
+    ticket = world.opens(MARIA, "Acesso ao portal", body, tags=())
+    world.poll()
+    assert world.notes(ticket) == []
+    assert world.helpdesk.writes == 0
+
+
+def test_a_possible_request_gets_one_note_and_the_tag_and_nothing_starts() -> None:
+    world = World()
+    world.pf(MARIA)
+    body = "Qual a multa para cancelar o contrato antes do prazo?"
+    ticket = world.opens(MARIA, "Dúvida", body, tags=())
+    world.poll()
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.POSSIBLE
+    [note] = world.notes(ticket)
+    assert 'palavras "cancelar o contrato" na primeira mensagem' in note
+    assert '"multa"' in note and "#iniciar-cancelamento" in note
+    tags = world.ticket(ticket).tags
+    assert "cancelamento-possivel" in tags and "cancelamento" not in tags
+    assert world.emails(ticket) == []
+    assert world.status(ticket) != "Em atendimento"
+
+
+def test_iniciar_cancelamento_starts_the_procedure_on_a_possible_request() -> None:
+    world = World()
+    world.pf(MARIA)
+    ticket = world.opens(MARIA, "Reajuste", "Se o reajuste for mantido vou cancelar.", tags=())
+    world.poll()
+    world.agent_says(ticket, "Liguei, ela quer mesmo cancelar.\n#iniciar-cancelamento")
+    world.poll()
+    state = world.history(ticket).state
+    assert (state.phase, state.situation) == (Phase.CALLING, "titular")
+    assert "#iniciar-cancelamento de" in world.notes(ticket)[1]
+    assert "cancelamento" in world.ticket(ticket).tags
+    assert world.status(ticket) == "Em atendimento"
+
+
+def test_iniciar_cancelamento_after_the_start_is_answered_with_a_note() -> None:
+    world = World()
+    world.pf(MARIA)
+    ticket = world.opens(MARIA, "Quero cancelar meu contrato", "Por favor.", tags=())
+    world.poll()
+    world.agent_says(ticket, "#iniciar-cancelamento")
+    world.poll()
+    assert "já foi iniciado" in world.last_note(ticket)
+    assert world.history(ticket).state.phase is Phase.CALLING
 
 
 def test_a_tagged_ticket_counts_whatever_its_channel() -> None:

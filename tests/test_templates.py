@@ -78,6 +78,12 @@ CASES: dict[str, Build] = {
         [BRUNO, CARLA],
         3,
     ),
+    "possible_request_note": lambda f: messages.possible_request_note(
+        f,
+        'palavras "cancelar o contrato" na primeira mensagem',
+        "multa",
+        "cancelamento-possivel",
+    ),
     "review_note": lambda f: messages.review_note(
         f,
         ["a conta não tem CNPJ válido na ficha", "nenhum sócio-administrador cadastrado"],
@@ -528,6 +534,7 @@ NOTE_COMMANDS: dict[str, tuple[str, ...]] = {
     "manual_note": ("#retomar",),
     "deadline_out_of_range_note": ("#manual",),
     "review_note": ("#retomar",),
+    "possible_request_note": ("#iniciar-cancelamento",),
     "related_tickets_note": ("#retomar",),
     "attempt_note": ("#tentativa", RETAINED, CANCEL),
     "start_note": ("#tentativa", RETAINED, CANCEL, "#socio-confirmou <email>"),

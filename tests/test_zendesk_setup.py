@@ -211,6 +211,7 @@ SIMPLE_MACROS = [
     ("Cancelamento::Contrato cancelado", "#contrato-cancelado"),
     ("Cancelamento::Assumir manualmente", "#manual"),
     ("Cancelamento::Devolver ao worker", "#retomar"),
+    ("Cancelamento::Iniciar cancelamento", "#iniciar-cancelamento"),
 ]
 
 
@@ -360,7 +361,7 @@ def test_an_empty_account_gets_everything_in_dependency_order(
         + [("POST", "/api/v2/ticket_fields.json")] * 5
         + [("POST", "/api/v2/user_fields.json")] * 2
         + [("POST", "/api/v2/organization_fields.json")] * 2
-        + [("POST", "/api/v2/macros.json")] * 20
+        + [("POST", "/api/v2/macros.json")] * 21
         + [("POST", "/api/v2/views.json")] * 3
     )
     bodies = [body for _, _, body in made]
@@ -440,7 +441,7 @@ def test_an_empty_account_gets_everything_in_dependency_order(
             }
         },
     ]
-    macros = [body["macro"] for body in bodies[11:31]]
+    macros = [body["macro"] for body in bodies[11:32]]
     assert [m["title"] for m in macros] == macro_titles()
     by_title = {m["title"]: m for m in macros}
     assert by_title["Cancelamento::Ligação sem sucesso"] == {
@@ -468,7 +469,12 @@ def test_an_empty_account_gets_everything_in_dependency_order(
     }
     for title, text in SIMPLE_MACROS:
         assert by_title[title]["actions"][0]["value"] == text
-    views = [body["view"] for body in bodies[31:]]
+    # The one that starts the procedure also tags the ticket, so the poll reads its command.
+    assert by_title["Cancelamento::Iniciar cancelamento"]["actions"][2] == {
+        "field": "current_tags",
+        "value": "cancelamento-possivel",
+    }
+    views = [body["view"] for body in bodies[32:]]
     assert views[0] == {
         "title": "Cancelamentos em aberto por prazo",
         "description": "Pedidos de cancelamento abertos, o prazo mais próximo primeiro.",
@@ -497,9 +503,9 @@ def test_an_empty_account_gets_everything_in_dependency_order(
         "cancelamento-revisar",
         "cancelamento-executar",
     ]
-    assert len(result.changes) == 34 and not result.problems
+    assert len(result.changes) == 35 and not result.problems
     assert 'created  macro "Cancelamento::Revertido::Preço"' in out.getvalue()
-    assert "setup done: 34 change(s), 0 already there." in out.getvalue()
+    assert "setup done: 35 change(s), 0 already there." in out.getvalue()
 
 
 def test_a_provisioned_account_gets_zero_writes(api: responses.RequestsMock) -> None:
@@ -511,8 +517,8 @@ def test_a_provisioned_account_gets_zero_writes(api: responses.RequestsMock) -> 
 
     assert writes(api) == [] and client.stats.writes == 0
     assert result.changes == [] and result.problems == []
-    assert len(result.kept) == 2 + 5 + 2 + 2 + 20 + 3
-    assert out.getvalue() == "setup done: 0 change(s), 34 already there.\n"
+    assert len(result.kept) == 2 + 5 + 2 + 2 + 21 + 3
+    assert out.getvalue() == "setup done: 0 change(s), 35 already there.\n"
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(api: responses.RequestsMock) -> None:
@@ -524,7 +530,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(api: responses.RequestsMock)
 
     assert writes(api) == [] and client.stats.writes == 0
     printed = out.getvalue().splitlines()
-    assert printed[0] == "setup would make 34 change(s):"
+    assert printed[0] == "setup would make 35 change(s):"
     assert printed[1] == (
         '  POST /api/v2/custom_statuses.json             custom status "Em atendimento" (open)'
     )
@@ -617,7 +623,7 @@ def test_plan_reads_only(api: responses.RequestsMock) -> None:
 
     changes = plan(client, CONFIG).changes
 
-    assert len(changes) == 34 and client.stats.writes == 0
+    assert len(changes) == 35 and client.stats.writes == 0
     assert {call.request.method for call in api.calls} == {"GET"}
 
 

@@ -98,6 +98,7 @@ class Tags(_Section):
     third_party: Tag = "cancelamento-terceiro"
     manual: Tag = "cancelamento-manual"
     linked: Tag = "cancelamento-vinculado"
+    possible: Tag = "cancelamento-possivel"
 
     @model_validator(mode="after")
     def _distinct(self) -> Tags:
@@ -221,28 +222,112 @@ def _default_channels() -> list[Channel]:
 
 
 class Detection(_Section):
-    """Keyword detection of untagged tickets (PROCEDURE.md §1). Patterns are regular expressions
-    matched case-insensitively against text without accents."""
+    """Detection of untagged tickets by what is being ended (PROCEDURE.md §1). Patterns are
+    regular expressions matched case-insensitively against text without accents.
+
+    A verb of ending (`verbs`, `weak_verbs`) is read with the words right after it: one of
+    `objects` (the customer's relationship with us) makes a request, one of `other_objects` (a
+    bank slip, an invoice, an access...) makes a look-alike. `maybe_cues` in the same sentence,
+    or a `maybe_phrases` anywhere, make it only a possible request, for an agent to judge."""
 
     keywords_enabled: bool = True
     channels: list[Channel] = Field(default_factory=_default_channels)
-    patterns: list[Pattern] = Field(
+    # Verbs that may stand without an object ("quero cancelar") when the e-mail names nothing else.
+    verbs: list[Pattern] = Field(
         default_factory=lambda: [
-            r"\bcancel(a|ar|amento|amos|e|em|o)\b",
-            r"\bquero cancelar\b",
+            r"\bcancel(ar|o|a|as|am|e|em|emos|amos|amento|ando|aria|ariamos)\b",
+            r"\bcanselar\b",
+            r"\bencerr(ar|o|a|e|em|emos|amos|amento)\b",
             r"\brescind(ir|o|imos)\b",
-            r"\brescisao\b",
-            r"\bencerrar (o |meu |nosso )?contrato\b",
-            r"\bencerramento (do |de )?contrato\b",
-            r"\bdistrato\b",
+            r"\bre(s)?cis(ao|oes)\b",
+            r"\bdistrato\b(?! social)",
+            r"\bcancel\b",
+            r"\bd[ei]sist(ir|o|imos|encia)\b",
         ]
     )
-    exclusions: list[Pattern] = Field(
+    # Verbs that count only with one of `objects` right after them ("sair do plano").
+    weak_verbs: list[Pattern] = Field(
         default_factory=lambda: [
-            r"\bcancel\w* (d?[oa]s? |de |um |uma |est[ea] |ess[ea] )?(notas?( fiscal| fiscais)?"
-            r"|nfs?|nf-?s?e)\b",
-            r"\bcancel\w* (d?[oa]s? |de |um |uma |est[ea] |ess[ea] )?(boletos?|pedidos?|faturas?"
-            r"|cobrancas?|compras?|pagamentos?|reuniao|reunioes|visitas?|agendamentos?)\b",
+            r"\bsair\b",
+            r"\bdeixar( de ser)?\b",
+            r"\bparar com\b",
+            r"\binterromper\b",
+            r"\bdesligamento\b",
+            r"\bdesativar\b",
+            r"\bfinalizar\b",
+            r"\btermino\b",
+            r"\bpor fim ao?\b",
+            r"\bnao (quero|queremos|desejo|desejamos) (mais )?(continuar|seguir)?",
+            r"\bnao (tenho|temos) mais interesse( em continuar)?( n[oa]| em)?",
+            r"\bnao (vou|vamos|iremos) renovar\b|\binteresse em renovar\b",
+        ]
+    )
+    # What the customer has with us: ending one of these is a request.
+    objects: list[Pattern] = Field(
+        default_factory=lambda: [
+            r"(contrato|plano|assinatura|servico|conta)s?\b",
+            r"(contabilidade|assessoria|mensalidade|pacote|parceria|vinculo|plataforma)\b",
+            r"(escritorio|carteira|ser cliente|sistema)\b",
+            r"(com|de) (voces|vcs)\b|tudo\b(?! (certo|bem|ok))",
+            r"(our|my) (contract|plan|subscription|account)\b",
+        ]
+    )
+    # Other things people cancel: ending one of these is not a request. Read before `objects`,
+    # so "o contrato de aluguel" or "a assinatura dele" are someone else's.
+    other_objects: list[Pattern] = Field(
+        default_factory=lambda: [
+            r"(contrato|plano|assinatura|conta|servico)s? (social|corrente|bancaria|poupanca"
+            r"|eletronica|digital|dele|dela|deles|delas"
+            r"|(com|de|do|da|no|na) (o |a |um |uma )?(fornecedor|empresa de|cliente|locador"
+            r"|banco|escola|revista|jornal|streaming|software|aluguel|locacao"
+            r"|trabalho|estagio|experiencia|leasing|saude|celular|internet|luz|agua|irpf))\b",
+            r"(boleto|nota|nf|nfe|nfs|nfs-?e|nf-?e|ct-?e|fatura|pagamento|cobranca|compra)s?\b",
+            r"(cadastro|acesso|login|usuario|senha|e-?mail|newsletter|informativo|alerta)s?\b",
+            r"(reuniao|reunioes|visita|consulta|ligacao|call|agendamento|reserva|vaga)s?\b",
+            r"(pedido|solicitacao)s?\b(?! de (cancelamento|rescisao|encerramento|distrato))",
+            r"(venda|frete|entrega|matricula|inscricao|inscricoes|curso|evento)s?\b",
+            r"(darf|gps|guia|declaracao|declaracoes|dctf|procuracao|certificado)s?\b",
+            r"(debito|cartao|cartoes|transferencia|ted|pix|cheque|chave|ordem|titulo)s?\b",
+            r"(revista|jornal|seguro|viagem|voo|linha|antivirus|renovacao automatica)s?\b",
+            r"(parcelamento|protesto|multa|alvara|restituicao|per/dcomp|envio|relatorio)s?\b",
+            r"(ferias|adiantamento|vale|folha|funcionari[oa]|colaborador|estagio|dependente)s?\b",
+            r"(mei|cnpj|filial|exercicio|processo|chamado|recebimento|sms)s?\b",
+            r"(segunda via|documento|extrato|arquivo|grupo|mensage(m|ns)|aluguel|leasing)s?\b",
+            r"(banco|streaming|netflix|payment|insurance|policy|meeting|order|invoice)s?\b",
+        ]
+    )
+    # In the sentence of a request, these make it only possible: a condition, a threat, a
+    # question about the terms, doubt, or one service of several.
+    maybe_cues: list[Pattern] = Field(
+        default_factory=lambda: [
+            r"\b(se|caso)\b",
+            r"\b(multa|fidelidade|condicoes|proporcional|a qualquer momento)\b",
+            r"\b(quanto tempo|como funciona|o que acontece|so quero entender|por enquanto)\b",
+            r"\b(talvez|provavelmente|pensando em|penso em|avaliando|vou pensar|acabar)\b",
+            r"\b(so|apenas|somente) (o|a|os|as)\b",
+            r"\be (continuar|manter)\b|\bmanter (o|a)\b",
+            r"\bou (voces|vcs)\b",
+            r"\bnao (e|sao) (o|a|os|as) de (voces|vcs)\b",
+        ]
+    )
+    # Possible requests without a verb of ending: a downgrade, a pause, a question about leaving.
+    maybe_phrases: list[Pattern] = Field(
+        default_factory=lambda: [
+            r"\bplano (mais barato|menor|basico)\b",
+            r"\b(reduzir|diminuir) (o |meu |nosso )?plano\b",
+            r"\b(trocar de|mudar de|mudanca de) plano\b|\bdowngrade\b",
+            r"\b(suspender|pausar|congelar) (o |meu |nosso )?(contrato|plano)\b",
+            r"\bsuspensao d[oa] (contrato|plano)\b",
+            r"\bmulta rescisoria\b",
+            r"\b(avaliando|pensando) se (vamos|vou) continuar\b",
+            r"\bnao (vamos|vou) mais precisar do servico\b",
+            r"\btirar .{1,30} do contrato\b",
+        ]
+    )
+    # Sentences that are not the customer's words: disclaimers, policies, signatures.
+    ignore_sentences: list[Pattern] = Field(
+        default_factory=lambda: [
+            r"\b(confidencial|destinatario|aviso legal|politica de cancelamento)\b",
         ]
     )
 

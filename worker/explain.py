@@ -337,6 +337,7 @@ class _View:
             "prazo-invalido": lambda: (
                 "um agente digitou no campo de prazo uma data que o worker não consegue usar"
             ),
+            "possivel": lambda: "talvez seja um pedido: um agente decide (#iniciar-cancelamento)",
         }
         why = reasons.get(kind)
         if why is not None:
@@ -419,8 +420,8 @@ class _View:
                 f"no canal {ticket.channel})"
             )
         return (
-            f"não é um pedido de cancelamento (sem a tag {tag} e sem palavra-chave no assunto "
-            "ou na primeira mensagem)"
+            f"não é um pedido de cancelamento (sem a tag {tag} e sem pedido nas palavras do "
+            "assunto ou da primeira mensagem)"
         )
 
     # --- helpers ---------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def test_third_party_missing_data_detection_and_manual_then_retomar(sandbox: San
     # Detected by keyword: tagged, and the first note says how.
     sandbox.assert_whole(detected, ["1:inicio"], [])
     assert "cancelamento" in sandbox.tags(detected)
-    assert 'palavra-chave "cancelar"' in sandbox.notes(detected)[0]
+    assert 'palavras "cancelar meu contrato" no assunto' in sandbox.notes(detected)[0]
     # Not a cancellation request: left alone.
     assert sandbox.comments(boleto)[1:] == []
     assert "cancelamento" not in sandbox.tags(boleto)

@@ -27,7 +27,7 @@ class Candidates:
         self.first_message = first_message
         self.channel_of = channel_of
         self.worker_tags = frozenset(
-            {config.tags.cancellation, config.tags.linked, config.tags.review}
+            {config.tags.cancellation, config.tags.linked, config.tags.review, config.tags.possible}
         )
 
     def __call__(self, ticket: Json) -> bool:

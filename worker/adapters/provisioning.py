@@ -37,6 +37,7 @@ COMMAND_TITLES: dict[CommandKind, str] = {
     CommandKind.CONTRACT_CANCELLED: "Contrato cancelado",
     CommandKind.MANUAL: "Assumir manualmente",
     CommandKind.RESUME: "Devolver ao worker",
+    CommandKind.START: "Iniciar cancelamento",
 }
 WITH_REASON = (CommandKind.RETAINED, CommandKind.CANCEL)  # one command per reason
 

@@ -24,6 +24,7 @@ class CommandKind(enum.Enum):
     CONTRACT_CANCELLED = "contrato-cancelado"
     MANUAL = "manual"
     RESUME = "retomar"
+    START = "iniciar-cancelamento"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ SYNTAX = {
     CommandKind.CONTRACT_CANCELLED: "#contrato-cancelado",
     CommandKind.MANUAL: "#manual",
     CommandKind.RESUME: "#retomar",
+    CommandKind.START: "#iniciar-cancelamento",
 }
 
 MEANING = {
@@ -62,6 +64,7 @@ MEANING = {
     CommandKind.CONTRACT_CANCELLED: "contrato cancelado no sistema da empresa",
     CommandKind.MANUAL: "atendimento assumido por um agente; o worker para",
     CommandKind.RESUME: "devolve o ticket ao worker",
+    CommandKind.START: "é um pedido de cancelamento: o worker inicia o procedimento",
 }
 
 VALID_COMMANDS: tuple[str, ...] = tuple(f"{SYNTAX[kind]} — {MEANING[kind]}" for kind in CommandKind)

@@ -30,13 +30,9 @@ def decide(context: Context) -> Decision:
 
 
 def _play(run: Run) -> list[Step]:
-    if run.state.phase is Phase.NEW:
-        if run.ticket.status in FINAL_STATUSES:
-            return []
-        run.detection = start.detect_request(run)
-        if run.detection is None:
-            return []
-        start.start(run)
+    if run.state.phase in (Phase.NEW, Phase.POSSIBLE):
+        if run.ticket.status in FINAL_STATUSES or not start.enter(run):
+            return run.out
     elif run.ticket.status in FINAL_STATUSES:
         # Solved or closed (by the worker, or by an agent after a reopening): nothing more is ours
         # to do until someone writes again and the helpdesk reopens it.

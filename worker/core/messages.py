@@ -168,6 +168,14 @@ def start_note(
     )
 
 
+def possible_request_note(facts: TicketFacts, detected_by: str, doubt: str, tag: str) -> Message:
+    """§1: maybe a request (a threat, a question about the terms, one service of several): no
+    procedure, one note saying which words and where, and how an agent starts it."""
+    return _message(
+        "notes/possible_request", facts, detectado_por=detected_by, duvida=doubt, tag=tag
+    )
+
+
 def review_note(facts: TicketFacts, problems: list[str], detected_by: str) -> Message:
     """§2: data missing or ambiguous: what is missing (one line each), tagged for an agent, who can
     fix the ficha or set the situation field by hand."""

@@ -21,6 +21,7 @@ MARKER_PREFIX = "[cancelamento-worker] "
 
 class Phase(enum.Enum):
     NEW = "novo"  # the worker has not acted yet
+    POSSIBLE = "possivel"  # maybe a request: noted for an agent, who may #iniciar-cancelamento
     REVIEW = "revisar"  # an agent must look before the worker goes on
     CALLING = "ligando"  # "Em atendimento": agents phone the customer
     WAITING_CUSTOMER = "aguardando_cliente"  # contact e-mail sent, a deadline runs

@@ -286,7 +286,12 @@ def _macros(config: Config, ids: FieldIds) -> list[_Wanted]:
         else:
             usage = SYNTAX[kind]
             text = usage.split("<", 1)[0] if "<" in usage else usage  # the agent completes it
-            macros.append(_macro(title, kind, _note(text)))
+            actions = _note(text)
+            if kind is CommandKind.START:
+                # The tag makes a ticket detection left alone a candidate of the poll, so the
+                # worker reads the command ("current_tags" adds to the ticket's tags).
+                actions.append({"field": "current_tags", "value": config.tags.possible})
+            macros.append(_macro(title, kind, actions))
     return macros
 
 

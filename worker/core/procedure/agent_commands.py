@@ -51,10 +51,16 @@ def on_command(run: Run, event: Event, command: Command | InvalidCommand) -> Non
         CommandKind.CONTRACT_CANCELLED: contract_cancelled,
         CommandKind.MANUAL: manual,
         CommandKind.RESUME: resume,
+        CommandKind.START: started_already,
     }[command.kind]
     problem = handler(run, event, command)
     if problem:
         reject(run, event, command.text, problem)
+
+
+def started_already(run: Run, event: Event, command: Command) -> str | None:
+    """#iniciar-cancelamento counts only before the procedure starts (`start.enter`)."""
+    return "o procedimento de cancelamento já foi iniciado neste ticket"
 
 
 def attempt(run: Run, event: Event, command: Command) -> str | None:

@@ -61,6 +61,7 @@ CHANNEL_LABELS = {
 }
 PHASE_LABELS = {
     Phase.NEW: "ainda não iniciado",
+    Phase.POSSIBLE: "talvez um pedido: aguardando um agente (#iniciar-cancelamento)",
     Phase.REVIEW: "aguardando um agente",
     Phase.CALLING: "Em atendimento, ligações ao cliente",
     Phase.WAITING_CUSTOMER: "aguardando retorno do cliente",

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from worker.core import messages as msg
 from worker.core.calendar import format_datetime
+from worker.core.commands import Command, CommandKind
 from worker.core.detection import DetectionResult, detect
 from worker.core.effects import Email, FieldKey, RelatedQuery, TargetStatus
 from worker.core.model import AuthorRole, RelatedTicket, Situation, StatusCategory
@@ -65,6 +66,51 @@ def start(run: Run) -> None:
         )
         return
     begin(run, identification.situation, detected_by, tags, by_agent=False)
+
+
+def enter(run: Run) -> bool:
+    """Whether the procedure starts now on a ticket it has not started on. An agent's
+    #iniciar-cancelamento starts it whatever detection said; a request starts it; a maybe gets
+    one note (once) and waits for an agent; anything else is left alone."""
+    command = _start_command(run)
+    if command is not None:
+        run.detection = DetectionResult(by_tag=False, by_agent=run.agent(command))
+        run.skipped.append(command.ref)
+        start(run)
+        return True
+    detection = detect_request(run)
+    if detection is None:
+        return False
+    if detection.outcome == "request" or _joins_open_cancellation(run):
+        # A maybe from the account of a cancellation under way ("ainda aguardo o
+        # cancelamento") is about that one: it joins it like any second request.
+        run.detection = detection
+        start(run)
+        return True
+    if run.state.phase is Phase.NEW:
+        run.step(
+            "possivel",
+            msg.possible_request_note(
+                run.facts(), detection.describe(), detection.doubt or "", run.config.tags.possible
+            ),
+            run.state.evolve(phase=Phase.POSSIBLE),
+            add_tags=run.tag_set(run.config.tags.possible),
+        )
+    return False
+
+
+def _joins_open_cancellation(run: Run) -> bool:
+    situation = run.identification.situation
+    return situation in (Situation.HOLDER, Situation.PARTNER) and (
+        open_cancellation_elsewhere(run) is not None
+    )
+
+
+def _start_command(run: Run) -> Event | None:
+    for event in ticket_events(run.ticket, run.consumed):
+        if isinstance(event.command, Command) and event.command.kind is CommandKind.START:
+            return event
+    return None
 
 
 def detect_request(run: Run) -> DetectionResult | None:
