@@ -7,7 +7,8 @@ and per step (the adapters' budgets build on these), decisions per second and pe
 Then the same questions for the real Zendesk adapter against the fake Zendesk (`bench.zendesk`),
 a backlog drained under Zendesk's real rate limits with the process's memory (`bench.backlog`),
 and the delay from a ticket's creation to its first note (`bench.latency`). All in simulated
-time; `--quick` for smaller numbers.
+time; `--quick` for smaller numbers. Last, the reading of Portuguese on the held-out corpus
+(`bench.reading`: the `evaluate-reading` table and the time per e-mail).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import resource
 import time
 from datetime import datetime, timedelta
 
-from bench import backlog, freshdesk, latency, zendesk
+from bench import backlog, freshdesk, latency, reading, zendesk
 from worker import logs
 from worker.adapters.memory import MemoryHelpdesk
 from worker.config import PROJECT_ROOT, Config, Safety
@@ -155,6 +156,7 @@ def main() -> None:
         print()
         print("== The bench's own transport ==")
         backlog.transports(min(300, args.backlog_tickets))
+    reading.run()
     print()
     print(f"make bench: {time.perf_counter() - whole:.0f} s wall")
 

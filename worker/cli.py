@@ -308,6 +308,34 @@ def check(ctx: click.Context) -> None:
     click.echo("OK: configuration, credentials and helpdesk names are ready")
 
 
+@main.command("evaluate-reading")
+@click.option(
+    "--split",
+    type=click.Choice(["held", "dev", "all"]),
+    default="held",
+    show_default=True,
+    help="The part of the corpus: held (measure), dev (tune) or all.",
+)
+@click.option(
+    "--corpus",
+    "corpus",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="A folder with your own detection.yaml and answers.yaml (default: the shipped corpus).",
+)
+@click.pass_context
+def evaluate_reading(ctx: click.Context, split: str, corpus: Path | None) -> None:
+    """How detection and the reading of partners' answers score on the labelled corpus:
+    precision, recall, confusion table and every error. Fails when a gate does not hold."""
+    from worker.reading.evaluate import evaluate
+
+    config, _ = _load(ctx.obj["config_path"])
+    lines, ok = evaluate(config, split, corpus)
+    click.echo("\n".join(lines))
+    if not ok:
+        raise click.ClickException("the reading gates do not hold")
+
+
 main.add_command(sandbox_command, "sandbox")
 
 
