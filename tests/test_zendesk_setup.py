@@ -229,6 +229,7 @@ VIEW_TITLES = [
     "Cancelamentos em aberto por prazo",
     "Cancelamentos para revisar",
     "Cancelamentos a executar no sistema",
+    "Talvez pedidos de cancelamento",
 ]
 
 NOTIFY_ON_COMMENT = {
@@ -362,7 +363,7 @@ def test_an_empty_account_gets_everything_in_dependency_order(
         + [("POST", "/api/v2/user_fields.json")] * 2
         + [("POST", "/api/v2/organization_fields.json")] * 2
         + [("POST", "/api/v2/macros.json")] * 21
-        + [("POST", "/api/v2/views.json")] * 3
+        + [("POST", "/api/v2/views.json")] * 4
     )
     bodies = [body for _, _, body in made]
     assert bodies[0:2] == [
@@ -502,10 +503,11 @@ def test_an_empty_account_gets_everything_in_dependency_order(
         "cancelamento",
         "cancelamento-revisar",
         "cancelamento-executar",
+        "cancelamento-possivel",
     ]
-    assert len(result.changes) == 35 and not result.problems
+    assert len(result.changes) == 36 and not result.problems
     assert 'created  macro "Cancelamento::Revertido::Preço"' in out.getvalue()
-    assert "setup done: 35 change(s), 0 already there." in out.getvalue()
+    assert "setup done: 36 change(s), 0 already there." in out.getvalue()
 
 
 def test_a_provisioned_account_gets_zero_writes(api: responses.RequestsMock) -> None:
@@ -517,8 +519,8 @@ def test_a_provisioned_account_gets_zero_writes(api: responses.RequestsMock) -> 
 
     assert writes(api) == [] and client.stats.writes == 0
     assert result.changes == [] and result.problems == []
-    assert len(result.kept) == 2 + 5 + 2 + 2 + 21 + 3
-    assert out.getvalue() == "setup done: 0 change(s), 35 already there.\n"
+    assert len(result.kept) == 2 + 5 + 2 + 2 + 21 + 4
+    assert out.getvalue() == "setup done: 0 change(s), 36 already there.\n"
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(api: responses.RequestsMock) -> None:
@@ -530,7 +532,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(api: responses.RequestsMock)
 
     assert writes(api) == [] and client.stats.writes == 0
     printed = out.getvalue().splitlines()
-    assert printed[0] == "setup would make 35 change(s):"
+    assert printed[0] == "setup would make 36 change(s):"
     assert printed[1] == (
         '  POST /api/v2/custom_statuses.json             custom status "Em atendimento" (open)'
     )
@@ -623,7 +625,7 @@ def test_plan_reads_only(api: responses.RequestsMock) -> None:
 
     changes = plan(client, CONFIG).changes
 
-    assert len(changes) == 35 and client.stats.writes == 0
+    assert len(changes) == 36 and client.stats.writes == 0
     assert {call.request.method for call in api.calls} == {"GET"}
 
 

@@ -276,6 +276,8 @@ def manual_steps(config: Config) -> list[str]:
         " e Fechado",
         f'Visão "Cancelamentos a executar no sistema": tag "{tags.execute_contract}", status'
         " diferente de Resolvido e Fechado",
+        f'Visão "Talvez pedidos de cancelamento": tag "{tags.possible}", status diferente de'
+        " Resolvido e Fechado (se for um pedido, #iniciar-cancelamento no ticket)",
     ]
     return steps
 

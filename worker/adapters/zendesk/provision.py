@@ -159,6 +159,7 @@ MACRO_PREFIX = "Cancelamento::"
 VIEW_DEADLINES = "Cancelamentos em aberto por prazo"
 VIEW_REVIEW = "Cancelamentos para revisar"
 VIEW_EXECUTE = "Cancelamentos a executar no sistema"
+VIEW_POSSIBLE = "Talvez pedidos de cancelamento"
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,13 @@ def _views(config: Config, ids: FieldIds) -> list[_Wanted]:
             VIEW_EXECUTE,
             "Contratos a cancelar no sistema da empresa; depois, #contrato-cancelado no ticket.",
             tags.execute_contract,
+            [*first, *last],
+            sort_by="updated",
+        ),
+        _view(
+            VIEW_POSSIBLE,
+            "Talvez sejam pedidos: leia a nota; se for, #iniciar-cancelamento no ticket.",
+            tags.possible,
             [*first, *last],
             sort_by="updated",
         ),
@@ -625,6 +633,7 @@ __all__ = [
     "SETUP_COMMAND",
     "VIEW_DEADLINES",
     "VIEW_EXECUTE",
+    "VIEW_POSSIBLE",
     "VIEW_REVIEW",
     "Change",
     "CustomStatusesOff",
