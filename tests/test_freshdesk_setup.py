@@ -196,6 +196,16 @@ def test_setup_prints_the_manual_steps(fresh: FakeFreshdesk) -> None:
     assert 'Visão "Cancelamentos em aberto por prazo"' in text
 
 
+def test_the_scenario_that_starts_a_cancellation_also_tags_the_ticket(fresh: FakeFreshdesk) -> None:
+    out = io.StringIO()
+    setup(client(), Config(), dry_run=False, out=out)
+    assert (
+        'Cenário "Cancelamento: Iniciar cancelamento": ação "Adicionar nota" (privada) com o texto'
+        ' "#iniciar-cancelamento" e ação "Adicionar tag" cancelamento-possivel'
+    ) in out.getvalue()
+    assert 'Visão "Talvez pedidos de cancelamento": tag "cancelamento-possivel"' in out.getvalue()
+
+
 # --- the strict fake refuses what Freshdesk refuses -----------------------------------------
 
 

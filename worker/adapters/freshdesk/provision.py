@@ -263,6 +263,8 @@ def manual_steps(config: Config) -> list[str]:
         else:
             text = usage.split("<", 1)[0].strip() if "<" in usage else usage
             completes = " (o agente completa o e-mail)" if "<" in usage else ""
+            if kind is CommandKind.START:  # so the poll reads a ticket detection left alone
+                completes = f' e ação "Adicionar tag" {config.tags.possible}'
             steps.append(
                 f'Cenário "{title}": ação "Adicionar nota" (privada) com o texto "{text}"'
                 f"{completes} ({MEANING[kind]})"
