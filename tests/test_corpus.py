@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from worker.reading.corpus import answer_items, detection_items
+from worker.reading.corpus import CorpusError, answer_items, detection_items
 
 
 def test_the_corpus_has_at_least_300_detection_emails_and_200_answers() -> None:
@@ -54,5 +54,16 @@ def test_a_company_corpus_in_the_same_format_is_read_from_a_folder(tmp_path: Pat
 def test_a_repeated_id_is_refused(tmp_path: Path) -> None:
     row = "- {id: x1, split: dev, label: confirm, kind: k, note: n, body: b}\n"
     (tmp_path / "answers.yaml").write_text("items:\n" + row + row, encoding="utf-8")
-    with pytest.raises(ValueError, match="x1"):
+    with pytest.raises(CorpusError, match=r"answers\.yaml: id repeated: x1"):
+        answer_items(tmp_path)
+
+
+def test_a_malformed_item_is_named_with_its_field(tmp_path: Path) -> None:
+    (tmp_path / "detection.yaml").write_text(
+        "items:\n- {id: x1, split: held, label: talvez, note: n, subject: s, body: b}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CorpusError, match=r"detection\.yaml: items\.0\.label: Input should be"):
+        detection_items(tmp_path)
+    with pytest.raises(CorpusError, match=r"answers\.yaml: No such file"):
         answer_items(tmp_path)

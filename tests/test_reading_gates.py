@@ -49,6 +49,13 @@ def test_evaluate_reading_prints_both_tables_and_passes(tmp_path: Path) -> None:
     assert "gates: ok" in result.output
 
 
+def test_a_broken_corpus_file_is_a_message_not_a_trace(tmp_path: Path) -> None:
+    (tmp_path / "detection.yaml").write_text("items: [{id: x1}]\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["evaluate-reading", "--corpus", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "corpus: detection.yaml: items.0.split: Field required" in result.output
+
+
 def test_evaluate_reading_fails_and_names_the_error_when_a_gate_breaks(tmp_path: Path) -> None:
     (tmp_path / "detection.yaml").write_text(
         "items:\n- {id: x1, split: held, label: not, note: a bank slip, "

@@ -327,10 +327,14 @@ def check(ctx: click.Context) -> None:
 def evaluate_reading(ctx: click.Context, split: str, corpus: Path | None) -> None:
     """How detection and the reading of partners' answers score on the labelled corpus:
     precision, recall, confusion table and every error. Fails when a gate does not hold."""
+    from worker.reading.corpus import CorpusError
     from worker.reading.evaluate import evaluate
 
     config, _ = _load(ctx.obj["config_path"])
-    lines, ok = evaluate(config, split, corpus)
+    try:
+        lines, ok = evaluate(config, split, corpus)
+    except CorpusError as problem:
+        raise click.ClickException(f"corpus: {problem}") from None
     click.echo("\n".join(lines))
     if not ok:
         raise click.ClickException("the reading gates do not hold")

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Split = Literal["dev", "held"]
 DetectionLabel = Literal["request", "maybe", "not"]
@@ -22,6 +22,10 @@ AnswerLabel = Literal["confirm", "refuse", "agent"]
 
 DETECTION_FILE = "detection.yaml"
 ANSWERS_FILE = "answers.yaml"
+
+
+class CorpusError(ValueError):
+    """A corpus file that cannot be read, named with the item and field at fault."""
 
 
 class _Item(BaseModel):
@@ -52,30 +56,44 @@ class _AnswersFile(BaseModel):
     items: list[AnswerItem]
 
 
-def _read(name: str, folder: Path | None) -> object:
-    if folder is not None:
-        return yaml.safe_load((folder / name).read_text(encoding="utf-8"))
-    packaged = resources.files("worker.reading").joinpath("corpus", name)
-    return yaml.safe_load(packaged.read_text(encoding="utf-8"))
+_File = TypeVar("_File", bound=BaseModel)
+
+
+def _read(model: type[_File], name: str, folder: Path | None) -> _File:
+    """A company writing its own examples gets the file, item and field at fault, not a trace."""
+    try:
+        if folder is not None:
+            text = (folder / name).read_text(encoding="utf-8")
+        else:
+            text = resources.files("worker.reading").joinpath("corpus", name).read_text("utf-8")
+        return model.model_validate(yaml.safe_load(text))
+    except OSError as problem:
+        raise CorpusError(f"{name}: {problem.strerror or problem}") from None
+    except yaml.YAMLError as problem:
+        raise CorpusError(f"{name}: not valid YAML ({problem})") from None
+    except ValidationError as problem:
+        first = problem.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise CorpusError(f"{name}: {where}: {first['msg']}") from None
 
 
 def detection_items(folder: Path | None = None) -> list[DetectionItem]:
     """The detection e-mails: the packaged corpus, or `folder`'s detection.yaml."""
-    items = _DetectionFile.model_validate(_read(DETECTION_FILE, folder)).items
-    _unique(item.id for item in items)
+    items = _read(_DetectionFile, DETECTION_FILE, folder).items
+    _unique(DETECTION_FILE, (item.id for item in items))
     return items
 
 
 def answer_items(folder: Path | None = None) -> list[AnswerItem]:
     """The partners' answers: the packaged corpus, or `folder`'s answers.yaml."""
-    items = _AnswersFile.model_validate(_read(ANSWERS_FILE, folder)).items
-    _unique(item.id for item in items)
+    items = _read(_AnswersFile, ANSWERS_FILE, folder).items
+    _unique(ANSWERS_FILE, (item.id for item in items))
     return items
 
 
-def _unique(ids: Iterable[str]) -> None:
+def _unique(name: str, ids: Iterable[str]) -> None:
     seen: set[str] = set()
     for item_id in ids:
         if item_id in seen:
-            raise ValueError(f"corpus id repeated: {item_id}")
+            raise CorpusError(f"{name}: id repeated: {item_id}")
         seen.add(item_id)
