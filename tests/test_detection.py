@@ -146,6 +146,7 @@ def test_a_request_that_never_says_cancelar_is_a_request(message: str) -> None:
     ("message", "doubt"),
     [
         ("Se o reajuste for mantido vou cancelar o contrato.", "se"),
+        ("Mais um erro desses e a gente encerra o contrato.", "mais um erro"),
         ("Qual a multa para cancelar o contrato antes do prazo?", "multa"),
         ("Queria cancelar só o serviço de folha e manter o fiscal.", "so o"),
         ("Quero mudar para um plano mais barato.", "plano mais barato"),

@@ -307,6 +307,7 @@ class Detection(_Section):
             r"\b(so|apenas|somente) (o|a|os|as)\b",
             r"\be (continuar|manter)\b|\bmanter (o|a)\b",
             r"\bou (voces|vcs)\b",
+            r"\bmais (um|uma) (erro|problema|atraso|falha)\b|\b(de novo|outra vez|novamente)\b",
             r"\bnao (e|sao) (o|a|os|as) de (voces|vcs)\b",
         ]
     )
