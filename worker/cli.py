@@ -24,6 +24,7 @@ from worker.safety import PAUSE_FILE, Guard
 from worker.sandbox.cli import sandbox_command
 from worker.service import PollReport, Worker
 from worker.state_dir import AlreadyRunning, InstanceLock, PollPlaceFile, StateFileError
+from worker.webhooks import FRESHDESK_TOKEN_ENV, ZENDESK_SECRET_ENV, Receiver, WakeQueue
 
 log = structlog.get_logger("worker")
 
@@ -190,6 +191,10 @@ def _run_forever(
     def wall_clock() -> datetime:  # health is about real time, not a --now rehearsal clock
         return datetime.now(UTC)
 
+    receiver = _receiver(config, metrics, wall_clock)
+    if receiver is not None and port is None:
+        log.warning("webhook secret set but no --metrics-port: webhooks are not received")
+        receiver = None
     server = None
     if port is not None:
         try:
@@ -198,6 +203,7 @@ def _run_forever(
                 port,
                 clock=wall_clock,
                 max_poll_age=timedelta(seconds=max(300, 3 * config.schedule.poll_seconds)),
+                receiver=receiver,
             )
         except OSError as problem:
             raise click.ClickException(f"metrics port {port}: {problem.strerror}") from None
@@ -208,7 +214,15 @@ def _run_forever(
         if job == "sweep" and (waiting := connection.waiting()) is not None:
             metrics.waiting(*waiting)
 
-    runner = Runner(worker, config.schedule, on_report=reported)
+    healthy_within = timedelta(seconds=config.webhooks.healthy_seconds)
+    runner = Runner(
+        worker,
+        config.schedule,
+        on_report=reported,
+        wake=None if receiver is None else receiver.queue,
+        webhooks=config.webhooks,
+        webhooks_healthy=lambda: receiver is not None and receiver.healthy(healthy_within),
+    )
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: runner.request_stop())
     try:
@@ -218,6 +232,20 @@ def _run_forever(
             server.close()
     if runner.fatal is not None:
         raise click.ClickException(runner.fatal)
+
+
+def _receiver(config: Config, metrics: Metrics, clock: Callable[[], datetime]) -> Receiver | None:
+    """Webhooks are received when the configured helpdesk's secret is in the environment."""
+    env = ZENDESK_SECRET_ENV if config.helpdesk == "zendesk" else FRESHDESK_TOKEN_ENV
+    secret = os.environ.get(env, "").strip()
+    if not secret:
+        return None
+    return Receiver(
+        WakeQueue(config.webhooks.queue_size),
+        {config.helpdesk: secret},
+        clock,
+        on_outcome=metrics.webhook,
+    )
 
 
 def _connect(config: Config, state_dir: Path) -> Connection:

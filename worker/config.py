@@ -640,6 +640,39 @@ class Schedule(_Section):
     grace_seconds: int = Field(default=30, ge=1, le=3600)
 
 
+class Webhooks(_Section):
+    """Push: the helpdesk calls the worker when a ticket changes, the poll stays the reconciler.
+    The endpoint itself is on (`/webhooks/<helpdesk>` on the metrics port) whenever its secret
+    is in the environment (ZENDESK_WEBHOOK_SECRET, FRESHDESK_WEBHOOK_TOKEN); these say where
+    the helpdesk reaches it and how much the poll may slow down while deliveries arrive."""
+
+    public_url: str = ""  # e.g. https://worker.example.com/webhooks/zendesk; "" = no push
+    poll_seconds_while_healthy: int = Field(default=300, ge=10, le=3600)
+    healthy_seconds: int = Field(default=3600, ge=60, le=86400)  # since the last good delivery
+    queue_size: int = Field(default=1000, ge=1, le=100000)  # tickets waiting; more: the poll
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError(
+                f"{value!r} must be an https URL the helpdesk can reach, e.g."
+                " https://worker.example.com/webhooks/zendesk (http only on loopback)"
+            )
+        if not parts.path.rstrip("/").endswith(("/webhooks/zendesk", "/webhooks/freshdesk")):
+            raise ValueError(
+                f"{value!r} must end with the worker's path, /webhooks/zendesk or"
+                " /webhooks/freshdesk (a proxy may add a prefix before it)"
+            )
+        if parts.username or parts.password or parts.query:
+            raise ValueError("must carry no user, password or query: the secret is a header")
+        return value
+
+
 class Safety(_Section):
     """Switches for a careful roll-out and against a runaway loop (docs/operations.md)."""
 
@@ -688,6 +721,7 @@ class Config(_Section):
     zendesk: Zendesk = Field(default_factory=Zendesk)
     freshdesk: Freshdesk = Field(default_factory=Freshdesk)
     schedule: Schedule = Field(default_factory=Schedule)
+    webhooks: Webhooks = Field(default_factory=Webhooks)
     safety: Safety = Field(default_factory=Safety)
     reasons: list[ReasonOption] = Field(default_factory=_default_reasons, min_length=1)
     templates_dir: Path = Path("templates")

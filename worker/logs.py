@@ -37,7 +37,13 @@ _SECRET_PARAM = re.compile(
 HIDDEN = "***"
 
 # Variables whose values are credentials, besides any named like one (_TOKEN, _SECRET, ...).
-SECRET_VARIABLES = ("ZENDESK_API_TOKEN", "ZENDESK_OAUTH_TOKEN", "FRESHDESK_API_KEY")
+SECRET_VARIABLES = (
+    "ZENDESK_API_TOKEN",
+    "ZENDESK_OAUTH_TOKEN",
+    "FRESHDESK_API_KEY",
+    "ZENDESK_WEBHOOK_SECRET",
+    "FRESHDESK_WEBHOOK_TOKEN",
+)
 _SECRET_NAME = re.compile(r"(?:TOKEN|SECRET|PASSWORD|API_KEY)$")
 _URL_VARIABLES = ("ZENDESK_URL", "FRESHDESK_URL")
 MIN_SECRET = 6  # a shorter value would hide ordinary words; patterns still catch its context

@@ -2,9 +2,11 @@
 WORKER_METRICS_PORT).
 
 `Metrics` is what the service tells about its work; `serve` exposes it over HTTP on a daemon
-thread: `GET /healthz` (the age of the last successful poll, JSON) and `GET /metrics` (the
-Prometheus text format). Every metric lives in the instance's own registry, never the process-wide
-one, so two workers (or two tests) in one process do not clash.
+thread: `GET /healthz` (the age of the last successful poll, JSON), `GET /metrics` (the
+Prometheus text format) and, when a `Receiver` is given, `POST /webhooks/zendesk` and
+`POST /webhooks/freshdesk` (worker/webhooks.py: only these paths need exposing to the
+helpdesk). Every metric lives in the instance's own registry, never the process-wide one, so two
+workers (or two tests) in one process do not clash.
 
 Nothing here carries personal data: labels are outcomes and step kinds, values are counts and
 times. The HTTP server logs no requests.
@@ -26,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Info
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.process_collector import ProcessCollector
+
+from worker.webhooks import MAX_BODY, PATHS, Receiver
 
 if TYPE_CHECKING:
     from worker.service import PollReport
@@ -140,6 +144,13 @@ class Metrics:
             "1 while the worker is paused (config safety.paused or the PAUSE file): no writes.",
             registry=r,
         )
+        self._webhooks = Counter(
+            f"{PREFIX}_webhooks",
+            "Webhook deliveries, by helpdesk and outcome (queued, coalesced, duplicate, full,"
+            " bad-signature, outside-window, bad-token, ...).",
+            ["helpdesk", "outcome"],
+            registry=r,
+        )
         ProcessCollector(registry=r)  # the standard process_* metrics (memory, CPU, fds)
 
     # What the service reports -----------------------------------------------------------------
@@ -182,6 +193,9 @@ class Metrics:
             throttled - seen_throttled if throttled >= seen_throttled else throttled
         )
 
+    def webhook(self, helpdesk: str, outcome: str) -> None:
+        self._webhooks.labels(helpdesk=helpdesk, outcome=outcome).inc()
+
     def waiting(self, count: int, oldest_deadline: datetime | None) -> None:
         self._waiting.set(count)
         self._oldest_deadline.set(
@@ -202,9 +216,12 @@ class Metrics:
     ) -> None:
         """One scheduled job ended: `job` is "poll" or "sweep", `report` None when it failed,
         `cost` the connection's cumulative request counts (`Connection.cost()`). A paused run is
-        a successful one (the worker is alive and doing what it was told); `paused` says so."""
-        finished = self.sweep_finished if job == "sweep" else self.poll_finished
-        finished(report is not None, at)
+        a successful one (the worker is alive and doing what it was told); `paused` says so. A
+        "webhook" job (one woken ticket) is neither: it must not make a failing poll look
+        healthy."""
+        if job != "webhook":
+            finished = self.sweep_finished if job == "sweep" else self.poll_finished
+            finished(report is not None, at)
         if report is not None:
             self.paused(report.paused is not None)
         if cost:
@@ -255,9 +272,10 @@ def serve(
     *,
     max_poll_age: timedelta,
     clock: Callable[[], datetime],
+    receiver: Receiver | None = None,
 ) -> Server:
-    """Start `/healthz` and `/metrics` on `host:port` (port 0: any free port). Raises OSError
-    when the port cannot be bound."""
+    """Start `/healthz` and `/metrics` on `host:port` (port 0: any free port), and the webhook
+    paths when `receiver` is given. Raises OSError when the port cannot be bound."""
     started = clock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -276,6 +294,24 @@ def serve(
                 self._send(HTTPStatus.OK, content_type, encoder(metrics.registry))
             else:
                 self._send(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", b"not found\n")
+
+        def do_POST(self) -> None:
+            helpdesk = PATHS.get(self.path.split("?", 1)[0])
+            if receiver is None or helpdesk is None:
+                self._send(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", b"not found\n")
+                return
+            try:
+                length = int(self.headers.get("Content-Length", ""))
+            except ValueError:
+                self._send(HTTPStatus.LENGTH_REQUIRED, "text/plain; charset=utf-8", b"")
+                return
+            if not 0 <= length <= MAX_BODY:
+                self.close_connection = True  # the body is not read, so not reusable
+                self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "text/plain; charset=utf-8", b"")
+                return
+            body = self.rfile.read(length)
+            answer = receiver.receive(helpdesk, dict(self.headers.items()), body)
+            self._send(HTTPStatus(answer.status), "application/json", answer.body())
 
         def _send(self, status: HTTPStatus, content_type: str, body: bytes) -> None:
             self.send_response(status)

@@ -1,6 +1,9 @@
 """`run` for months: APScheduler runs the poll and the sweep, one at a time, until SIGTERM.
 
-Both jobs share one lock, so a poll and a sweep never handle the same ticket at once. A stop
+Both jobs share one lock, so a poll and a sweep never handle the same ticket at once; so do the
+tickets webhooks wake (worker/webhooks.py), handled one by one on their own thread between
+them. While deliveries arrive the poll may slow down (`webhooks.poll_seconds_while_healthy`):
+it is then the reconciler for lost or refused deliveries, not the way changes are noticed. A stop
 (SIGTERM/SIGINT) lets the step in flight finish, starts nothing new, and returns within seconds:
 platforms such as Heroku kill 30 s after SIGTERM. When the helpdesk is down, runs are skipped
 with a growing pause (1, 2, 4 ... 15 minutes), so an outage is not hammered.
@@ -17,10 +20,11 @@ import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from worker.config import Schedule
+from worker.config import Schedule, Webhooks
 from worker.ports import CredentialsRejected, HelpdeskError
 from worker.service import PollReport, Worker
 from worker.state_dir import StateFileError
+from worker.webhooks import WakeQueue
 
 log = structlog.get_logger("worker")
 
@@ -35,9 +39,16 @@ class Runner:
         *,
         on_report: Callable[[str, PollReport | None], None] = lambda job, report: None,
         monotonic: Callable[[], float] = time.monotonic,
+        wake: WakeQueue | None = None,
+        webhooks: Webhooks | None = None,
+        webhooks_healthy: Callable[[], bool] = lambda: False,
     ) -> None:
         self.worker = worker
         self.schedule = schedule
+        self.wake = wake
+        self.webhooks = webhooks or Webhooks()
+        self.webhooks_healthy = webhooks_healthy
+        self.last_poll: float | None = None
         self.on_report = on_report
         self.monotonic = monotonic
         self.stop_event = threading.Event()
@@ -79,6 +90,10 @@ class Runner:
             **common,
         )
         scheduler.start()
+        waker = None
+        if self.wake is not None:
+            waker = threading.Thread(target=self.wake_loop, name="webhook-wake", daemon=True)
+            waker.start()
         log.info(
             "worker running",
             poll_seconds=self.schedule.poll_seconds,
@@ -89,10 +104,32 @@ class Runner:
             self.stop_event.wait()
         finally:
             scheduler.shutdown(wait=True)  # the job in flight returns after its current step
+            if waker is not None:
+                waker.join(timeout=30)
             log.info("worker stopped")
 
     def poll_job(self) -> None:
+        """Skipped while webhooks are healthy and the last poll is younger than the slower
+        pace: the poll then only reconciles what deliveries missed."""
+        now = self.monotonic()
+        slower = self.webhooks.poll_seconds_while_healthy
+        if self.last_poll is not None and now - self.last_poll < slower and self.webhooks_healthy():
+            return
+        self.last_poll = now
         self._job("poll", self.worker.poll)
+
+    def wake_loop(self) -> None:
+        """Handle woken tickets until a stop; the queue is polled so a stop is seen within a
+        second."""
+        assert self.wake is not None
+        while not self.stop_event.is_set():
+            ticket_id = self.wake.get(timeout=0.5)
+            if ticket_id is not None:
+                self.woken(ticket_id)
+
+    def woken(self, ticket_id: str) -> None:
+        """One ticket a webhook named, read afresh, under the poll's lock."""
+        self._job("webhook", lambda: self.worker.wake(ticket_id))
 
     def sweep_job(self) -> None:
         self._job("sweep", self.worker.sweep)

@@ -134,6 +134,11 @@ class Worker:
         """Tickets whose deadline passed, though nothing on them changed."""
         return self._run("sweep", self._sweep_due)
 
+    def wake(self, ticket_id: str) -> PollReport:
+        """A webhook named this ticket: handle it now, read afresh as the poll would (a failure
+        goes to the retry list the next poll works through)."""
+        return self._run("webhook", lambda report: self._handle_into(ticket_id, report))
+
     def _run(self, name: str, work: Callable[[PollReport], None]) -> PollReport:
         """Paused, a run reads nothing and keeps its place; a pause tripped or a stop requested
         midway ends it where it stands."""
