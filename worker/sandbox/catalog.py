@@ -1,4 +1,4 @@
-"""The account's configuration: custom statuses, fields, macros, views and triggers.
+"""The account's configuration: custom statuses, fields, macros, views, triggers and webhooks.
 
 `setup` creates these through the API and `check` reads them back, so creation validates what
 Zendesk validates (blank titles, taken labels and keys, dropdown values that are not tags):
@@ -8,7 +8,9 @@ a setup that works here fails on the real account only for reasons this fake can
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from worker.sandbox.api import invalid
 from worker.sandbox.state import (
@@ -239,3 +241,112 @@ def create_view(store: Store, raw: dict[str, Any]) -> dict[str, Any]:
     )
     store.add_rule("views", view)
     return view
+
+
+WEBHOOK_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+WEBHOOK_FORMATS = ("json", "xml", "form_encoded")
+TRIGGER_EVENTS = "conditional_ticket_events"
+
+
+def create_webhook(store: Store, raw: dict[str, Any]) -> dict[str, Any]:
+    """Zendesk's Create Webhook: name, endpoint, http_method, request_format and status are
+    mandatory; a webhook is either for triggers (subscriptions exactly
+    ["conditional_ticket_events"], any method and format) or for Zendesk events (POST and
+    json only). The signing secret is generated here and shown only by its own endpoint."""
+    name, endpoint = raw.get("name"), raw.get("endpoint")
+    if not isinstance(name, str) or not name.strip():
+        raise invalid("Name: cannot be blank", "name")
+    parts = urlsplit(endpoint) if isinstance(endpoint, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise invalid("Endpoint: is not a valid URL", "endpoint")
+    method, fmt, status = raw.get("http_method"), raw.get("request_format"), raw.get("status")
+    if method not in WEBHOOK_METHODS:
+        raise invalid(f"Http method: {method} is not valid", "http_method")
+    if fmt not in WEBHOOK_FORMATS:
+        raise invalid(f"Request format: {fmt} is not valid", "request_format")
+    if status not in ("active", "inactive"):
+        raise invalid(f"Status: {status} is not valid", "status")
+    subscriptions = raw.get("subscriptions") or []
+    if not isinstance(subscriptions, list) or not all(isinstance(x, str) for x in subscriptions):
+        raise invalid("Subscriptions: must be a list of event types", "subscriptions")
+    if TRIGGER_EVENTS in subscriptions and subscriptions != [TRIGGER_EVENTS]:
+        raise invalid(
+            "Subscriptions: conditional_ticket_events cannot be combined with events",
+            "subscriptions",
+        )
+    if subscriptions and subscriptions != [TRIGGER_EVENTS] and (method, fmt) != ("POST", "json"):
+        raise invalid("Subscriptions: events need http_method POST and json", "subscriptions")
+    row = next(store.rule_ids)
+    webhook_id = f"01SANDBOX{row:017d}"
+    now = stamp(store.now())
+    record = {
+        "id": webhook_id,
+        "name": name,
+        "description": raw.get("description"),
+        "endpoint": endpoint,
+        "http_method": method,
+        "request_format": fmt,
+        "status": status,
+        "subscriptions": subscriptions,
+        "created_at": now,
+        "created_by": str(store.worker_id),
+        "updated_at": now,
+        "_row": row,
+        "_secret": secrets.token_urlsafe(32),
+    }
+    store.add_rule("webhooks", record)
+    return webhook_json(record)
+
+
+def webhook_json(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in record.items() if not key.startswith("_")}
+
+
+def create_trigger(store: Store, raw: dict[str, Any]) -> dict[str, Any]:
+    """A title, conditions (all/any lists of field-operator-value) and at least one action; a
+    `notification_webhook` action names an existing webhook connected to triggers and a body."""
+    title, actions = raw.get("title"), raw.get("actions")
+    if not isinstance(title, str) or not title.strip():
+        raise invalid("Title: cannot be blank", "title")
+    conditions = raw.get("conditions")
+    if not isinstance(conditions, dict) or not all(
+        isinstance(conditions.get(k, []), list) for k in ("all", "any")
+    ):
+        raise invalid("Conditions: must have all and any lists", "conditions")
+    listed = [*conditions.get("all", []), *conditions.get("any", [])]
+    if not listed or not all(
+        isinstance(c, dict) and {"field", "operator", "value"} <= set(c) for c in listed
+    ):
+        raise invalid("Conditions: each needs a field, an operator and a value", "conditions")
+    if not isinstance(actions, list) or not actions:
+        raise invalid("Actions: cannot be blank", "actions")
+    for action in actions:
+        if not isinstance(action, dict) or "field" not in action or "value" not in action:
+            raise invalid("Actions: each needs a field and a value", "actions")
+        if action["field"] == "notification_webhook":
+            _webhook_action(store, action["value"])
+    trigger = _rule(
+        store,
+        "triggers",
+        title=title,
+        raw_title=title,
+        description=raw.get("description"),
+        active=bool(raw.get("active", True)),
+        conditions={"all": conditions.get("all", []), "any": conditions.get("any", [])},
+        actions=actions,
+        position=len(store.triggers) + 1,
+        default=False,
+        category_id="1",
+    )
+    store.add_rule("triggers", trigger)
+    return trigger
+
+
+def _webhook_action(store: Store, value: Any) -> None:
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+        raise invalid("Actions: notification_webhook takes [webhook id, body]", "actions")
+    webhook = next((w for w in store.webhooks if w["id"] == value[0]), None)
+    if webhook is None:
+        raise invalid(f"Actions: webhook {value[0]} does not exist", "actions")
+    if webhook.get("subscriptions") != [TRIGGER_EVENTS]:
+        raise invalid("Actions: the webhook is subscribed to events, not triggers", "actions")

@@ -265,7 +265,7 @@ TABLES: dict[type[Any], Table] = {
     TicketField: Table("ticket_fields"),
     Ticket: Table("tickets", ("updated_at",)),
 }
-RULES = ("user_fields", "organization_fields", "macros", "views", "triggers")
+RULES = ("user_fields", "organization_fields", "macros", "views", "triggers", "webhooks")
 
 
 class Store:
@@ -299,6 +299,7 @@ class Store:
         self.macros: list[dict[str, Any]] = []
         self.views: list[dict[str, Any]] = []
         self.triggers: list[dict[str, Any]] = []
+        self.webhooks: list[dict[str, Any]] = []  # "_secret" and "_row" are never shown
         self.outbox: list[Email] = []
         self.worker_id = 0  # set by FakeZendesk once the worker's user exists
         self.ticket_ids = Ids(self.db, "ticket_ids", 1)
@@ -383,11 +384,12 @@ class Store:
             self._records(type(record))[record.id] = record
 
     def add_rule(self, collection: str, record: dict[str, Any]) -> None:
-        """A macro, view, trigger, user or organization field (kept as Zendesk shows it)."""
+        """A macro, view, trigger, webhook, user or organization field (kept as Zendesk shows
+        it; a webhook's id is a string, so its row is `_row`)."""
         with self.lock:
             self.db.write(
                 Table("rules", ("collection",)),
-                record["id"],
+                record.get("_row", record["id"]),
                 json.dumps(record),
                 collection=collection,
             )

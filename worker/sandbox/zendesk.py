@@ -453,6 +453,7 @@ class FakeZendesk:
             ("POST", r"views", self._post_view),
             ("GET", r"triggers", self._lister("triggers", self.store.triggers)),
             ("GET", r"triggers/active", self._get_active_triggers),
+            ("POST", r"triggers", self._post_trigger),
             ("GET", r"incremental/tickets/cursor", self._get_incremental),
             ("GET", r"search/export", self._get_search_export),
             ("GET", r"search", self._get_search),
@@ -460,7 +461,16 @@ class FakeZendesk:
             ("PUT", r"tickets/(?P<id>\d+)", self._put_ticket),
             ("GET", r"tickets/(?P<id>\d+)/comments", self._get_comments),
         ]
-        return [(m, re.compile(rf"/api/v2/{p}\.json"), h) for m, p, h in table]
+        # The Webhooks API is documented without the .json suffix, and only so.
+        bare: list[tuple[str, str, Handler]] = [
+            ("GET", r"webhooks", self._get_webhooks),
+            ("POST", r"webhooks", self._post_webhook),
+            ("GET", r"webhooks/(?P<id>[0-9A-Z]+)", self._get_webhook),
+            ("GET", r"webhooks/(?P<id>[0-9A-Z]+)/signing_secret", self._get_signing_secret),
+        ]
+        return [(m, re.compile(rf"/api/v2/{p}\.json"), h) for m, p, h in table] + [
+            (m, re.compile(rf"/api/v2/{p}"), h) for m, p, h in bare
+        ]
 
     # --- users and organizations ------------------------------------------------------------
 
@@ -534,6 +544,31 @@ class FakeZendesk:
         active = [t for t in self.store.triggers if t.get("active")]
         page, extra = offset_page(request, self.base_url, active)
         return 200, {"triggers": page, **extra}
+
+    def _post_trigger(self, request: Request) -> Reply:
+        return 201, {"trigger": catalog.create_trigger(self.store, request.object("trigger"))}
+
+    def _post_webhook(self, request: Request) -> Reply:
+        return 201, {"webhook": catalog.create_webhook(self.store, request.object("webhook"))}
+
+    def _get_webhooks(self, request: Request) -> Reply:
+        """One page (an account has few): the cursor shape, with no next page."""
+        hooks = [catalog.webhook_json(w) for w in self.store.webhooks]
+        meta = {"has_more": False, "after_cursor": None, "before_cursor": None}
+        return 200, {"webhooks": hooks, "meta": meta, "links": {"next": None, "prev": None}}
+
+    def _webhook(self, request: Request) -> dict[str, Any]:
+        found = next((w for w in self.store.webhooks if w["id"] == request.params["id"]), None)
+        if found is None:
+            raise not_found()
+        return found
+
+    def _get_webhook(self, request: Request) -> Reply:
+        return 200, {"webhook": catalog.webhook_json(self._webhook(request))}
+
+    def _get_signing_secret(self, request: Request) -> Reply:
+        secret = self._webhook(request)["_secret"]
+        return 200, {"signing_secret": {"algorithm": "SHA256", "secret": secret}}
 
     def _lister(self, name: str, records: list[dict[str, Any]]) -> Handler:
         def handler(request: Request) -> Reply:

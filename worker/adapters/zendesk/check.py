@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from worker.adapters.zendesk import push
 from worker.adapters.zendesk.http import (
     Json,
     Unauthorized,
@@ -81,6 +82,10 @@ def check(client: ZendeskClient, config: Config) -> list[Problem]:
     problems.extend(plan.problems)
     problems.extend(_tag_problems(config))
     problems.extend(_trigger_problems(client))
+    try:
+        problems.extend(push.check(client, config))
+    except ZendeskError as exc:
+        problems.append(Problem(f"cannot read the account's webhooks ({exc})", ADMIN_FIX))
     return problems
 
 

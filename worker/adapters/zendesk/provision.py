@@ -28,6 +28,7 @@ from worker.adapters.provisioning import (
     field_titles,
     print_problem,
 )
+from worker.adapters.zendesk import push
 from worker.adapters.zendesk.http import Json, NotFound, Unauthorized, ZendeskClient, ZendeskError
 from worker.adapters.zendesk.layout import FIELD_TYPES, to_zendesk
 from worker.config import Config
@@ -579,6 +580,7 @@ def setup(client: ZendeskClient, config: Config, *, dry_run: bool, out: TextIO) 
     require_admin(snapshot)
     if dry_run:
         result = plan_from(snapshot, config)
+        push.setup(client, config, result, write=None, out=out)
         _print_plan(result, out)
         return result
     result, ids = _first_phase(config, snapshot)
@@ -600,6 +602,7 @@ def setup(client: ZendeskClient, config: Config, *, dry_run: bool, out: TextIO) 
         result.changes.append(change)
     result.kept.extend(second.kept)
     result.problems.extend(second.problems)
+    push.setup(client, config, result, write=lambda change: _write(client, change, out), out=out)
     _print_summary(result, out)
     return result
 
