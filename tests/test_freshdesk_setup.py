@@ -28,7 +28,7 @@ from worker.adapters.freshdesk.http import Credentials, FreshdeskClient, Invalid
 from worker.adapters.freshdesk.layout import AccountLayout
 from worker.adapters.freshdesk.provision import ADMIN_FIX, DOCUMENTED, setup
 from worker.adapters.freshdesk.settings import Freshdesk as FreshdeskSettings
-from worker.config import Config
+from worker.config import Config, Webhooks
 
 REASONS = [
     "Preço",
@@ -194,6 +194,17 @@ def test_setup_prints_the_manual_steps(fresh: FakeFreshdesk) -> None:
     assert 'Cenário "Cancelamento: Ligação sem sucesso"' in text
     assert '"#revertido motivo: Preço"' in text
     assert 'Visão "Cancelamentos em aberto por prazo"' in text
+    assert "Acionar webhook" not in text, "no push without webhooks.public_url"
+
+
+def test_setup_prints_the_automation_rules_that_call_the_worker(fresh: FakeFreshdesk) -> None:
+    url = "https://worker.empresa.com.br/webhooks/freshdesk"
+    out = io.StringIO()
+    setup(client(), Config(webhooks=Webhooks(public_url=url)), dry_run=False, out=out)
+    text = out.getvalue()
+    assert text.count(f'"Acionar webhook": método POST, URL {url}') == 2
+    assert '"X-Cancelamento-Token" com o valor de FRESHDESK_WEBHOOK_TOKEN' in text
+    assert '{"ticket_id": "{{ticket.id}}"}' in text
 
 
 def test_the_scenario_that_starts_a_cancellation_also_tags_the_ticket(fresh: FakeFreshdesk) -> None:

@@ -25,7 +25,9 @@ from worker.adapters.freshdesk.layout import FICHA_FIELDS, FIELD_TYPES, listed, 
 from worker.adapters.provisioning import Change, Plan, Problem
 from worker.config import Config
 from worker.core.commands import MEANING, SYNTAX, CommandKind
+from worker.webhooks import FRESHDESK_TOKEN_ENV, TOKEN_HEADER
 
+TOKEN_HEADER_NAME = "-".join(part.capitalize() for part in TOKEN_HEADER.split("-"))
 ADMIN_FIX = (
     "give the worker's agent the Account Administrator or Administrator role and Global ticket"
     " scope (Admin > Team > Agents > the agent)"
@@ -281,7 +283,33 @@ def manual_steps(config: Config) -> list[str]:
         f'Visão "Talvez pedidos de cancelamento": tag "{tags.possible}", status diferente de'
         " Resolvido e Fechado (se for um pedido, #iniciar-cancelamento no ticket)",
     ]
-    return steps
+    return steps + push_steps(config)
+
+
+def push_steps(config: Config) -> list[str]:
+    """Push (README "Push (webhooks)"): Freshdesk has no API for webhook subscriptions, so the
+    automation rules that call the worker are created by hand, once per event kind. The token
+    travels in a header the rule sets; the body names only the ticket."""
+    url = config.webhooks.public_url
+    if not url:
+        return []
+    call = (
+        f'ação "Acionar webhook": método POST, URL {url}, codificação JSON, conteúdo avançado'
+        ' {"ticket_id": "{{ticket.id}}"}, cabeçalho personalizado'
+        f' "{TOKEN_HEADER_NAME}" com o valor de {FRESHDESK_TOKEN_ENV} (um segredo aleatório que'
+        " você gera, por exemplo com: python -c 'import secrets;"
+        " print(secrets.token_urlsafe(32))', e põe no ambiente do worker)"
+    )
+    tag = config.tags.cancellation
+    words = "cancelar, cancelamento, rescindir, rescisão, distrato"
+    return [
+        f'Regra "Cancelamento: avisar o worker (criação)" em Automações > Criação de ticket:'
+        f' condição "Assunto ou descrição contém algum de" {words}, ou "Tags contém" "{tag}";'
+        f" {call}",
+        f'Regra "Cancelamento: avisar o worker (atualização)" em Automações > Atualização de'
+        f' ticket: evento "Resposta enviada" ou "Nota adicionada" ou "Cliente respondeu",'
+        f' executada por Agente ou Cliente; condição "Tags contém" "{tag}"; {call}',
+    ]
 
 
 def print_manual_steps(config: Config, out: TextIO) -> None:
