@@ -57,6 +57,7 @@ from worker.sandbox.state import (
     utc,
 )
 from worker.sandbox.updates import apply_update, plan_update, tag_edits_refused
+from worker.sandbox.webhooks import Emitter
 
 R = TypeVar("R")
 P = ParamSpec("P")
@@ -100,9 +101,12 @@ class FakeZendesk:
         database: str | Path = ":memory:",
         faults: Faults | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        emitter: Emitter | None = None,
     ) -> None:
         """`database`: a SQLite file keeps the account across restarts (in memory otherwise);
-        an existing one is opened as it was left. `sleep` serves the slow-response fault."""
+        an existing one is opened as it was left. `sleep` serves the slow-response fault.
+        `emitter`: fire the account's webhook triggers on ticket changes (none by default)."""
+        self.emitter = emitter
         self.base_url = subdomain_url.rstrip("/")
         self.store = Store(clock, self.base_url, database)
         self.limiter = Limiter(limits or RateLimits())
@@ -225,6 +229,7 @@ class FakeZendesk:
         ticket.status = status
         ticket.custom_status_id = self.store.default_status(status).id
         self.store.save(ticket)
+        self._emit(ticket, channel, description)
         return ticket.id
 
     @_atomic
@@ -295,6 +300,7 @@ class FakeZendesk:
                 "rel": "follow_up",
             }
             self.store.save(follow_up)
+            self._emit(follow_up, "email", body)
             return follow_up.id
         raw: dict[str, Any] = {"comment": {"body": body, "public": public}}
         if ticket.status in ("pending", "hold", "solved"):
@@ -602,6 +608,7 @@ class FakeZendesk:
         tag_edits_refused(raw)
         plan = plan_update(self.store, ticket, raw, self.worker_id)
         audit = apply_update(self.store, ticket, plan, self.worker_id, "api")
+        self._emit(ticket, "api", plan.comment.body if plan.comment is not None else "")
         return 200, {"ticket": self.store.ticket_json(ticket), "audit": audit}
 
     def _get_incremental(self, request: Request) -> Reply:
@@ -760,6 +767,17 @@ class FakeZendesk:
         except ApiError as error:
             raise ValueError(error.body) from None
         apply_update(self.store, ticket, plan, author_id, channel, flags=flags)
+        self._emit(ticket, channel, plan.comment.body if plan.comment is not None else "")
+
+    def _emit(self, ticket: Ticket, channel: str, comment: str) -> None:
+        if self.emitter is not None:
+            self.emitter.ticket_changed(
+                self.store.webhooks,
+                self.store.triggers,
+                self.store.ticket_json(ticket),
+                channel,
+                comment,
+            )
 
     def _seeded(self, create: Callable[[], int]) -> int:
         try:
