@@ -20,7 +20,7 @@ import resource
 import time
 from datetime import datetime, timedelta
 
-from bench import backlog, freshdesk, latency, reading, zendesk
+from bench import backlog, freshdesk, latency, push, reading, zendesk
 from worker import logs
 from worker.adapters.memory import MemoryHelpdesk
 from worker.config import PROJECT_ROOT, Config, Safety
@@ -86,6 +86,11 @@ def main() -> None:
         help=f"simulated hours of arrivals for the latency ({latency.HOURS:g}; quick: 1; 0 skips)",
     )
     parser.add_argument(
+        "--push-tickets",
+        type=int,
+        help=f"comments timed through the webhook, real time ({push.TICKETS}; quick: 15; 0 skips)",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=min(2, os.cpu_count() or 1),
@@ -102,6 +107,7 @@ def main() -> None:
     args.zendesk_tickets = int(pick(args.zendesk_tickets, zendesk.TICKETS, 100))
     args.backlog_tickets = int(pick(args.backlog_tickets, backlog.TICKETS, 1_000))
     args.latency_hours = pick(args.latency_hours, latency.HOURS, 1.0)
+    args.push_tickets = int(pick(args.push_tickets, push.TICKETS, 15))
     whole = time.perf_counter()
     logs.configure("console", level=logging.WARNING)
     config = Config(safety=Safety(max_emails_per_run=100_000))  # a backlog, not a safety test
@@ -150,8 +156,10 @@ def main() -> None:
     # after the sections above, so that their wall times are not shared with the drains
     if args.backlog_tickets > 0:
         backlog.run(args.backlog_tickets, max(1, args.jobs))
+    poll_p95 = None
     if args.latency_hours > 0:
-        latency.run(args.latency_hours)
+        poll_p95 = push.p95(latency.run(args.latency_hours).seconds)
+    webhook_p95 = push.run(args.push_tickets) if args.push_tickets > 0 else None
     if args.backlog_tickets > 0:
         print()
         print("== The bench's own transport ==")
@@ -159,6 +167,9 @@ def main() -> None:
     reading.run()
     print()
     print(f"make bench: {time.perf_counter() - whole:.0f} s wall")
+    print()
+    for line in push.summary(webhook_p95, poll_p95):
+        print(line)
 
 
 if __name__ == "__main__":

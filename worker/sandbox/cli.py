@@ -21,6 +21,7 @@ from worker.sandbox.faults import Faults
 from worker.sandbox.limits import RateLimits
 from worker.sandbox.seed import Fixture, FixtureError, load_fixture, seed
 from worker.sandbox.server import LOOPBACK, SandboxServer
+from worker.sandbox.webhooks import Emitter
 from worker.sandbox.zendesk import FakeZendesk
 
 TOKEN = "sandbox"
@@ -140,6 +141,7 @@ def sandbox_command(
                 subdomain_url=url,
                 limits=limits,
                 database=database or ":memory:",
+                emitter=Emitter(),  # fires the webhook triggers `setup` creates (push)
             ),
             host=host,
             port=port,
