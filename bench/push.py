@@ -118,7 +118,7 @@ def run(tickets: int = TICKETS) -> float:
     print()
     print("== Push: detection latency through the webhook ==")
     table(
-        f"9. Seconds from an agent's #tentativa to the worker's write of the step, {tickets}"
+        f"10. Seconds from an agent's #tentativa to the worker's write of the step, {tickets}"
         " tickets, real time over loopback (sandbox server -> signed webhook -> worker)",
         ["", "steps", "min", "median", "p95", "max", f"goal p95 <= {GOAL_SECONDS:g} s"],
         [

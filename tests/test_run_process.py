@@ -91,11 +91,13 @@ def sandbox() -> Iterator[Sandbox]:
     box.server.close()
 
 
-def start_worker(sandbox: Sandbox, state: Path, *args: str) -> subprocess.Popen[str]:
+def start_worker(
+    sandbox: Sandbox, state: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "worker", "--state-dir", str(state), "run", *args],
         cwd=ROOT,
-        env=sandbox.env(),
+        env={**sandbox.env(), **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -154,22 +156,11 @@ def test_a_second_worker_on_the_same_state_directory_refuses(
 
 def test_health_and_metrics_are_served_while_running(sandbox: Sandbox, tmp_path: Path) -> None:
     import json
-    import socket
     import urllib.request
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     ticket = sandbox.holder_ticket(1)
-    env = {**sandbox.env(), "WORKER_METRICS_PORT": str(port)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "worker", "--state-dir", str(tmp_path / "state"), "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_worker(sandbox, tmp_path / "state", env={"WORKER_METRICS_PORT": str(port)})
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not sandbox.worker_notes(ticket):
@@ -204,3 +195,73 @@ def test_explain_reads_one_ticket_and_writes_nothing(sandbox: Sandbox, tmp_path:
     assert "cliente1@exemplo.com.br" not in result.stdout  # masked
     methods = {m for m, _ in sandbox.fake.requests[before:]}
     assert methods == {"GET"}
+
+
+def test_with_push_a_new_ticket_is_handled_on_its_webhook_long_before_the_next_poll(
+    tmp_path: Path,
+) -> None:
+    """The whole push path through the real process: the sandbox fires the trigger `setup`
+    created, signed, at the worker's metrics port; the poll runs once at start, then not for an
+    hour, so only the webhook can bring the new ticket's step."""
+
+    from worker.config import Schedule, Webhooks
+    from worker.sandbox.webhooks import Emitter
+
+    port = free_port()
+    box = Sandbox()
+    emitter = Emitter()
+    box.fake.emitter = emitter
+    url = f"http://127.0.0.1:{port}/webhooks/zendesk"
+    config = Config(webhooks=Webhooks(public_url=url), schedule=Schedule(poll_seconds=3600))
+    client = ZendeskClient(Credentials(box.server.url, None, None, "token"), config.zendesk)
+    setup(client, config, dry_run=False, out=io.StringIO())
+    config_file = tmp_path / "worker.yaml"
+    config_file.write_text(
+        f"schedule:\n  poll_seconds: 3600\nwebhooks:\n  public_url: {url}\n", encoding="utf-8"
+    )
+    env = {
+        "WORKER_METRICS_PORT": str(port),
+        "WORKER_CONFIG": str(config_file),
+        "ZENDESK_WEBHOOK_SECRET": box.fake.store.webhooks[0]["_secret"],
+    }
+    process = start_worker(box, tmp_path / "state", env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None and not _polled(port):
+            time.sleep(0.2)
+        ticket = box.fake.add_ticket(
+            box.fake.add_user("Cliente", "cliente@exemplo.com.br"),
+            "Cancelamento",
+            "Quero cancelar o meu contrato.",
+            tags=["cancelamento"],
+        )
+        written = time.monotonic() + 20
+        while time.monotonic() < written and not box.worker_notes(ticket):
+            time.sleep(0.1)
+        notes = box.worker_notes(ticket)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=20)
+        box.server.close()
+    assert emitter.sent >= 1 and emitter.failed == 0, err
+    assert len(notes) == 1, err
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _polled(port: int) -> bool:
+    """/healthz says "ok" once the first poll succeeded."""
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+            return bool(json.loads(answer.read())["status"] == "ok")
+    except OSError:
+        return False
