@@ -25,6 +25,7 @@ from worker.webhooks import (
     TOKEN_HEADER,
     Receiver,
     WakeQueue,
+    setup_problems,
     zendesk_signature,
 )
 
@@ -371,3 +372,16 @@ def test_during_a_webhook_outage_the_poll_catches_up_nothing_lost_or_doubled() -
     world.poll()
     assert len(world.notes(ticket)) == 2
     assert world.history(ticket).state.attempts == 1
+
+
+# --- check ----------------------------------------------------------------------------------
+
+
+def test_check_says_when_the_helpdesk_would_call_a_url_the_worker_refuses() -> None:
+    url = "https://worker.empresa.com.br/webhooks/zendesk"
+    assert setup_problems("zendesk", "", {}) == []
+    assert setup_problems("zendesk", url, {"ZENDESK_WEBHOOK_SECRET": SECRET}) == []
+    [missing] = setup_problems("zendesk", url, {})
+    assert "ZENDESK_WEBHOOK_SECRET" in missing
+    [other] = setup_problems("freshdesk", url, {"FRESHDESK_WEBHOOK_TOKEN": TOKEN})
+    assert "/webhooks/freshdesk" in other

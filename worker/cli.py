@@ -24,7 +24,7 @@ from worker.safety import PAUSE_FILE, Guard
 from worker.sandbox.cli import sandbox_command
 from worker.service import PollReport, Worker
 from worker.state_dir import AlreadyRunning, InstanceLock, PollPlaceFile, StateFileError
-from worker.webhooks import FRESHDESK_TOKEN_ENV, ZENDESK_SECRET_ENV, Receiver, WakeQueue
+from worker.webhooks import Receiver, WakeQueue, secret_env, setup_problems
 
 log = structlog.get_logger("worker")
 
@@ -191,6 +191,8 @@ def _run_forever(
     def wall_clock() -> datetime:  # health is about real time, not a --now rehearsal clock
         return datetime.now(UTC)
 
+    for problem in setup_problems(config.helpdesk, config.webhooks.public_url, os.environ):
+        log.warning(problem)
     receiver = _receiver(config, metrics, wall_clock)
     if receiver is not None and port is None:
         log.warning("webhook secret set but no --metrics-port: webhooks are not received")
@@ -236,8 +238,7 @@ def _run_forever(
 
 def _receiver(config: Config, metrics: Metrics, clock: Callable[[], datetime]) -> Receiver | None:
     """Webhooks are received when the configured helpdesk's secret is in the environment."""
-    env = ZENDESK_SECRET_ENV if config.helpdesk == "zendesk" else FRESHDESK_TOKEN_ENV
-    secret = os.environ.get(env, "").strip()
+    secret = os.environ.get(secret_env(config.helpdesk), "").strip()
     if not secret:
         return None
     return Receiver(
@@ -324,6 +325,7 @@ def check(ctx: click.Context) -> None:
     config, path = _load(ctx.obj["config_path"])
     renderer = Renderer(config.resolved_templates_dir(path))
     problems = [f"templates: {p}" for p in check_templates(renderer)]
+    problems += setup_problems(config.helpdesk, config.webhooks.public_url, os.environ)
     try:
         connection = connect(config, state_dir=ctx.obj["state_dir"])
         problems.extend(connection.check())

@@ -41,6 +41,28 @@ MAX_BODY = 64 * 1024  # our trigger's body is a few dozen bytes
 REMEMBERED = 10_000  # deliveries remembered for dedupe (a few hours of a busy account)
 
 
+def secret_env(helpdesk: str) -> str:
+    return ZENDESK_SECRET_ENV if helpdesk == "zendesk" else FRESHDESK_TOKEN_ENV
+
+
+def setup_problems(helpdesk: str, public_url: str, env: Mapping[str, str]) -> list[str]:
+    """What `check` says about push: the helpdesk is told to call a URL the worker would answer
+    404 (no secret in the environment, or the other helpdesk's path)."""
+    if not public_url:
+        return []
+    problems = []
+    if not env.get(secret_env(helpdesk), "").strip():
+        problems.append(
+            f"webhooks.public_url is set but {secret_env(helpdesk)} is not in the environment:"
+            " every delivery would be refused (README, Push (webhooks))"
+        )
+    if not public_url.rstrip("/").endswith(f"/webhooks/{helpdesk}"):
+        problems.append(
+            f"webhooks.public_url must end with /webhooks/{helpdesk} (the helpdesk is {helpdesk})"
+        )
+    return problems
+
+
 def zendesk_signature(secret: str, timestamp: str, body: bytes) -> str:
     """base64(HMAC-SHA256(secret, timestamp + body)), as Zendesk signs (docs/zendesk.md)."""
     digest = hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest()
