@@ -385,3 +385,10 @@ def test_check_says_when_the_helpdesk_would_call_a_url_the_worker_refuses() -> N
     assert "ZENDESK_WEBHOOK_SECRET" in missing
     [other] = setup_problems("freshdesk", url, {"FRESHDESK_WEBHOOK_TOKEN": TOKEN})
     assert "/webhooks/freshdesk" in other
+
+
+def test_a_woken_ticket_never_counts_as_a_poll_for_health() -> None:
+    metrics = Metrics()
+    metrics.run_finished("webhook", PollReport(tickets=1), NOW)
+    assert metrics.registry.get_sample_value("cancelamento_polls_total", {"outcome": "ok"}) == 0
+    assert metrics.health(NOW, NOW - timedelta(hours=1), timedelta(minutes=5)).status == "stale"
