@@ -275,12 +275,11 @@ def test_contract_mode_http_needs_its_endpoint(tmp_path: Path) -> None:
     assert "contract_cancellation: mode is http, so the http section" in message
 
 
-def test_contract_http_endpoint_is_validated_but_not_yet_available(tmp_path: Path) -> None:
-    text = "contract_cancellation:\n  http:\n    url: https://contratos.test/c\n"
-    http = _load_text(tmp_path, text).contract_cancellation.http
-    assert http == ContractHttp(url="https://contratos.test/c")
-    message = _error(tmp_path, text.replace("\n  http:", "\n  mode: http\n  http:"))
-    assert "mode http is not available in this version yet; use manual" in message
+def test_contract_mode_http_with_its_endpoint_is_accepted(tmp_path: Path) -> None:
+    text = "contract_cancellation:\n  mode: http\n  http:\n    url: https://contratos.test/c\n"
+    contract = _load_text(tmp_path, text).contract_cancellation
+    assert contract.mode == "http"
+    assert contract.http == ContractHttp(url="https://contratos.test/c")
 
 
 def test_contract_http_url_missing_or_partial(tmp_path: Path) -> None:

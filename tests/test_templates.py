@@ -114,6 +114,12 @@ CASES: dict[str, Build] = {
         f, "Marina Alves", ["ana.souza@exemplo.com.br", "bruno.lima@exemplo.com.br"]
     ),
     "not_cancelled_note": lambda f: messages.not_cancelled_note(f, DEADLINE),
+    "contract_system_cancelled_note": lambda f: messages.contract_system_cancelled_note(
+        f, "zendesk-48213-7"
+    ),
+    "contract_system_failed_note": lambda f: messages.contract_system_failed_note(
+        f, "zendesk-48213-7", False, 503, "Service Unavailable", 5
+    ),
     "partners_requested_note": lambda f: messages.partners_requested_note(
         f, "Encerramento da empresa", DEADLINE, [BRUNO, CARLA], "Marina Alves"
     ),
@@ -176,7 +182,10 @@ VARIANTS: dict[str, Build] = {
     "attempt_note_last": lambda f: messages.attempt_note(f, 3, 3, "Marina Alves"),
     "attempt_note_past_limit": lambda f: messages.attempt_note(f, 4, 3, "Marina Alves"),
     "cancel_pending_note_http": lambda f: messages.cancel_pending_note(
-        f, "todos os sócios confirmaram", "", False
+        f, "todos os sócios confirmaram", "", False, "zendesk-48213-7"
+    ),
+    "contract_system_failed_note_refused": lambda f: messages.contract_system_failed_note(
+        f, "zendesk-48213-7", True, 422, "contrato não encontrado", 1
     ),
     "contact_email_sent_note_holder": lambda f: messages.contact_email_sent_note(
         f, 3, DEADLINE, []
@@ -519,6 +528,8 @@ RETAINED = "#revertido motivo: <texto>"
 CANCEL = "#cancelar motivo: <texto>"
 NOTE_COMMANDS: dict[str, tuple[str, ...]] = {
     "cancel_pending_note": ("#contrato-cancelado",),
+    "contract_system_failed_note": ("#contrato-cancelado",),
+    "contract_system_failed_note_refused": ("#contrato-cancelado",),
     "partner_needs_agent_note": ("#socio-confirmou carla.dias@exemplo.com.br",),
     "refused_note": (
         "#socio-confirmou carla.dias@exemplo.com.br",

@@ -570,11 +570,6 @@ class ContractCancellation(_Section):
     def _http_needs_endpoint(self) -> ContractCancellation:
         if self.mode == "http" and self.http is None:
             raise ValueError("mode is http, so the http section (at least its url) is required")
-        if self.mode == "http":
-            raise ValueError(
-                "mode http is not available in this version yet; use manual (the worker tags"
-                " the ticket and an agent cancels the contract, then types #contrato-cancelado)"
-            )
         return self
 
 

@@ -360,6 +360,12 @@ class _View:
             return [f"  nada: #manual{when}{who}; o worker não faz nada neste ticket até #retomar"]
         if state.phase in WAITING_PHASES and state.deadline is not None:
             return self._waiting(state.deadline)
+        if state.phase is Phase.CANCEL_PENDING and state.contract_key:
+            return [
+                "  pedir o cancelamento ao sistema de contratos (chave "
+                f"{state.contract_key}; repetir o pedido é seguro) e, quando ele confirmar,"
+                " enviar o e-mail de confirmação ao cliente"
+            ]
         maximum = self.config.procedure.max_call_attempts
         waiting = {
             Phase.CALLING: (

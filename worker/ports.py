@@ -1,8 +1,9 @@
-"""The one interface every helpdesk implements: Zendesk, Freshdesk and the in-memory fake.
+"""The one interface every helpdesk implements: Zendesk, Freshdesk and the in-memory fake; and
+the company's contract system (`contract_cancellation.mode: http`).
 
-It is deliberately small: find what changed, read a ticket and its ficha, look up related tickets,
-and apply one step. Everything the procedure decides happens in `worker.core`; everything vendor
-specific happens behind this port.
+They are deliberately small: find what changed, read a ticket and its ficha, look up related
+tickets, and apply one step; cancel one contract. Everything the procedure decides happens in
+`worker.core`; everything vendor specific happens behind these ports.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from worker.core.effects import FieldKey, TargetStatus
+from worker.core.effects import ContractAnswer, ContractRequest, FieldKey, TargetStatus
 from worker.core.model import Ficha, RelatedTicket, Ticket
 
 
@@ -95,3 +96,11 @@ class Helpdesk(Protocol):
         ...
 
     def list_statuses(self) -> tuple[HelpdeskStatus, ...]: ...
+
+
+class ContractSystem(Protocol):
+    def cancel(self, request: ContractRequest) -> ContractAnswer:
+        """Ask the company's system to cancel the contract, under `request.key` (the system
+        dedupes on it, so sending it again is safe). Retries are the implementation's; a refusal
+        or an outage is an answer, not an exception, since the engine hands the ticket over."""
+        ...

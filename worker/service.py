@@ -21,12 +21,13 @@ import structlog
 from worker.config import Config
 from worker.core import messages as msg
 from worker.core.calendar import BusinessCalendar
-from worker.core.effects import RelatedQuery, Step
+from worker.core.effects import ContractAnswer, ContractRequest, RelatedQuery, Step
 from worker.core.engine import Context, decide
 from worker.core.model import AuthorRole, Ficha, RelatedTicket, Ticket
 from worker.core.state import read_history
 from worker.metrics import Metrics
 from worker.ports import (
+    ContractSystem,
     Helpdesk,
     HelpdeskError,
     OutgoingEmail,
@@ -39,7 +40,7 @@ from worker.safety import Guard, Paused
 from worker.state_dir import PollPlace, PollPlaceFile
 
 MAX_REDECISIONS = 5  # conflicts in a row before a ticket waits for the next poll
-MAX_LOOKUPS = 3
+MAX_LOOKUPS = 4  # related-ticket queries and a contract call, per decision
 
 log = structlog.get_logger("worker")
 
@@ -95,6 +96,7 @@ class Worker:
         guard: Guard | None = None,
         stop_requested: Callable[[], bool] = lambda: False,
         metrics: Metrics | None = None,
+        contract: ContractSystem | None = None,
     ) -> None:
         self.helpdesk = helpdesk
         self.config = config
@@ -106,6 +108,7 @@ class Worker:
         self.guard = guard or Guard(config.safety, None, clock)
         self.stop_requested = stop_requested
         self.metrics = metrics or Metrics()
+        self.contract = contract
         place = place_file.load() if place_file is not None else PollPlace()
         # A different allow-list is a different set of tickets: start again from the look-back
         # so tickets skipped before are seen now (deciding again is harmless).
@@ -248,14 +251,43 @@ class Worker:
         ficha, unless the caller read it already)."""
         ficha = ficha if ficha is not None else self.helpdesk.read_ficha(ticket)
         related: dict[RelatedQuery, tuple[RelatedTicket, ...]] = {}
+        contracts: dict[str, ContractAnswer] = {}
         for _ in range(MAX_LOOKUPS):
-            context = Context(ticket, ficha, self.config, self.calendar, self.clock(), related)
+            now = self.clock()
+            context = Context(ticket, ficha, self.config, self.calendar, now, related, contracts)
             decision = decide(context)
-            if decision.needs_related is None:
+            if (request := decision.needs_contract) is not None:
+                if (answer := self._cancel_contract(request)) is None:
+                    return ()
+                contracts[request.key] = answer
+            elif (query := decision.needs_related) is not None:
+                related[query] = self._related(query, related)
+            else:
                 return decision.steps
-            query = decision.needs_related
-            related[query] = self._related(query, related)
-        raise RuntimeError(f"ticket {ticket.id}: the decision kept asking for related tickets")
+        raise RuntimeError(f"ticket {ticket.id}: the decision kept asking for more")
+
+    def _cancel_contract(self, request: ContractRequest) -> ContractAnswer | None:
+        """The one call outside the helpdesk. The engine asks for it only once a note records
+        it, so sending it again (a crash before its answer was noted) repeats its key and the
+        system cancels once. None in a dry run: nothing is called and nothing decided after."""
+        event = {"ticket_id": request.ticket_id, "key": request.key}
+        if self.dry_run:
+            log.info("contract", outcome="dry-run (not called)", **event)
+            return None
+        if self.contract is None:
+            raise HelpdeskError("contract_cancellation.mode is http, but no contract system is set")
+        self.guard.before_write(False)
+        answer = self.contract.cancel(request)
+        outcome = "cancelled" if answer.cancelled else "refused" if answer.refused else "failed"
+        log.info(
+            "contract",
+            outcome=outcome,
+            status=answer.status,
+            attempts=answer.attempts,
+            detail=answer.detail,
+            **event,
+        )
+        return answer
 
     def _related(
         self, query: RelatedQuery, known: dict[RelatedQuery, tuple[RelatedTicket, ...]]

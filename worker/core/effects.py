@@ -58,7 +58,9 @@ class Step:
     fields: tuple[tuple[FieldKey, str | None], ...] = ()
     add_tags: frozenset[str] = frozenset()
     remove_tags: frozenset[str] = frozenset()
-    follow_up: str | None = None  # another ticket to handle right after this step (linking)
+    # A ticket to handle right after this step: the first ticket of an account (linking), or
+    # this one when the step recorded a call to the contract system still to be made.
+    follow_up: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,38 @@ class RelatedQuery:
 
 
 @dataclass(frozen=True)
+class ContractRequest:
+    """Cancel an account's contract in the company's system (`contract_cancellation.mode: http`).
+
+    `key` comes from the ticket and the step that recorded the decision, so a retry, a restart or
+    a second worker sends the same one, and the system, told to dedupe on it, cancels once."""
+
+    key: str
+    ticket_id: str
+    document: str  # CPF or CNPJ, without punctuation
+    account_name: str
+    reason: str
+    why: str
+
+
+@dataclass(frozen=True)
+class ContractAnswer:
+    """What the company's system answered, after the adapter's retries; it comes back to the
+    engine, which records it in a note (the state lives in the ticket, not in the adapter)."""
+
+    cancelled: bool
+    refused: bool = False  # it answered no (4xx): retrying cannot help
+    status: int | None = None  # the last HTTP status; None when nothing came back
+    detail: str = ""  # the last answer or failure in one line, masked, for the agent's note
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
 class Decision:
     """The engine's answer. When it needs related tickets it asks for them instead of guessing;
-    the shell reads them and asks again with the answer in the context."""
+    the shell reads them and asks again with the answer in the context. The same for a contract
+    to cancel in the company's system: the shell calls it and asks again with its answer."""
 
     steps: tuple[Step, ...] = ()
     needs_related: RelatedQuery | None = None
+    needs_contract: ContractRequest | None = None

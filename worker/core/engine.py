@@ -7,15 +7,22 @@ take. Each step carries exactly one note and the state after it, so applying the
 again yields nothing: the fixed point that makes retries, restarts and duplicate polls harmless.
 
 The parts live in `worker/core/procedure/`: `start` (how a ticket enters), `agent_commands`,
-`incoming` (what customers and partners write), `outcomes` (confirmations, cancelling, deadlines),
-all working on one `Run`.
+`incoming` (what customers and partners write), `outcomes` (confirmations, cancelling, deadlines,
+the call to the company's contract system), all working on one `Run`.
 """
 
 from __future__ import annotations
 
 from worker.core.effects import Decision, Step
 from worker.core.procedure import agent_commands, incoming, outcomes, start
-from worker.core.procedure.run import FINAL_STATUSES, Context, NeedRelated, Run, ticket_events
+from worker.core.procedure.run import (
+    FINAL_STATUSES,
+    Context,
+    NeedContract,
+    NeedRelated,
+    Run,
+    ticket_events,
+)
 from worker.core.state import Phase
 
 __all__ = ["Context", "decide", "ticket_events"]
@@ -27,6 +34,8 @@ def decide(context: Context) -> Decision:
         return Decision(steps=tuple(_play(Run(context))))
     except NeedRelated as need:
         return Decision(needs_related=need.query)
+    except NeedContract as need:
+        return Decision(needs_contract=need.request)
 
 
 def _play(run: Run) -> list[Step]:

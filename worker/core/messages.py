@@ -231,11 +231,40 @@ def retained_note(facts: TicketFacts, reason: str, agent: str) -> Message:
     return _message("notes/retained", facts, motivo=reason, agente=agent)
 
 
-def cancel_pending_note(facts: TicketFacts, why: str, reason: str, manual: bool) -> Message:
+def cancel_pending_note(
+    facts: TicketFacts, why: str, reason: str, manual: bool, key: str = ""
+) -> Message:
     """§3.6/§7: the contract must be cancelled now (`why`: call, no answer with registered e-mail,
     all partners confirmed). Manual mode: an agent cancels it in the company's system and types
-    #contrato-cancelado; the confirmation e-mail goes out only then."""
-    return _message("notes/cancel_pending", facts, porque=why, motivo=reason, manual=manual)
+    #contrato-cancelado; the confirmation e-mail goes out only then. HTTP mode: the worker asks
+    the company's system, under the idempotency `key` agents can quote to whoever runs it."""
+    by_system = {} if manual else {"chave": key}
+    return _message(
+        "notes/cancel_pending", facts, porque=why, motivo=reason, manual=manual, **by_system
+    )
+
+
+def contract_system_cancelled_note(facts: TicketFacts, key: str) -> Message:
+    """HTTP mode: the company's system answered that the contract is cancelled; the
+    confirmation e-mail follows in the next note."""
+    return _message("notes/contract_system_cancelled", facts, chave=key)
+
+
+def contract_system_failed_note(
+    facts: TicketFacts, key: str, refused: bool, status: int, detail: str, attempts: int
+) -> Message:
+    """HTTP mode: the system refused (`refused`, a 4xx) or kept failing after `attempts`: an
+    agent cancels by hand, as in manual mode. `status` is 0 when nothing came back; `detail`
+    is already masked."""
+    return _message(
+        "notes/contract_system_failed",
+        facts,
+        chave=key,
+        recusado=refused,
+        status_http=status or "",
+        detalhe=detail,
+        tentativas=attempts,
+    )
 
 
 def cancelled_note(facts: TicketFacts, agent: str, recipients: list[str]) -> Message:

@@ -26,7 +26,7 @@ class Phase(enum.Enum):
     CALLING = "ligando"  # "Em atendimento": agents phone the customer
     WAITING_CUSTOMER = "aguardando_cliente"  # contact e-mail sent, a deadline runs
     WAITING_PARTNERS = "aguardando_socios"  # Situação 2: confirmations asked, a deadline runs
-    CANCEL_PENDING = "cancelar_contrato"  # an agent must cancel the contract and say so
+    CANCEL_PENDING = "cancelar_contrato"  # the contract must be cancelled (agent or system)
     MANUAL = "manual"  # an agent took the ticket over (#manual) until #retomar
     DONE = "encerrado"  # the worker resolved the ticket
 
@@ -58,6 +58,10 @@ class ProcedureState:
     review: ReviewReason | None = None
     resume_phase: Phase | None = None  # the phase #retomar returns to
     third_party_replies: int = 0  # e-mails sent to a third party on this ticket
+    # contract_cancellation.mode http: the idempotency key of a call recorded and not yet
+    # answered; then whether the system answered that the contract is cancelled.
+    contract_key: str | None = None
+    contract_cancelled: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -92,6 +96,8 @@ class ProcedureState:
             review=ReviewReason(review) if review else None,
             resume_phase=Phase(resume) if resume else None,
             third_party_replies=int(data.get("third_party_replies", 0)),
+            contract_key=data.get("contract_key"),
+            contract_cancelled=bool(data.get("contract_cancelled", False)),
         )
 
     def evolve(self, **changes: Any) -> ProcedureState:

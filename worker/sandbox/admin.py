@@ -1,5 +1,6 @@
 """The sandbox's own endpoints, under `/_sandbox/` on the same loopback server: faults, the
-clock, a reset to the state the server started with, and what the account holds.
+clock, a reset to the state the server started with, what the account holds, and the contract
+system's stand-in (what it cancelled, the failures it injects next).
 
 No authentication: the server listens on loopback only, and these never reach a real account.
 """
@@ -14,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from worker.sandbox.clock import SandboxClock
+from worker.sandbox.contracts import ContractStandIn
 from worker.sandbox.faults import Faults
 from worker.sandbox.limits import Limiter
 from worker.sandbox.state import stamp
@@ -31,9 +33,15 @@ class AdminError(Exception):
 
 
 class Admin:
-    def __init__(self, fake: FakeZendesk, clock: SandboxClock | None = None) -> None:
+    def __init__(
+        self,
+        fake: FakeZendesk,
+        clock: SandboxClock | None = None,
+        contracts: ContractStandIn | None = None,
+    ) -> None:
         self.fake = fake
         self.clock = clock
+        self.contracts = contracts
         self.baseline = fake.store.snapshot()
         self.routes: dict[tuple[str, str], Callable[[Any], Reply]] = {
             ("GET", "state"): self.state,
@@ -42,6 +50,8 @@ class Admin:
             ("POST", "clock"): self.set_clock,
             ("POST", "reset"): self.reset,
             ("GET", "outbox"): self.outbox,
+            ("GET", "contracts"): self.get_contracts,
+            ("POST", "contracts"): self.set_contracts,
         }
 
     def mark_baseline(self) -> None:
@@ -127,6 +137,19 @@ class Admin:
     def outbox(self, _: dict[str, Any]) -> Reply:
         emails = [e._asdict() for e in self.fake.outbox]
         return 200, {"emails": emails, "count": len(emails)}
+
+    def get_contracts(self, _: dict[str, Any]) -> Reply:
+        return 200, self._stand_in().state()
+
+    def set_contracts(self, data: dict[str, Any]) -> Reply:
+        """`{"fail": [503, 503], "drop": 1, "hang": 0}` replaces the failures to come."""
+        self._stand_in().set_faults(data)
+        return 200, self._stand_in().state()
+
+    def _stand_in(self) -> ContractStandIn:
+        if self.contracts is None:
+            raise AdminError(404, "this sandbox serves no contract system")
+        return self.contracts
 
 
 def _validation(problem: ValidationError) -> str:

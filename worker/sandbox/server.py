@@ -1,7 +1,8 @@
 """The fake Zendesk over real HTTP on loopback: what `python -m worker sandbox` serves and what
 end-to-end tests run the real worker process against. Requests are handled on threads and the
 account serialises them (one lock, one SQLite transaction per request; Zendesk itself
-serialises writes to a ticket). `/_sandbox/…` are the sandbox's own endpoints (`admin.py`)."""
+serialises writes to a ticket). `/_sandbox/…` are the sandbox's own endpoints (`admin.py`);
+`/_contratos/cancelar` is the contract system's stand-in (`contracts.py`), when given one."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from typing import Any
 from worker.sandbox.admin import PREFIX, Admin
 from worker.sandbox.api import JSON_HEADERS
 from worker.sandbox.clock import SandboxClock
+from worker.sandbox.contracts import PATH as CONTRACTS_PATH
+from worker.sandbox.contracts import ContractStandIn, Lost
 from worker.sandbox.zendesk import FakeZendesk, LostResponse
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -32,6 +35,7 @@ class SandboxServer:
         port: int = 0,
         on_request: Callable[[str, str], None] = lambda method, path: None,
         clock: SandboxClock | None = None,
+        contracts: ContractStandIn | None = None,
     ) -> None:
         if host not in LOOPBACK:
             raise ValueError("the sandbox listens on loopback only")
@@ -49,6 +53,14 @@ class SandboxServer:
                 body = self.rfile.read(length) if length else None
                 if self.path.startswith(PREFIX):
                     status, payload = server.admin.handle(self.command, self.path, body)
+                    self._send(status, JSON_HEADERS, payload)
+                    return
+                if server.contracts is not None and self.path == CONTRACTS_PATH:
+                    try:
+                        status, payload = server.contracts.handle(dict(self.headers), body or b"")
+                    except Lost:
+                        self.close_connection = True  # no answer (applied, for a lost one)
+                        return
                     self._send(status, JSON_HEADERS, payload)
                     return
                 server.on_request(self.command, self.path)
@@ -85,7 +97,8 @@ class SandboxServer:
         self.url = f"http://{shown}:{self.httpd.server_address[1]}"
         self.fake = make_fake(self.url)
         self.lock = self.fake.store.lock  # the account's: held, no request is served
-        self.admin = Admin(self.fake, clock)
+        self.contracts = contracts
+        self.admin = Admin(self.fake, clock, contracts)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def start(self) -> SandboxServer:

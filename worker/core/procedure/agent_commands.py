@@ -6,19 +6,16 @@ now, which becomes a note for the agent."""
 from __future__ import annotations
 
 from worker.core import messages as msg
-from worker.core.calendar import format_date
 from worker.core.commands import VALID_COMMANDS, Command, CommandKind, InvalidCommand
 from worker.core.effects import Email, FieldKey, TargetStatus
 from worker.core.model import Situation
 from worker.core.procedure import outcomes, start
 from worker.core.procedure.run import (
     ALL_PARTNERS_CONFIRMED,
-    OUTCOME_CANCELLED,
     OUTCOME_RETAINED,
     PHASE_LABELS,
     Event,
     Run,
-    sp_date,
 )
 from worker.core.state import WAITING_PHASES, Phase, ProcedureState, ReviewReason
 
@@ -86,8 +83,10 @@ def attempt(run: Run, event: Event, command: Command) -> str | None:
 
 def owed_steps(run: Run) -> None:
     """A decision that takes two steps (the third call and the contact e-mail; the last
-    confirmation and the cancelling) can be cut between them by a crash or a conflict. The state
-    the first step left says the second is owed, so it is decided again, before anything newer."""
+    confirmation and the cancelling; the cancelling and the contract system's answer; that
+    answer and the confirmation e-mail) can be cut between them by a crash or a conflict. The
+    state the first step left says the second is owed, so it is decided again, before anything
+    newer."""
     state = run.state
     if (
         state.phase is Phase.CALLING
@@ -101,6 +100,8 @@ def owed_steps(run: Run) -> None:
         and run.all_confirmed(state)
     ):
         outcomes.cancel_pending(run, state, ALL_PARTNERS_CONFIRMED, None)
+    else:
+        outcomes.contract_call(run)
 
 
 def send_contact_email(run: Run) -> None:
@@ -231,26 +232,7 @@ def partner_confirmed(run: Run, event: Event, command: Command) -> str | None:
 def contract_cancelled(run: Run, event: Event, command: Command) -> str | None:
     if run.state.phase is not Phase.CANCEL_PENDING:
         return run.not_now()
-    facts = run.facts()
-    if run.situation() is Situation.PARTNER:
-        cc = run.cc(p.person.key for p in run.partners())
-    else:
-        cc = ()
-    recipients = [run.ticket.requester.email, *cc]
-    run.step(
-        "cancelado",
-        msg.cancelled_note(facts, run.agent(event), recipients),
-        run.state.evolve(phase=Phase.DONE),
-        ref=event.ref,
-        email=Email(
-            msg.cancellation_confirmation_email(facts, format_date(sp_date(run.context.now))),
-            cc=cc,
-        ),
-        status=TargetStatus.SOLVED,
-        fields=((FieldKey.OUTCOME, OUTCOME_CANCELLED),),
-        add_tags=run.tag_set(run.config.tags.cancelled),
-        remove_tags=run.tag_set(run.config.tags.execute_contract, run.config.tags.review),
-    )
+    outcomes.confirm_cancelled(run, run.agent(event), event.ref)
     return None
 
 

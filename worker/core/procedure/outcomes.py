@@ -1,5 +1,6 @@
 """Where the procedure ends (PROCEDURE.md §3.6-§3.7, §4.6-§4.7, §7): confirmations that complete
-the partners, the contract to cancel, and what happens when a deadline passes."""
+the partners, the contract to cancel (by an agent, or by the company's system over HTTP), and
+what happens when a deadline passes."""
 
 from __future__ import annotations
 
@@ -9,25 +10,95 @@ from worker.core.effects import Email, FieldKey, TargetStatus
 from worker.core.model import Member, Situation
 from worker.core.procedure.run import (
     ALL_PARTNERS_CONFIRMED,
+    OUTCOME_CANCELLED,
     OUTCOME_NOT_CANCELLED,
     Run,
+    sp_date,
 )
 from worker.core.state import WAITING_PHASES, Phase, ProcedureState
 
+CONTRACT_SYSTEM = "sistema de contratos"  # who recorded the cancelling, in the final note
+
 
 def cancel_pending(run: Run, state: ProcedureState, why: str, ref: str | None) -> None:
-    """§3.6/§7 (manual mode): an agent cancels the contract, then types #contrato-cancelado.
+    """§3.6/§7. Manual mode: an agent cancels the contract, then types #contrato-cancelado.
+    HTTP mode: this note records the call and its key before the call is made, so a crash after
+    it is followed by the same call (the system dedupes on the key), never by a different one.
     The reason an agent gave with #cancelar lands in the field here too, for the reports."""
     reason = run.reason_field(state.reason) if state.reason else ()
+    manual = run.config.contract_cancellation.mode == "manual"
+    key = None if manual else run.contract_key()
     run.step(
         "cancelar-contrato",
-        msg.cancel_pending_note(run.facts(), why, state.reason or "", manual=True),
-        state.evolve(phase=Phase.CANCEL_PENDING, cancel_why=why, deadline=None),
+        msg.cancel_pending_note(run.facts(), why, state.reason or "", manual, key or ""),
+        state.evolve(phase=Phase.CANCEL_PENDING, cancel_why=why, deadline=None, contract_key=key),
         ref=ref,
         status=TargetStatus.IN_PROGRESS,
         fields=((FieldKey.DEADLINE, None), *reason),
-        add_tags=run.tag_set(run.config.tags.execute_contract),
+        add_tags=run.tag_set(run.config.tags.execute_contract) if manual else frozenset(),
         remove_tags=run.tag_set(run.config.tags.review),
+    )
+
+
+def contract_call(run: Run) -> None:
+    """The call recorded by `cancel_pending` (HTTP mode), made by the shell, its answer noted:
+    success first in a note of its own, so the confirmation e-mail (the next step) never goes
+    out before the ticket says the contract is cancelled; failure hands the ticket to an agent
+    as manual mode would (`cancelamento-executar`, then #contrato-cancelado)."""
+    state = run.state
+    if state.phase is not Phase.CANCEL_PENDING:
+        return
+    if state.contract_cancelled:
+        confirm_cancelled(run, CONTRACT_SYSTEM, None)  # the e-mail step, owed after a crash
+        return
+    if state.contract_key is None:
+        return
+    answer = run.contract_answer(state.contract_key)
+    facts = run.facts()
+    if answer.cancelled:
+        run.step(
+            "contrato-cancelado-sistema",
+            msg.contract_system_cancelled_note(facts, state.contract_key),
+            state.evolve(contract_key=None, contract_cancelled=True),
+        )
+        confirm_cancelled(run, CONTRACT_SYSTEM, None)
+        return
+    run.step(
+        "contrato-falhou",
+        msg.contract_system_failed_note(
+            facts,
+            state.contract_key,
+            answer.refused,
+            answer.status or 0,
+            answer.detail,
+            answer.attempts,
+        ),
+        state.evolve(contract_key=None),
+        status=TargetStatus.IN_PROGRESS,
+        add_tags=run.tag_set(run.config.tags.execute_contract),
+    )
+
+
+def confirm_cancelled(run: Run, by: str, ref: str | None) -> None:
+    """§3.6: the contract is cancelled (`by` an agent or the system): confirmation e-mail to the
+    requester (and the partners, Situação 2), ticket resolved."""
+    facts = run.facts()
+    cc = (
+        run.cc(p.person.key for p in run.partners()) if run.situation() is Situation.PARTNER else ()
+    )
+    run.step(
+        "cancelado",
+        msg.cancelled_note(facts, by, [run.ticket.requester.email, *cc]),
+        run.state.evolve(phase=Phase.DONE, contract_cancelled=False),
+        ref=ref,
+        email=Email(
+            msg.cancellation_confirmation_email(facts, format_date(sp_date(run.context.now))),
+            cc=cc,
+        ),
+        status=TargetStatus.SOLVED,
+        fields=((FieldKey.OUTCOME, OUTCOME_CANCELLED),),
+        add_tags=run.tag_set(run.config.tags.cancelled),
+        remove_tags=run.tag_set(run.config.tags.execute_contract, run.config.tags.review),
     )
 
 

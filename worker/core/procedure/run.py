@@ -12,7 +12,16 @@ from worker.core import messages as msg
 from worker.core.calendar import SAO_PAULO, BusinessCalendar, format_date, format_datetime
 from worker.core.commands import Command, InvalidCommand, parse_commands
 from worker.core.detection import DetectionResult
-from worker.core.effects import Email, FieldKey, Message, RelatedQuery, Step, TargetStatus
+from worker.core.effects import (
+    ContractAnswer,
+    ContractRequest,
+    Email,
+    FieldKey,
+    Message,
+    RelatedQuery,
+    Step,
+    TargetStatus,
+)
 from worker.core.model import (
     AuthorRole,
     Comment,
@@ -36,6 +45,7 @@ class Context:
     calendar: BusinessCalendar
     now: datetime
     related: Mapping[RelatedQuery, tuple[RelatedTicket, ...]] = field(default_factory=dict)
+    contracts: Mapping[str, ContractAnswer] = field(default_factory=dict)  # by request key
 
 
 class NeedRelated(Exception):
@@ -44,6 +54,14 @@ class NeedRelated(Exception):
     def __init__(self, query: RelatedQuery) -> None:
         super().__init__(query)
         self.query = query
+
+
+class NeedContract(Exception):
+    """Raised inside a run when the company's system must be called before deciding on."""
+
+    def __init__(self, request: ContractRequest) -> None:
+        super().__init__(request)
+        self.request = request
 
 
 SITUATION_LABELS = {
@@ -201,6 +219,10 @@ class Run:
             status = TargetStatus.WAITING_CUSTOMER
         if status is not None:
             self.shows_waiting = status is TargetStatus.WAITING_CUSTOMER
+        if state.phase is Phase.CANCEL_PENDING and state.contract_key and not follow_up:
+            # The call is made only once this step (its intent and key) is in the ticket: the
+            # shell handles the ticket again right after writing it.
+            follow_up = self.ticket.id
         refs = [*self.skipped, *([ref] if ref else [])]
         self.skipped = []
         key = f"{self.step_number}:{kind}"
@@ -328,6 +350,27 @@ class Run:
         if query not in self.context.related:
             raise NeedRelated(query)
         return self.context.related[query]
+
+    def contract_key(self) -> str:
+        """The idempotency key of a call decided by the next step: helpdesk, ticket and step
+        number, the same however often the decision is taken again."""
+        return f"{self.config.helpdesk}-{self.ticket.id}-{self.step_number + 1}"
+
+    def contract_answer(self, key: str) -> ContractAnswer:
+        if key not in self.context.contracts:
+            account = self.identification.account
+            document = account.parsed_document if account else None
+            raise NeedContract(
+                ContractRequest(
+                    key=key,
+                    ticket_id=self.ticket.id,
+                    document=document.number if document else "",
+                    account_name=account.name if account else "",
+                    reason=self.state.reason or "",
+                    why=self.state.cancel_why or "",
+                )
+            )
+        return self.context.contracts[key]
 
     def situation_field(self) -> Situation | None:
         raw = self.ticket.fields.get(FieldKey.SITUATION.value)
