@@ -86,3 +86,18 @@ def test_freshdesk_is_chosen_by_configuration_and_says_what_to_set(tmp_path: Pat
     result = worker("--config", str(config), "run", "--once", env={}, cwd=ROOT)
     assert result.returncode != 0
     assert "FRESHDESK_DOMAIN" in result.stderr
+
+
+def test_run_with_contracts_over_http_and_no_secret_says_which_variable_to_set(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "worker.yaml"
+    config.write_text(
+        "contract_cancellation:\n  mode: http\n  http:\n    url: https://contratos.test/c\n"
+        "    secret_env: CONTRATOS_HMAC\n",
+        encoding="utf-8",
+    )
+    env = {"ZENDESK_URL": f"http://127.0.0.1:{closed_port()}", "ZENDESK_OAUTH_TOKEN": "t"}
+    result = worker("--config", str(config), "run", "--once", env=env, cwd=ROOT)
+    assert result.returncode != 0
+    assert "set CONTRATOS_HMAC in the environment" in result.stderr

@@ -16,6 +16,7 @@ import structlog
 from worker import logs
 from worker.config import DEFAULT_CONFIG_PATH, PROJECT_ROOT, Config, ConfigError, load_config
 from worker.connect import Connection, connect
+from worker.contract import ContractSecretMissing, contract_system
 from worker.metrics import Metrics, serve
 from worker.ports import HelpdeskError
 from worker.render import Renderer, check_templates
@@ -138,6 +139,10 @@ def run(ctx: click.Context, once: bool, dry_run: bool, now: str | None) -> None:
     config, path = _load(ctx.obj["config_path"])
     state_dir: Path = ctx.obj["state_dir"]
     connection = _connect(config, ctx.obj["state_dir"])
+    try:
+        contract = contract_system(config, os.environ)
+    except ContractSecretMissing as problem:
+        raise click.ClickException(str(problem)) from None
     clock = _clock(now, loopback=connection.is_loopback, dry_run=dry_run)
     lock = InstanceLock(state_dir)
     try:
@@ -155,6 +160,7 @@ def run(ctx: click.Context, once: bool, dry_run: bool, now: str | None) -> None:
             place_file=PollPlaceFile.in_dir(state_dir, config.helpdesk),
             guard=Guard(config.safety, state_dir / PAUSE_FILE, clock, lock.still_held),
             metrics=metrics,
+            contract=contract,
         )
         if once:
             _run_once(worker, config, connection, dry_run)
@@ -326,6 +332,10 @@ def check(ctx: click.Context) -> None:
     renderer = Renderer(config.resolved_templates_dir(path))
     problems = [f"templates: {p}" for p in check_templates(renderer)]
     problems += setup_problems(config.helpdesk, config.webhooks.public_url, os.environ)
+    try:
+        contract_system(config, os.environ)
+    except ContractSecretMissing as missing:
+        problems.append(str(missing))
     try:
         connection = connect(config, state_dir=ctx.obj["state_dir"])
         problems.extend(connection.check())

@@ -7,6 +7,7 @@ the worker's own `setup` if asked, with Zendesk's rate limits and any faults wan
 from __future__ import annotations
 
 import io
+import os
 import signal
 import sys
 import threading
@@ -17,6 +18,8 @@ from types import FrameType
 import click
 
 from worker.sandbox.clock import SandboxClock
+from worker.sandbox.contracts import PATH as CONTRACTS_PATH
+from worker.sandbox.contracts import ContractStandIn
 from worker.sandbox.faults import Faults
 from worker.sandbox.limits import RateLimits
 from worker.sandbox.seed import Fixture, FixtureError, load_fixture, seed
@@ -25,6 +28,8 @@ from worker.sandbox.webhooks import Emitter
 from worker.sandbox.zendesk import FakeZendesk
 
 TOKEN = "sandbox"
+CONTRACT_SECRET_ENV = "CONTRACT_API_SECRET"  # the worker's default secret_env
+CONTRACT_SECRET = "sandbox-contratos"  # when that variable is unset
 
 
 def _endpoint_limit(text: str) -> tuple[str, int]:
@@ -146,6 +151,7 @@ def sandbox_command(
             host=host,
             port=port,
             clock=clock,
+            contracts=ContractStandIn(os.environ.get(CONTRACT_SECRET_ENV) or CONTRACT_SECRET),
         ).start()
     except OSError as problem:
         raise click.ClickException(f"cannot listen on {host}:{port}: {problem}") from None
@@ -223,6 +229,11 @@ def _announce(server: SandboxServer, database: Path | None, faults: Faults) -> N
     )
     click.echo(f"Admin: GET {server.url}/_sandbox/state, POST /_sandbox/faults, /_sandbox/clock,")
     click.echo("       /_sandbox/reset; GET /_sandbox/outbox")
+    secret = "$" + CONTRACT_SECRET_ENV if os.environ.get(CONTRACT_SECRET_ENV) else CONTRACT_SECRET
+    click.echo(
+        f"Contract system stand-in: POST {server.url}{CONTRACTS_PATH} (secret {secret});"
+        " GET/POST /_sandbox/contracts"
+    )
     if faults != Faults(seed=faults.seed):
         click.echo(f"Faults: {faults.model_dump()}")
     click.echo("Ctrl-C or SIGTERM stops it.")
