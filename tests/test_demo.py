@@ -139,3 +139,23 @@ def test_make_demo_runs_as_a_command() -> None:
     for _, outcome, _, _ in EXPECTED.values():
         assert outcome in table
     assert "duplicados: 0" in table
+
+
+def test_with_contracts_over_http_the_sandbox_stand_in_cancels_them() -> None:
+    """The same week with `contract_cancellation.mode: http`: the two contracts are cancelled by
+    the sandbox's stand-in over loopback, every scenario ends as in manual mode, and each
+    e-mail goes out once."""
+    base = load_config(DEFAULT_CONFIG_PATH)
+    contract = {"mode": "http", "http": {"url": "https://contratos.invalid/cancelar"}}
+    config = type(base).model_validate({**base.model_dump(), "contract_cancellation": contract})
+    result = run_demo(config, Renderer(config.resolved_templates_dir(DEFAULT_CONFIG_PATH)))
+    assert result.contracts_cancelled == 2
+    requester = {scenario.title: scenario.requester for scenario in s.SCENARIOS}
+    got = {requester[row.title]: (row.outcome, row.status) for row in summary(result)}
+    assert got == {who: (outcome, status) for who, (_, outcome, _, status) in EXPECTED.items()}
+    keys = [(email.ticket_id, email.kind) for email in result.emails]
+    assert len(keys) == len(set(keys))
+    assert sorted(kind for _, kind in keys).count("cancelado") == 2
+    out = io.StringIO()
+    print_report(result, out)
+    assert "cancelados pelo sistema de contratos (stand-in do sandbox): 2" in out.getvalue()

@@ -182,6 +182,11 @@ def print_report(result: DemoResult, out: TextIO) -> None:
     cost = result.cost
     out.write("-" * WIDTH + "\n")
     out.write(f"E-mails enviados: {len(keys)} · duplicados: {len(keys) - len(set(keys))}\n")
+    if result.config.contract_cancellation.mode == "http":
+        out.write(
+            "Contratos cancelados pelo sistema de contratos (stand-in do sandbox): "
+            f"{result.contracts_cancelled}\n"
+        )
     out.write(
         f"Jobs do agendador: {result.jobs} (falharam: {result.failed_jobs}) · "
         f"custo na API: {cost.requests} requisições ({cost.reads} leituras, {cost.writes} "

@@ -18,6 +18,7 @@ from worker.adapters.zendesk.adapter import ZendeskHelpdesk
 from worker.adapters.zendesk.http import Credentials, ZendeskClient, endpoint_of
 from worker.adapters.zendesk.provision import setup
 from worker.config import Config
+from worker.contract.http import HttpContractSystem
 from worker.core.model import AuthorRole, Ticket
 from worker.core.state import parse_marker, read_history
 from worker.demo import script
@@ -26,6 +27,8 @@ from worker.render import Renderer
 from worker.runner import Runner
 from worker.sandbox import FakeZendesk, RateLimits
 from worker.sandbox.clock import SimulatedClock as BaseSimulatedClock
+from worker.sandbox.contracts import PATH as CONTRACTS_PATH
+from worker.sandbox.contracts import ContractStandIn
 from worker.sandbox.server import SandboxServer
 from worker.service import PollReport, Worker
 
@@ -89,6 +92,10 @@ class DemoResult:
     jobs: int  # scheduler jobs run (polls and sweeps)
     failed_jobs: int
     seconds: float  # real time the week took
+    contracts_cancelled: int = 0  # by the stand-in, when contract_cancellation.mode is http
+
+
+DEMO_CONTRACT_SECRET = "demo-contratos"
 
 
 class DemoWorld:
@@ -97,8 +104,10 @@ class DemoWorld:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.clock = SimulatedClock(script.START)
+        self.contracts = ContractStandIn(DEMO_CONTRACT_SECRET)
         self.server = SandboxServer(
-            lambda url: FakeZendesk(clock=self.clock, subdomain_url=url, limits=RateLimits.off())
+            lambda url: FakeZendesk(clock=self.clock, subdomain_url=url, limits=RateLimits.off()),
+            contracts=self.contracts,
         )
         self.server.start()
         self.fake = self.server.fake
@@ -118,6 +127,15 @@ class DemoWorld:
         )
         self.clients.append(made)
         return made
+
+    def contract_system(self) -> HttpContractSystem | None:
+        """With `contract_cancellation.mode: http` the sandbox's stand-in answers, over loopback,
+        instead of the configured URL: a demo never leaves this machine."""
+        settings = self.config.contract_cancellation.http
+        if self.config.contract_cancellation.mode != "http" or settings is None:
+            return None
+        local = settings.model_copy(update={"url": self.server.url + CONTRACTS_PATH})
+        return HttpContractSystem(local, DEMO_CONTRACT_SECRET)
 
     def close(self) -> None:
         for made in self.clients:
@@ -200,7 +218,7 @@ def run_demo(config: Config, renderer: Renderer) -> DemoResult:
         provisioning = world.provision()
         world.seed()
         helpdesk = ZendeskHelpdesk(world.client("demo"), config, monotonic=world.clock.monotonic)
-        worker = Worker(helpdesk, config, renderer, world.clock)
+        worker = Worker(helpdesk, config, renderer, world.clock, contract=world.contract_system())
         reports: list[PollReport | None] = []
         runner = Runner(
             worker,
@@ -239,6 +257,7 @@ def run_demo(config: Config, renderer: Renderer) -> DemoResult:
             jobs=len(reports),
             failed_jobs=sum(1 for report in reports if report is None or report.failed),
             seconds=time.perf_counter() - began,
+            contracts_cancelled=len(world.contracts.cancelled),
         )
     finally:
         world.close()
