@@ -762,3 +762,23 @@ def test_an_email_whose_step_was_decided_differently_is_flagged_for_an_agent(
     desk.apply_step(read, step(key="5:manual"))  # no e-mail in the step decided now
     (body,) = (sent_body(c)["ticket"] for c in api.calls if c.request.method == "PUT")
     assert body["tags"] == ["cancelamento", "cancelamento-revisar"]
+
+
+def test_the_proxy_is_decided_once_at_start_not_looked_up_on_every_request(
+    monkeypatch: pytest.MonkeyPatch, sleeps: Sleeps
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = ZendeskClient(Credentials(BASE, "a@b.c", "t", None), Config().zendesk, sleep=sleeps)
+    monkeypatch.delenv("HTTPS_PROXY")  # a change after start is not looked up again
+    settings = client.session.merge_environment_settings(BASE, {}, None, None, None)
+    assert client.session.trust_env is False
+    assert settings["proxies"].get("https") == "http://proxy.internal:3128"
+
+
+def test_a_host_in_no_proxy_goes_direct(monkeypatch: pytest.MonkeyPatch, sleeps: Sleeps) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", urlsplit(BASE).hostname or "")
+    client = ZendeskClient(Credentials(BASE, "a@b.c", "t", None), Config().zendesk, sleep=sleeps)
+    assert "https" not in client.session.proxies

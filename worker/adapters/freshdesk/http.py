@@ -101,7 +101,7 @@ class Credentials(Endpoint):
 
 def new_session(credentials: Credentials) -> requests.Session:
     """HTTP Basic with the key as user name and any password ("X" in Freshdesk's examples)."""
-    session = bare_session()
+    session = bare_session(credentials.base_url)
     session.auth = (credentials.api_key, "X")
     return session
 

@@ -97,7 +97,7 @@ class Credentials(Endpoint):
 
 
 def new_session(credentials: Credentials) -> requests.Session:
-    session = bare_session()
+    session = bare_session(credentials.base_url)
     if credentials.oauth_token is not None:
         session.headers["Authorization"] = f"Bearer {credentials.oauth_token}"
     else:
