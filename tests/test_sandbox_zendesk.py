@@ -525,6 +525,32 @@ def test_search_export_pages_open_tagged_tickets(
     assert ids == [world.ticket, *tagged]
 
 
+def test_search_compares_a_date_fields_range_and_nothing_else(
+    fake: FakeZendesk, world: World, http: requests.Session
+) -> None:
+    text = fake.add_ticket_field("Observação", "text")
+    days = {
+        day: fake.add_ticket(
+            world.customer, day, "x", tags=["cancelamento"], custom_fields={world.prazo: day}
+        )
+        for day in ("2026-12-08", "2026-12-09", "9999-12-31")
+    }
+    fake.add_ticket(world.customer, "sem prazo", "x", tags=["cancelamento"])
+    fake.add_ticket(world.customer, "texto", "x", custom_fields={text: "2026-01-01"})
+
+    def found(query: str) -> list[int]:
+        answer = get(http, "search/export.json", query=query, **{"filter[type]": "ticket"})
+        return [r["id"] for r in answer["results"]]
+
+    assert found(f"tags:cancelamento custom_field_{world.prazo}<2026-12-09") == [days["2026-12-08"]]
+    assert found(f"custom_field_{world.prazo}>=2026-12-09") == [
+        days["2026-12-09"],
+        days["9999-12-31"],
+    ]
+    assert found(f"custom_field_{text}<2027-01-01") == []  # not a date field: no range
+    assert found(f"custom_field_{world.prazo}<amanhã") == []  # not a date: nothing
+
+
 # --- faults ------------------------------------------------------------------------------------
 
 

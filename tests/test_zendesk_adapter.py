@@ -110,7 +110,7 @@ def helpdesk(sleeps: Sleeps, config: Config | None = None) -> ZendeskHelpdesk:
     client = ZendeskClient(
         credentials, config.zendesk, sleep=sleeps, clock=sleeps.clock, jitter=lambda a, b: b
     )
-    return ZendeskHelpdesk(client, config, monotonic=lambda: 0.0)
+    return ZendeskHelpdesk(client, config, monotonic=sleeps.clock)
 
 
 # --- payload builders, shaped as the API reference shows them ---------------------------------
@@ -325,9 +325,29 @@ def test_the_sweep_finds_open_cancellations_whose_deadline_day_is_over(
     assert query(search) == {
         "query": ["tags:cancelamento status<solved"],
         "filter[type]": ["ticket"],
-        "page[size]": ["100"],
+        "page[size]": ["1000"],
     }
     assert due == ("21",)
+
+
+def test_an_idle_sweep_asks_only_for_tickets_whose_deadline_day_has_come(
+    api: Any, sleeps: Sleeps
+) -> None:
+    deadline_export(api, {21: "2026-12-08", 22: "2026-12-09"})
+    desk = helpdesk(sleeps)
+    now = datetime(2026, 12, 9, 12, 0, tzinfo=UTC)
+    desk.due_tickets(now)  # the first sweep lists every open cancellation
+    sleeps.now += 300
+    assert desk.due_tickets(now) == ("21",)
+    narrowed = [c for c in api.calls if "search/export" in c.request.url][-1]
+    field = FIELD_IDS[FieldKey.DEADLINE]
+    assert query(narrowed)["query"] == [
+        f"tags:cancelamento status<solved custom_field_{field}<2026-12-09"
+    ]
+    sleeps.now += 3600  # once an hour, every open one again (the metric, 9999-12-31)
+    desk.due_tickets(now)
+    again = [c for c in api.calls if "search/export" in c.request.url][-1]
+    assert query(again)["query"] == ["tags:cancelamento status<solved"]
 
 
 def test_a_deadline_typed_past_the_calendars_end_is_that_tickets_problem_not_the_sweeps(

@@ -147,8 +147,22 @@ class Searcher:
         if key.startswith("custom_field_"):
             field_id = key.removeprefix("custom_field_")
             wanted = next((v for f, v in ticket.custom_fields.items() if str(f) == field_id), None)
+            if op != ":":
+                return self._date_field_matches(field_id, wanted, op, value)
             return wanted is not None and str(wanted).casefold() == value.casefold()
         return False
+
+    def _date_field_matches(self, field_id: str, stored: Any, op: str, value: str) -> bool:
+        """`custom_field_<id><2026-12-07`: a range only on a date field and a `YYYY-MM-DD`
+        bound; anything else matches nothing (stricter than Zendesk, whose handling of other
+        types is not documented), and a ticket without a value is never in a range."""
+        known = self.store.ticket_fields.get(int(field_id)) if field_id.isdigit() else None
+        if known is None or known.type != "date" or stored is None:
+            return False
+        try:
+            return _compare(date.fromisoformat(str(stored)), op, date.fromisoformat(value))
+        except ValueError:
+            return False
 
     def _user_term(self, term: Term, user: User) -> bool:
         key, value = term.key, term.value.casefold()

@@ -37,6 +37,7 @@ from worker.ports import HelpdeskStatus, RenderedStep, TicketPage
 log = structlog.get_logger("worker.zendesk")
 
 PAGE_SIZE = 1000  # the incremental export's largest page
+FULL_SWEEP_SECONDS = 3600.0  # how often the sweep lists every open cancellation, not the due
 
 
 @dataclass
@@ -72,6 +73,8 @@ class ZendeskHelpdesk:
         self.config = config
         self._layout = layout
         self.cache = _Cache(monotonic)
+        self._monotonic = monotonic
+        self._full_sweep_at: float | None = None  # when the sweep last listed every open one
         self._written = OwnWrites()
         # What the last sweep saw: tickets with a deadline and the earliest one (for metrics).
         self.waiting: tuple[int, datetime | None] | None = None
@@ -120,17 +123,27 @@ class ZendeskHelpdesk:
         return TicketPage(tuple(candidates), next_cursor, not page.get("end_of_stream", True))
 
     def due_tickets(self, now: datetime) -> tuple[str, ...]:
-        """Open cancellation tickets whose deadline day is over, through the search export
-        (it has no 1,000-result cap); the deadline is compared here, on the page."""
+        """Open cancellation tickets whose deadline day is over, through the search export (it
+        has no 1,000-result cap). Usually only those: the deadline field's range is in the
+        query, so an idle sweep costs one request whatever the backlog. Once every
+        `FULL_SWEEP_SECONDS` it lists every open cancellation instead (1,000 a page): that
+        refreshes the `waiting` metric, reads a deadline typed past the calendar's end, and
+        catches anything the search index's handling of the range missed. Either way the
+        deadline is compared here, on the page."""
         today = now.astimezone(SAO_PAULO).date()
         deadline_field = self.layout.fields[FieldKey.DEADLINE]
         query = f"tags:{self.config.tags.cancellation} status<solved"
+        full = self._full_sweep_at is None or (
+            self._monotonic() - self._full_sweep_at >= FULL_SWEEP_SECONDS
+        )
+        if not full:
+            query += f" custom_field_{deadline_field}<{today.isoformat()}"
         due: list[str] = []
         days: list[date] = []
         params: dict[str, str | int] = {
             "query": query,
             "filter[type]": "ticket",
-            "page[size]": 100,
+            "page[size]": 1000 if full else 100,
         }
         for page in self.client.pages("/api/v2/search/export.json", params):
             for ticket in page.get("results") or []:
@@ -155,8 +168,10 @@ class ZendeskHelpdesk:
                 days.append(deadline)
                 if deadline < today:
                     due.append(str(ticket["id"]))
-        earliest = min(days, default=None)
-        self.waiting = (len(days), day_end(earliest) if earliest else None)
+        if full:
+            self._full_sweep_at = self._monotonic()
+            earliest = min(days, default=None)
+            self.waiting = (len(days), day_end(earliest) if earliest else None)
         return tuple(due)
 
     # --- reading ---------------------------------------------------------------------------
