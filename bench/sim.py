@@ -39,7 +39,20 @@ START = datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO)  # a Monday
 CPF = "529.982.247-25"
 TICKET_PUT = "/api/v2/tickets/"  # + "{id}.json": the Update Ticket endpoint
 
-# Zendesk's limits (docs/zendesk.md, facts 6b, 10a, 10b): Enterprise, and the High Volume add-on
+# Zendesk's limits (docs/zendesk.md, facts 6b, 10a, 10b): Team, Growth and Professional (the plans
+# most customers have), Enterprise, and the High Volume add-on
+TEAM = RateLimits(
+    account_per_minute=200,
+    ticket_updates_per_minute=100,
+    incremental_exports_per_minute=10,
+    updates_per_ticket_per_10_minutes=30,
+)
+GROWTH = RateLimits(
+    account_per_minute=400,
+    ticket_updates_per_minute=100,
+    incremental_exports_per_minute=10,
+    updates_per_ticket_per_10_minutes=30,
+)
 ENTERPRISE = RateLimits(
     account_per_minute=700,
     ticket_updates_per_minute=100,

@@ -61,7 +61,7 @@ class HttpContractSystem:
     ) -> None:
         self.settings = settings
         self.secret = secret
-        self.session = session or bare_session()
+        self.session = session or bare_session(settings.url)
         self.sleep = sleep
         self.clock = clock
 

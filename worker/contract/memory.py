@@ -55,6 +55,6 @@ def in_memory(
     sleep: Callable[[float], None] = lambda seconds: None,
 ) -> HttpContractSystem:
     """The HTTP adapter wired to `stand_in`; backoff does not wait unless `sleep` is given."""
-    session = bare_session()
+    session = bare_session(settings.url)
     session.mount(settings.url, StandInTransport(stand_in))
     return HttpContractSystem(settings, stand_in.secret, session=session, sleep=sleep)
