@@ -39,32 +39,22 @@ START = datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO)  # a Monday
 CPF = "529.982.247-25"
 TICKET_PUT = "/api/v2/tickets/"  # + "{id}.json": the Update Ticket endpoint
 
+
+def _plan(per_minute: int, updates: int = 100, exports: int = 10) -> RateLimits:
+    return RateLimits(
+        account_per_minute=per_minute,
+        ticket_updates_per_minute=updates,
+        incremental_exports_per_minute=exports,
+        updates_per_ticket_per_10_minutes=30,
+    )
+
+
 # Zendesk's limits (docs/zendesk.md, facts 6b, 10a, 10b): Team, Growth and Professional (the plans
 # most customers have), Enterprise, and the High Volume add-on
-TEAM = RateLimits(
-    account_per_minute=200,
-    ticket_updates_per_minute=100,
-    incremental_exports_per_minute=10,
-    updates_per_ticket_per_10_minutes=30,
-)
-GROWTH = RateLimits(
-    account_per_minute=400,
-    ticket_updates_per_minute=100,
-    incremental_exports_per_minute=10,
-    updates_per_ticket_per_10_minutes=30,
-)
-ENTERPRISE = RateLimits(
-    account_per_minute=700,
-    ticket_updates_per_minute=100,
-    incremental_exports_per_minute=10,
-    updates_per_ticket_per_10_minutes=30,
-)
-HIGH_VOLUME = RateLimits(
-    account_per_minute=2500,
-    ticket_updates_per_minute=300,
-    incremental_exports_per_minute=30,
-    updates_per_ticket_per_10_minutes=30,
-)
+TEAM = _plan(200)
+GROWTH = _plan(400)
+ENTERPRISE = _plan(700)
+HIGH_VOLUME = _plan(2500, 300, 30)
 
 
 class SimClock(SimulatedClock):
