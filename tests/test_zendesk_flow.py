@@ -4,6 +4,7 @@ what an account sees, what it costs, and what survives conflicts, lost responses
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from tests.zendesk_world import ZendeskWorld
 from worker.adapters.zendesk.check import check
 from worker.adapters.zendesk.provision import setup
 from worker.core.effects import FieldKey
+from worker.core.model import Ticket
+from worker.ports import RenderedStep
 from worker.sandbox import RateLimits
 
 HOLDER = ("Ana Souza", "ana@cliente.com.br")
@@ -245,3 +248,38 @@ def test_a_long_running_worker_keeps_only_a_polls_worth_of_people(world: Zendesk
     world.later(minutes=5)
     world.poll()
     assert len(cache.requesters) == len(cache.members) == len(cache.by_registered_email) == 0
+
+
+def test_the_next_tickets_are_read_while_one_is_written_and_writes_keep_their_order(
+    world: ZendeskWorld,
+) -> None:
+    tickets = [
+        str(world.opens(world.holder(f"Cliente {n}", f"cliente{n}@exemplo.com.br")))
+        for n in range(6)
+    ]
+    helpdesk = world.worker.helpdesk
+    second_read_started = threading.Event()
+    overlapped: list[bool] = []
+    writes: list[str] = []
+    read_ticket, apply_step = helpdesk.read_ticket, helpdesk.apply_step
+
+    def reading(ticket_id: str) -> Ticket:
+        if ticket_id == tickets[1]:
+            second_read_started.set()
+        if ticket_id == tickets[0] and not overlapped:
+            # the first ticket's read finishes only once the second one's has begun
+            overlapped.append(second_read_started.wait(timeout=5))
+        return read_ticket(ticket_id)
+
+    def writing(ticket: Ticket, step: RenderedStep) -> Ticket:
+        writes.append(ticket.id)
+        return apply_step(ticket, step)
+
+    helpdesk.read_ticket = reading  # type: ignore[method-assign]
+    helpdesk.apply_step = writing  # type: ignore[method-assign]
+    world.worker.read_ahead = 3
+    report = world.poll()
+    assert overlapped == [True]
+    assert writes == tickets  # one first step each, in the export's order
+    assert report.steps == len(tickets) and not report.failed
+    assert all(world.steps(int(t)) == ["1:inicio"] for t in tickets)

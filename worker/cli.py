@@ -161,6 +161,7 @@ def run(ctx: click.Context, once: bool, dry_run: bool, now: str | None) -> None:
             guard=Guard(config.safety, state_dir / PAUSE_FILE, clock, lock.still_held),
             metrics=metrics,
             contract=contract,
+            read_ahead=connection.read_ahead,
         )
         if once:
             _run_once(worker, config, connection, dry_run)

@@ -39,6 +39,9 @@ class Connection:
     provision: Callable[..., Any] | None = None  # setup(client, config, *, dry_run, out) -> Plan
     inspect: Callable[..., Sequence[_Problem]] | None = None  # check(client, config) -> [Problem]
     client: object = None
+    # threads reading the next tickets while one is written (service.ReadAhead): only where
+    # the adapter's reads may run side by side (Freshdesk's touch its SQLite journal)
+    read_ahead: int = 0
 
     def cost(self) -> dict[str, int]:
         """Requests made so far, for the run's summary line."""
@@ -76,6 +79,9 @@ class Connection:
         return config
 
 
+READ_AHEAD = 3  # Zendesk: reads of the next tickets in flight while one is decided and written
+
+
 def connect(
     config: Config, env: Mapping[str, str] | None = None, *, state_dir: Path = Path("state")
 ) -> Connection:
@@ -95,6 +101,7 @@ def connect(
             provision.setup,
             check.check,
             client,
+            read_ahead=READ_AHEAD,
         )
     from worker.adapters.freshdesk import check as fd_check
     from worker.adapters.freshdesk import provision as fd_provision

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -146,6 +147,7 @@ class JsonClient(Generic[C, S]):
         self.sleep = sleep
         self.jitter = jitter
         self.stats = RequestStats()
+        self._counting = threading.Lock()  # reads made ahead count from other threads
         share = settings.share
         self.account_window = Window(settings.requests_per_minute * share, clock, sleep)
         self.windows = {
@@ -207,9 +209,10 @@ class JsonClient(Generic[C, S]):
         repeatable: bool,
     ) -> Answer:
         self._pace(family)
-        self.stats.requests += 1
-        self.stats.writes += method != "GET"
-        self.stats.by_endpoint[family] = self.stats.by_endpoint.get(family, 0) + 1
+        with self._counting:
+            self.stats.requests += 1
+            self.stats.writes += method != "GET"
+            self.stats.by_endpoint[family] = self.stats.by_endpoint.get(family, 0) + 1
         vendor, timeout = self.vendor, self.settings.timeout_seconds
         try:
             response = self.session.request(
@@ -232,7 +235,8 @@ class JsonClient(Generic[C, S]):
         self._observe_limits(response, family)
         status = response.status_code
         if status == 429:  # refused before doing anything: safe to send again, writes included
-            self.stats.throttled += 1
+            with self._counting:
+                self.stats.throttled += 1
             wait = _retry_after(response)
             limited = vendor.rate_limited(
                 f"{family}: {vendor.name} asks to wait {wait:.0f} s (rate limit); the next poll"
@@ -281,7 +285,8 @@ class JsonClient(Generic[C, S]):
         return self.jitter(0, min(30.0, 2.0 ** (state.attempt_number - 1)))
 
     def _count_retry(self, state: RetryCallState) -> None:
-        self.stats.retries += 1
+        with self._counting:
+            self.stats.retries += 1
 
     def _url(self, path: str) -> str:
         """A next link is followed only inside the account: it is the server's to choose."""

@@ -4,6 +4,7 @@ and count the same way."""
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,7 +12,8 @@ from dataclasses import dataclass, field
 
 class Window:
     """At most `per_minute` requests in any 60 s: sleeps before a request rather than after a
-    429, so the worker stays a polite share of the account's limit."""
+    429, so the worker stays a polite share of the account's limit. Several threads may ask
+    (reads made ahead): they take their turn, the one waiting holding the others behind it."""
 
     def __init__(
         self, per_minute: float, clock: Callable[[], float], sleep: Callable[[float], None]
@@ -21,8 +23,13 @@ class Window:
         self.sleep = sleep
         self.sent: deque[float] = deque()
         self.blocked_until = 0.0
+        self._turn = threading.Lock()
 
     def acquire(self) -> None:
+        with self._turn:
+            self._acquire()
+
+    def _acquire(self) -> None:
         while True:
             now = self.clock()
             while self.sent and now - self.sent[0] >= 60.0:
