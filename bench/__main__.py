@@ -7,15 +7,17 @@ and per step (the adapters' budgets build on these), decisions per second and pe
 Then the same questions for the real Zendesk adapter against the fake Zendesk (`bench.zendesk`),
 a backlog drained under Zendesk's real rate limits with the process's memory (`bench.backlog`),
 and the delay from a ticket's creation to its first note (`bench.latency`). All in simulated
-time. Last, the reading of Portuguese on the held-out corpus (`bench.reading`: the
-`evaluate-reading` table and the time per e-mail).
+time. Then a drain in real time against the sandbox over loopback HTTP with 150 ms added to
+every answer (`bench.realtime`): what users see, not what a simulated clock allows. Last, the
+reading of Portuguese on the held-out corpus (`bench.reading`: the `evaluate-reading` table and
+the time per e-mail).
 
 `--quick` runs every section with smaller numbers (100 tickets here and in the Zendesk section,
-1,000 in the drains and the idle backlog, one hour of arrivals): a minute or two instead of many,
-for a change's first check; its summary values are marked where they were measured smaller than
-their key says. Each section prints one progress line on stderr as it starts, and the run ends
-with a summary block (`bench.summary`): one `key: value` line each, with each goal and whether
-it is met.
+1,000 in the drains and the idle backlog, one hour of arrivals, 200 tickets in real time): a few
+minutes instead of twenty, for a change's first check; its summary values are marked where they
+were measured smaller than their key says. Each section prints one progress line on stderr as it
+starts, and the run ends with a summary block (`bench.summary`): one `key: value` line each, with
+each goal and whether it is met.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import resource
 import time
 from datetime import datetime, timedelta
 
-from bench import backlog, freshdesk, latency, push, reading, summary, zendesk
+from bench import backlog, freshdesk, latency, push, reading, realtime, summary, zendesk
 from worker import logs
 from worker.adapters.memory import MemoryHelpdesk
 from worker.config import PROJECT_ROOT, Config, Safety
@@ -88,6 +90,12 @@ def main() -> None:
         help=f"tickets drained under real limits ({backlog.TICKETS:,}; quick: 1,000; 0 skips)",
     )
     parser.add_argument(
+        "--realtime-tickets",
+        type=int,
+        help=f"tickets drained in real time at 150 ms an answer ({realtime.TICKETS:,}, about "
+        "12 min; quick: 200; 0 skips)",
+    )
+    parser.add_argument(
         "--latency-hours",
         type=float,
         help=f"simulated hours of arrivals for the latency ({latency.HOURS:g}; quick: 1; 0 skips)",
@@ -115,6 +123,7 @@ def main() -> None:
     args.backlog_tickets = int(pick(args.backlog_tickets, backlog.TICKETS, 1_000))
     args.latency_hours = pick(args.latency_hours, latency.HOURS, 1.0)
     args.push_tickets = int(pick(args.push_tickets, push.TICKETS, 15))
+    args.realtime_tickets = int(pick(args.realtime_tickets, realtime.TICKETS, 200))
     whole = time.perf_counter()
     logs.configure("console", level=logging.WARNING)
     config = Config(safety=Safety(max_emails_per_run=100_000))  # a backlog, not a safety test
@@ -175,6 +184,9 @@ def main() -> None:
     if args.push_tickets > 0:
         summary.progress("webhook latency (real time)")
         webhook_p95 = push.run(args.push_tickets)
+    if args.realtime_tickets > 0:
+        summary.progress("real-time drain (minutes of wall time)")
+        realtime.run(args.realtime_tickets)
     if args.backlog_tickets > 0:
         summary.progress("transports")
         print()
