@@ -231,6 +231,22 @@ def test_the_workers_own_writes_coming_back_cost_no_reads(world: ZendeskWorld) -
     assert paths == ["/api/v2/incremental/tickets/cursor.json", "/api/v2/search/export.json"]
 
 
+def test_a_next_run_once_does_not_read_again_the_tickets_the_last_one_wrote(
+    world: ZendeskWorld,
+) -> None:
+    tickets = [world.opens(world.holder(f"Cliente {n}", f"c{n}@exemplo.com.br")) for n in range(3)]
+    world.poll()
+    world.worker = world.new_worker()  # `run --once` from cron: a new process each time
+    world.fake.requests.clear()
+    world.poll()  # the export returns the three tickets our writes changed
+    layout = ("/api/v2/users/me.json", "/api/v2/custom_statuses.json", "/api/v2/ticket_fields.json")
+    paths = [p for _, p in world.fake.requests if p not in layout]  # a new process reads it
+    assert paths == ["/api/v2/incremental/tickets/cursor.json", "/api/v2/search/export.json"]
+    kept = world.place.with_name("zendesk-written.tsv").read_text() if world.place else ""
+    assert sorted(line.split("\t")[0] for line in kept.splitlines()) == sorted(map(str, tickets))
+    assert "@" not in kept  # ids and versions only
+
+
 def test_an_agents_note_after_our_write_is_still_read(world: ZendeskWorld) -> None:
     ticket = world.opens(world.holder(*HOLDER))
     world.poll()

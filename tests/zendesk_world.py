@@ -58,8 +58,13 @@ class ZendeskWorld:
 
     def new_worker(self, *, dry_run: bool = False) -> Worker:
         """A worker as after a restart: nothing in memory, only the state directory."""
-        helpdesk = ZendeskHelpdesk(self.new_client(), self.config, monotonic=self.clock.monotonic)
         place = PollPlaceFile(self.place) if self.place is not None else None
+        helpdesk = ZendeskHelpdesk(
+            self.new_client(),
+            self.config,
+            monotonic=self.clock.monotonic,
+            written=self.place.with_name("zendesk-written.tsv") if self.place else None,
+        )
         return Worker(
             helpdesk,
             self.config,

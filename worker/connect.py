@@ -95,7 +95,7 @@ def connect(
         credentials = Credentials.from_env(env)
         client = ZendeskClient(credentials, config.zendesk)
         return Connection(
-            ZendeskHelpdesk(client, config),
+            ZendeskHelpdesk(client, config, written=state_dir / "zendesk-written.tsv"),
             credentials.is_loopback,
             client.stats,
             provision.setup,
@@ -113,7 +113,7 @@ def connect(
     fd_client = FreshdeskClient(fd_credentials, config.freshdesk)
     journal = state_dir / "freshdesk-journal.sqlite3"
     return Connection(
-        FreshdeskHelpdesk(fd_client, config, journal),
+        FreshdeskHelpdesk(fd_client, config, journal, written=state_dir / "freshdesk-written.tsv"),
         fd_credentials.is_loopback,
         fd_client.stats,
         fd_provision.setup,

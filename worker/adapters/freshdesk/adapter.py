@@ -117,7 +117,9 @@ class FreshdeskHelpdesk:
         layout: AccountLayout | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        written: Path | None = None,
     ) -> None:
+        """`written`: where the versions of the worker's own writes outlive the process."""
         self.client = client
         self.config = config
         self.journal = Journal(journal_path, clock=wall_clock)
@@ -125,7 +127,7 @@ class FreshdeskHelpdesk:
         self._ficha_config: Config | None = None
         self.cache = _Cache(monotonic)
         self._recovered = False
-        self._written = OwnWrites()
+        self._written = OwnWrites(path=written)
         self._is_candidate = Candidates(config, mapping.first_message, mapping.channel_of)
 
     @property

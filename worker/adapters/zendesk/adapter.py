@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from pathlib import Path
 
 import structlog
 
@@ -68,14 +69,16 @@ class ZendeskHelpdesk:
         *,
         layout: AccountLayout | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        written: Path | None = None,
     ) -> None:
+        """`written`: where the versions of the worker's own writes outlive the process."""
         self.client = client
         self.config = config
         self._layout = layout
         self.cache = _Cache(monotonic)
         self._monotonic = monotonic
         self._full_sweep_at: float | None = None  # when the sweep last listed every open one
-        self._written = OwnWrites()
+        self._written = OwnWrites(path=written)
         # What the last sweep saw: tickets with a deadline and the earliest one (for metrics).
         self.waiting: tuple[int, datetime | None] | None = None
         self._is_candidate = Candidates(config, mapping.first_message, mapping.channel_of)
