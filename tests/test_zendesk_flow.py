@@ -201,12 +201,29 @@ def test_requests_per_poll_and_per_step(world: ZendeskWorld) -> None:
     writes = list(world.writes())
     assert report.steps == len(tickets) == len(writes)
     once = ("/users/me", "/custom_statuses", "/ticket_fields")  # the account's layout, at start
-    per_poll = ("/incremental/", "/search/export")  # the poll and the sweep
-    assert len([p for p in reads if any(part in p for part in per_poll)]) == 2
+    # the poll; the open cancellations, listed once when the first ticket asks; the sweep
+    per_poll = ("/incremental/", "/search/export")
+    assert len([p for p in reads if any(part in p for part in per_poll)]) == 3
     per_ticket = [p for p in reads if not any(part in p for part in once + per_poll)]
-    # comments, requester with accounts, accounts by registered e-mail, the account's people,
-    # the requester's other tickets
-    assert len(per_ticket) / len(tickets) == 5
+    # comments, requester with accounts, accounts by registered e-mail, the account's people;
+    # no search for the account's open cancellations: they are known
+    assert len(per_ticket) / len(tickets) == 4
+
+
+def test_a_second_request_of_the_same_account_is_linked_without_a_ticket_search(
+    world: ZendeskWorld,
+) -> None:
+    holder = world.holder(*HOLDER)
+    first = world.opens(holder)
+    world.poll()
+    world.later(minutes=5)
+    second = world.opens(holder, "Cancelar de novo")
+    world.fake.requests.clear()
+    world.poll()
+    assert world.steps(second) == ["1:vinculado"]
+    assert str(first) in world.notes(second)[0]
+    searches = [p for _, p in world.fake.requests if p.endswith("/search.json")]
+    assert len(searches) == 1  # the accounts registered to the e-mail; no ticket search
 
 
 def test_a_429_storm_is_waited_out_without_losing_or_doubling(tmp_path: Path) -> None:

@@ -83,9 +83,10 @@ class Helpdesk(Protocol):
     def read_ficha(self, ticket: Ticket) -> Ficha: ...
 
     def related_tickets(
-        self, emails: tuple[str, ...], since: datetime
+        self, emails: tuple[str, ...], since: datetime, *, open_cancellations: bool = False
     ) -> tuple[RelatedTicket, ...]:
-        """Tickets requested by any of `emails`, created at or after `since`."""
+        """Tickets requested by any of `emails`, created at or after `since`; with
+        `open_cancellations`, at least the unresolved cancellation tickets among them."""
         ...
 
     def apply_step(self, ticket: Ticket, step: RenderedStep) -> Ticket:

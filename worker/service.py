@@ -355,11 +355,18 @@ class Worker:
         self, query: RelatedQuery, known: dict[RelatedQuery, tuple[RelatedTicket, ...]]
     ) -> tuple[RelatedTicket, ...]:
         """A query for the same people over a shorter period is answered from the longer one
-        already read (a search costs a request; the engine often asks both)."""
+        already read (a search costs a request; the engine often asks both), unless that one
+        asked only for open cancellations and this one for every ticket."""
         for earlier, tickets in known.items():
-            if set(earlier.emails) == set(query.emails) and earlier.since <= query.since:
+            if (
+                set(earlier.emails) == set(query.emails)
+                and earlier.since <= query.since
+                and (query.open_cancellations or not earlier.open_cancellations)
+            ):
                 return tuple(t for t in tickets if t.created_at >= query.since)
-        return self.helpdesk.related_tickets(query.emails, query.since)
+        return self.helpdesk.related_tickets(
+            query.emails, query.since, open_cancellations=query.open_cancellations
+        )
 
     def handle(
         self, ticket_id: str, *, follow_ups: bool = True, read: Read | None = None

@@ -81,9 +81,9 @@ class HookedHelpdesk:
         return self.adapter.read_ficha(ticket)
 
     def related_tickets(
-        self, emails: tuple[str, ...], since: datetime
+        self, emails: tuple[str, ...], since: datetime, *, open_cancellations: bool = False
     ) -> tuple[RelatedTicket, ...]:
-        return self.adapter.related_tickets(emails, since)
+        return self.adapter.related_tickets(emails, since, open_cancellations=open_cancellations)
 
     def apply_step(self, ticket: Ticket, step: RenderedStep) -> Ticket:
         kind = step.key.split(":", 1)[-1]

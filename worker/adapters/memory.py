@@ -244,7 +244,7 @@ class MemoryHelpdesk:
         return replace(account, members=members)
 
     def related_tickets(
-        self, emails: tuple[str, ...], since: datetime
+        self, emails: tuple[str, ...], since: datetime, *, open_cancellations: bool = False
     ) -> tuple[RelatedTicket, ...]:
         self.reads += 1
         candidates = (

@@ -65,10 +65,13 @@ class Step:
 
 @dataclass(frozen=True)
 class RelatedQuery:
-    """Tickets created by any of `emails` since `since` (CONTRACT 4 and 16)."""
+    """Tickets created by any of `emails` since `since` (CONTRACT 4 and 16). With
+    `open_cancellations` only the unresolved cancellation tickets among them matter (the others
+    may be left out), so a helpdesk that already keeps those can answer without a search."""
 
     emails: tuple[str, ...]
     since: datetime
+    open_cancellations: bool = False
 
 
 @dataclass(frozen=True)

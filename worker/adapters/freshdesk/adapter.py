@@ -355,10 +355,10 @@ class FreshdeskHelpdesk:
         return self.cache.members.put(company_id, tuple(members))
 
     def related_tickets(
-        self, emails: tuple[str, ...], since: datetime
+        self, emails: tuple[str, ...], since: datetime, *, open_cancellations: bool = False
     ) -> tuple[RelatedTicket, ...]:
         """One list request per person (`email` filter); `updated_since` lifts the list's
-        30-day default, and creation is compared here."""
+        30-day default, and creation is compared here. Every ticket, whatever is asked."""
 
         def search(email: str) -> Iterator[RelatedTicket]:
             params: dict[str, str | int] = {

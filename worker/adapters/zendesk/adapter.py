@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -28,6 +28,7 @@ from worker.adapters.zendesk.http import (
     TicketMissing,
     ZendeskClient,
 )
+from worker.adapters.zendesk.known import KnownTickets
 from worker.adapters.zendesk.layout import AccountLayout, from_zendesk
 from worker.config import Config
 from worker.core.calendar import SAO_PAULO, day_end
@@ -48,16 +49,18 @@ class _Cache:
     clock: Callable[[], float]
     page_tickets: dict[str, Json] = field(default_factory=dict)
     requesters: Recent[tuple[Json, list[Json]]] = field(init=False)
+    user_ids: Recent[str] = field(init=False)  # by e-mail, from the requesters and members read
     members: Recent[tuple[Member, ...]] = field(init=False)
     by_registered_email: Recent[list[Json]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.requesters = Recent(self.clock)
+        self.user_ids = Recent(self.clock)
         self.members = Recent(self.clock)
         self.by_registered_email = Recent(self.clock)
 
     def prune(self) -> None:
-        for memory in (self.requesters, self.members, self.by_registered_email):
+        for memory in (self.requesters, self.user_ids, self.members, self.by_registered_email):
             memory.prune()
 
 
@@ -82,6 +85,7 @@ class ZendeskHelpdesk:
         # What the last sweep saw: tickets with a deadline and the earliest one (for metrics).
         self.waiting: tuple[int, datetime | None] | None = None
         self._is_candidate = Candidates(config, mapping.first_message, mapping.channel_of)
+        self.known = KnownTickets(config.tags.cancellation)
 
     @property
     def layout(self) -> AccountLayout:
@@ -96,6 +100,8 @@ class ZendeskHelpdesk:
         page, filtered here (tag or keywords, PROCEDURE §1) so only candidates are read."""
         _ = self.layout  # fail early, before the cursor moves, if the account is not set up
         self.cache.prune()
+        now = since + timedelta(days=self.config.procedure.first_run_lookback_days)
+        self.known.prune(now)
         start = int(since.timestamp())
         lookback: dict[str, str | int] = {"start_time": start, "per_page": PAGE_SIZE}
         params = _export_params(cursor) or lookback
@@ -110,8 +116,14 @@ class ZendeskHelpdesk:
             log.warning("zendesk cursor refused; rebuilding it from the look-back")
             params = lookback
             page = self.client.get("/api/v2/incremental/tickets/cursor.json", params)
+        # from here every ticket created is on a page: at the start time, or for a kept cursor
+        # (opaque) from now on
+        begins = params.get("start_time")
+        self.known.cover_from(datetime.fromtimestamp(int(begins), UTC) if begins else now)
+        self.known.caught_up = False
         candidates: list[str] = []
         for ticket in page.get("tickets") or []:
+            self.known.seen(ticket)
             if ticket.get("status") == "deleted" or not self._is_candidate(ticket):
                 continue
             ticket_id = str(ticket["id"])
@@ -120,12 +132,13 @@ class ZendeskHelpdesk:
             self.cache.page_tickets[ticket_id] = ticket
             if ticket_id not in candidates:
                 candidates.append(ticket_id)
+        self.known.caught_up = bool(page.get("end_of_stream", True))
         after = page.get("after_cursor")
         # An empty export may carry no cursor: resume from where this one started.
         next_cursor = f"c:{after}" if after else f"t:{params.get('start_time', start)}"
         return TicketPage(tuple(candidates), next_cursor, not page.get("end_of_stream", True))
 
-    def due_tickets(self, now: datetime) -> tuple[str, ...]:
+    def due_tickets(self, now: datetime, *, full: bool = False) -> tuple[str, ...]:
         """Open cancellation tickets whose deadline day is over, through the search export (it
         has no 1,000-result cap). Usually only those: the deadline field's range is in the
         query, so an idle sweep costs one request whatever the backlog. Once every
@@ -136,8 +149,10 @@ class ZendeskHelpdesk:
         today = now.astimezone(SAO_PAULO).date()
         deadline_field = self.layout.fields[FieldKey.DEADLINE]
         query = f"tags:{self.config.tags.cancellation} status<solved"
-        full = self._full_sweep_at is None or (
-            self._monotonic() - self._full_sweep_at >= FULL_SWEEP_SECONDS
+        full = (
+            full
+            or self._full_sweep_at is None
+            or self._monotonic() - self._full_sweep_at >= FULL_SWEEP_SECONDS
         )
         if not full:
             query += f" custom_field_{deadline_field}<{today.isoformat()}"
@@ -150,6 +165,8 @@ class ZendeskHelpdesk:
         }
         for page in self.client.pages("/api/v2/search/export.json", params):
             for ticket in page.get("results") or []:
+                if full:
+                    self.known.seen(ticket)
                 value = next(
                     (
                         entry.get("value")
@@ -173,6 +190,7 @@ class ZendeskHelpdesk:
                     due.append(str(ticket["id"]))
         if full:
             self._full_sweep_at = self._monotonic()
+            self.known.listed = True
             earliest = min(days, default=None)
             self.waiting = (len(days), day_end(earliest) if earliest else None)
         return tuple(due)
@@ -210,6 +228,7 @@ class ZendeskHelpdesk:
         if cached is not None:
             return cached
         page = self.client.get(f"/api/v2/users/{user_id}.json", {"include": "organizations"})
+        self._know(page["user"])
         return self.cache.requesters.put(
             user_id, (page["user"], list(page.get("organizations") or []))
         )
@@ -251,6 +270,7 @@ class ZendeskHelpdesk:
             return cached
         members: list[Member] = []
         for user in self._each(f"/api/v2/organizations/{organization_id}/users.json", "users"):
+            self._know(user)
             holder, partner = mapping.marks(user, self.config)
             count = known.get(str(user["id"]), 1)
             if (holder or partner) and str(user["id"]) not in known:
@@ -270,12 +290,28 @@ class ZendeskHelpdesk:
             yield from page.get(key) or []
 
     def related_tickets(
-        self, emails: tuple[str, ...], since: datetime
+        self, emails: tuple[str, ...], since: datetime, *, open_cancellations: bool = False
     ) -> tuple[RelatedTicket, ...]:
-        """One search per person: several `requester:` terms are not documented to mean OR."""
+        """One search per person: several `requester:` terms are not documented to mean OR.
+        A person the worker just read (the requester, an account's member: their user id is
+        known) costs no search when the tickets asked for are known (`KnownTickets`): every
+        ticket since the export's coverage began, or the open cancellations (listed the first
+        time they are asked for). Anyone else, and anything older, is searched."""
         since_day = since.astimezone(SAO_PAULO).date().isoformat()
+        known = self.known
+        if open_cancellations and known.caught_up and not known.listed:
+            self.due_tickets(since, full=True)  # lists every open one; its due list unused
 
         def search(email: str) -> Iterator[RelatedTicket]:
+            user_id = self.cache.user_ids.get(email)
+            tickets = (
+                known.requested_by(user_id, since, open_cancellations=open_cancellations)
+                if user_id is not None
+                else None
+            )
+            if tickets is not None:
+                yield from (mapping.related(ticket, email) for ticket in tickets)
+                return
             query = f'type:ticket requester:"{email}" created>={since_day}'
             for page in self.client.pages("/api/v2/search.json", {"query": query}):
                 for result in page.get("results") or []:
@@ -283,6 +319,11 @@ class ZendeskHelpdesk:
                         yield mapping.related(result, email)
 
         return related_since(emails, since, search)
+
+    def _know(self, user: Json) -> None:
+        email = str(user.get("email") or "").strip().lower()
+        if email:
+            self.cache.user_ids.put(email, str(user["id"]))
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -310,6 +351,7 @@ class ZendeskHelpdesk:
             path, mapping.note_update(step, ticket, self.layout, self.config), guarded=True
         )
         ticket = mapping.after_update(ticket, answer["ticket"], self.layout)
+        self.known.seen(answer["ticket"])
         self._written.remember(ticket.id, ticket.version)
         return ticket
 

@@ -251,7 +251,7 @@ def linked_tag(run: Run, main_ticket: str) -> str:
 def open_cancellation_elsewhere(run: Run) -> RelatedTicket | None:
     """An older, unresolved cancellation ticket of the same account: this one joins it."""
     since = day_start(run.context.now - OPEN_CANCELLATION_WINDOW)
-    query = RelatedQuery(run.account_people(), since)
+    query = RelatedQuery(run.account_people(), since, open_cancellations=True)
     candidates = [
         t
         for t in run.related(query)
