@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from worker.adapters.memo import OwnWrites
 from worker.cli import main
 from worker.config import Safety
 from worker.safety import Guard, Paused
@@ -76,3 +77,29 @@ def test_a_pause_directory_pauses_and_says_how_to_resume_even_when_the_cap_trips
     assert reason is not None and "is a directory" in reason and "delete it" in reason
     with pytest.raises(Paused):
         guard.trip("200 e-mails in one run")  # writing the file fails; the pause holds
+
+
+def test_the_workers_own_writes_outlive_the_process_but_not_a_decision_cut_midway(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "zendesk-written.tsv"
+    first = OwnWrites(path=path)
+    first.remember("1", "2026-12-07T12:00:00Z")
+    first.remember("2", "2026-12-07T12:01:00Z")
+    first.remember("2", "2026-12-07T12:02:00Z", complete=False)  # a step is still owed
+    again = OwnWrites(path=path)  # the next `run --once`
+    assert again.is_echo("1", "2026-12-07T12:00:00Z")
+    assert not again.is_echo("2", "2026-12-07T12:01:00Z")
+    assert not again.is_echo("2", "2026-12-07T12:02:00Z")
+
+
+def test_the_kept_writes_are_rewritten_before_the_file_grows_past_twice_what_is_kept(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "zendesk-written.tsv"
+    writes = OwnWrites(size=3, path=path)
+    for n in range(20):
+        writes.remember(str(n % 5), f"v{n}")
+    assert len(path.read_text().splitlines()) <= 2 * 3
+    again = OwnWrites(size=3, path=path)
+    assert again.is_echo("4", "v19") and not again.is_echo("0", "v15")

@@ -60,6 +60,10 @@ class RenderedStep:
     fields: Mapping[FieldKey, str | None]
     add_tags: frozenset[str]
     remove_tags: frozenset[str]
+    # the decision's last step: only then is the ticket as the worker leaves it, so an adapter
+    # may take its next change-list appearance as our own echo; after an earlier step a step is
+    # still owed, and a restart must read the ticket to decide it
+    completes_decision: bool = True
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -394,7 +394,7 @@ class Worker:
             if not self.guard.allows(ticket):
                 log.info("outside the allow-list; skipped", ticket_id=ticket_id)
                 return outcome
-            steps = self.decide(ticket, ficha)
+            steps = self.decide(ticket) if ficha is None else self.decide(ticket, ficha)
             situation = read_history(ticket).state.situation
             log.info(
                 "decision",
@@ -403,10 +403,10 @@ class Worker:
                 steps=[step.key for step in steps],
             )
             try:
-                for step in steps:
+                for n, step in enumerate(steps, start=1):
                     if self.stop_requested():
                         raise Stopping
-                    ticket = self._write(ticket, step, situation)
+                    ticket = self._write(ticket, step, situation, last=n == len(steps))
                     outcome.steps.append(step.key)
                     outcome.emails += step.email is not None
                     if step.follow_up is not None:
@@ -423,8 +423,10 @@ class Worker:
         log.warning("gave up after conflicts", ticket_id=ticket_id, conflicts=outcome.conflicts)
         return outcome
 
-    def _write(self, ticket: Ticket, step: Step, situation: str | None) -> Ticket:
-        rendered = self.render(step)
+    def _write(
+        self, ticket: Ticket, step: Step, situation: str | None, *, last: bool = True
+    ) -> Ticket:
+        rendered = replace(self.render(step), completes_decision=last)
         emails = step.email is not None
         event = {"ticket_id": ticket.id, "situation": situation, "step": step.key, "email": emails}
         if self.dry_run:

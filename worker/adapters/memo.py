@@ -18,6 +18,7 @@ log = structlog.get_logger("worker")
 V = TypeVar("V")
 
 READ_TTL_SECONDS = 60.0  # people and accounts read within one poll are reused, never longer
+FORGOTTEN = "-"  # a line that takes a ticket out of the kept versions
 WRITTEN_MEMORY = 10_000  # tickets whose last write is remembered (a few hundred kB)
 
 
@@ -69,7 +70,13 @@ class OwnWrites:
         if path is not None:
             self._load(path)
 
-    def remember(self, ticket_id: str, version: str) -> None:
+    def remember(self, ticket_id: str, version: str, *, complete: bool = True) -> None:
+        """`complete`: the write ended a decision. After an earlier step of one, the ticket is
+        forgotten instead: a step is owed, and the next sight of the ticket must be read."""
+        if not complete:
+            if self._versions.pop(ticket_id, None) is not None:
+                self._append(ticket_id, FORGOTTEN)
+            return
         self._versions[ticket_id] = version
         self._versions.move_to_end(ticket_id)
         if len(self._versions) > self._size:
@@ -83,7 +90,10 @@ class OwnWrites:
             return
         for line in text.splitlines():
             ticket_id, tab, version = line.partition("\t")
-            if tab and ticket_id and version:
+            if tab and ticket_id and version == FORGOTTEN:
+                self._versions.pop(ticket_id, None)
+                self._lines += 1
+            elif tab and ticket_id and version:
                 self._versions[ticket_id] = version
                 self._versions.move_to_end(ticket_id)
                 self._lines += 1

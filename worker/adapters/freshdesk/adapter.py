@@ -428,7 +428,7 @@ class FreshdeskHelpdesk:
                 entry, Phase.NOTING, Phase.NOTED, f"{path}/notes", mapping.note_body(step)
             )
         version = self._update(entry, current.get("tags") or ())
-        self._written.remember(ticket.id, version)
+        self._written.remember(ticket.id, version, complete=step.completes_decision)
         return self._as_written(ticket, step, version)
 
     def _as_written(self, ticket: Ticket, step: RenderedStep, version: str) -> Ticket:

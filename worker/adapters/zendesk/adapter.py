@@ -352,7 +352,7 @@ class ZendeskHelpdesk:
         )
         ticket = mapping.after_update(ticket, answer["ticket"], self.layout)
         self.known.seen(answer["ticket"])
-        self._written.remember(ticket.id, ticket.version)
+        self._written.remember(ticket.id, ticket.version, complete=step.completes_decision)
         return ticket
 
     def list_statuses(self) -> tuple[HelpdeskStatus, ...]:
