@@ -67,3 +67,12 @@ def test_new_tickets_are_kept_a_few_days_and_coverage_shrinks_with_them() -> Non
     known.prune(START + timedelta(days=4))
     assert len(known) == 0
     assert known.requested_by("7", START, open_cancellations=False) is None
+
+
+def test_who_really_wrote_a_known_ticket_is_kept_as_a_search_would_give_it() -> None:
+    known = known_from_export()
+    known.caught_up = True
+    via = {"channel": "email", "source": {"from": {"address": "outro@fora.com"}}}
+    known.seen({**ticket(1, START + timedelta(minutes=5)), "via": via})
+    found = known.requested_by("7", START, open_cancellations=False)
+    assert found and found[0]["via"] == via  # the trust verdict reads it (mapping.related)

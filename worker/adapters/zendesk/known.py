@@ -10,7 +10,8 @@ up (its last page read): while more pages wait, a ticket on one of them may be m
 search answers instead. Either way as fresh as a search, whose index lags by minutes.
 
 Pure bookkeeping, no I/O. Kept per ticket: id, requester, subject, first message, creation,
-tags and status, for the few days kept (what a related ticket needs, CONTRACT 16).
+tags, status and `via` (who really wrote it), for the few days kept: what a related ticket
+needs (CONTRACT 16), as a search result would give it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from worker.adapters.records import timestamp
 
 RECENT_DAYS = 3  # new tickets kept; a question about longer ago is searched
 FINAL = ("solved", "closed", "deleted")
-_KEPT = ("id", "requester_id", "subject", "description", "created_at", "tags", "status")
+# what a related ticket is made of (mapping.related), `via` for who really wrote it (trust)
+_KEPT = ("id", "requester_id", "subject", "description", "created_at", "tags", "status", "via")
 
 
 class KnownTickets:
