@@ -316,3 +316,20 @@ def test_the_next_tickets_are_read_while_one_is_written_and_writes_keep_their_or
     assert writes == tickets  # one first step each, in the export's order
     assert report.steps == len(tickets) and not report.failed
     assert all(world.steps(int(t)) == ["1:inicio"] for t in tickets)
+
+
+def test_while_export_pages_still_wait_one_ticket_search_answers_both_of_the_engines_questions(
+    world: ZendeskWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from worker.adapters.zendesk import adapter
+
+    monkeypatch.setattr(adapter, "PAGE_SIZE", 1)  # a page each: caught up only at the last one
+    tickets = [world.opens(world.holder(f"Cliente {n}", f"c{n}@exemplo.com.br")) for n in range(3)]
+    world.later(minutes=2)
+    world.fake.requests.clear()
+    world.worker.poll()
+    assert all(world.steps(t) == ["1:inicio"] for t in tickets)
+    searches = [p for _, p in world.fake.requests if p == "/api/v2/search.json"]
+    # each: the accounts registered to the e-mail; the first two, while pages wait, one ticket
+    # search for "an open cancellation in a year?" that also answers "any ticket since this one?"
+    assert len(searches) == 3 + 2

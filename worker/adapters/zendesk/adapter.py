@@ -86,6 +86,8 @@ class ZendeskHelpdesk:
         self.waiting: tuple[int, datetime | None] | None = None
         self._is_candidate = Candidates(config, mapping.first_message, mapping.channel_of)
         self.known = KnownTickets(config.tags.cancellation)
+        # the last search per person, until the next write or page (related_tickets)
+        self._searched: dict[str, tuple[datetime, tuple[RelatedTicket, ...]]] = {}
 
     @property
     def layout(self) -> AccountLayout:
@@ -100,6 +102,7 @@ class ZendeskHelpdesk:
         page, filtered here (tag or keywords, PROCEDURE §1) so only candidates are read."""
         _ = self.layout  # fail early, before the cursor moves, if the account is not set up
         self.cache.prune()
+        self._searched.clear()
         now = since + timedelta(days=self.config.procedure.first_run_lookback_days)
         self.known.prune(now)
         start = int(since.timestamp())
@@ -296,7 +299,10 @@ class ZendeskHelpdesk:
         A person the worker just read (the requester, an account's member: their user id is
         known) costs no search when the tickets asked for are known (`KnownTickets`): every
         ticket since the export's coverage began, or the open cancellations (listed the first
-        time they are asked for). Anyone else, and anything older, is searched."""
+        time they are asked for). Anyone else, and anything older, is searched; a search answers
+        every later question about the same person over a shorter period until the next write
+        (the engine asks for open cancellations over a year, then for every ticket since this
+        one was opened)."""
         since_day = since.astimezone(SAO_PAULO).date().isoformat()
         known = self.known
         if open_cancellations and known.caught_up and not known.listed:
@@ -312,11 +318,19 @@ class ZendeskHelpdesk:
             if tickets is not None:
                 yield from (mapping.related(ticket, email) for ticket in tickets)
                 return
+            earlier = self._searched.get(email)
+            if earlier is not None and earlier[0] <= since:
+                yield from (t for t in earlier[1] if t.created_at >= since)
+                return
             query = f'type:ticket requester:"{email}" created>={since_day}'
-            for page in self.client.pages("/api/v2/search.json", {"query": query}):
-                for result in page.get("results") or []:
-                    if result.get("result_type", "ticket") == "ticket":
-                        yield mapping.related(result, email)
+            found = tuple(
+                mapping.related(result, email)
+                for page in self.client.pages("/api/v2/search.json", {"query": query})
+                for result in page.get("results") or []
+                if result.get("result_type", "ticket") == "ticket"
+            )
+            self._searched[email] = (since, found)
+            yield from found
 
         return related_since(emails, since, search)
 
@@ -332,6 +346,7 @@ class ZendeskHelpdesk:
         left it (its response carries the ticket). A 409 (an agent's change, a lost response of
         ours, a database conflict) surfaces as StaleTicket: the worker re-reads and re-decides."""
         path = f"/api/v2/tickets/{ticket.id}.json"
+        self._searched.clear()
         sent = mapping.sent_tag(self.config, step.key)
         if step.email is None and sent in ticket.tags:
             # An e-mail of this step went out, then the ticket changed and the step was decided
