@@ -8,17 +8,20 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import requests
 
+from worker import logs
 from worker.config import DEFAULT_CONFIG_PATH, load_config
 from worker.demo import DemoResult, print_report, run_demo
 from worker.demo import script as s
 from worker.demo.report import field_disagreement, summary
 from worker.demo.world import EXPORT_LAG
 from worker.render import Renderer
+from worker.report import rows_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,12 +123,27 @@ def test_the_result_field_agrees_with_the_outcome_tag(demo: tuple[DemoResult, fl
     assert disagreeing == dict.fromkeys(result.tickets)
 
 
-def test_make_demo_runs_as_a_command() -> None:
+def test_the_weeks_report_counts_what_the_summary_shows(demo: tuple[DemoResult, float]) -> None:
+    result, _ = demo
+    by_summary = Counter(row.outcome for row in summary(result))
+    by_report = Counter(row.outcome.value for row in rows_of(result.tickets.values(), logs.shown))
+    assert by_report == {
+        "cancelado": by_summary["cancelado"],
+        "revertido": by_summary["revertido"],
+        "nao_cancelado": by_summary["não cancelado"],
+        "terceiro": by_summary["terceiro orientado"],
+        "revisao": by_summary["em andamento (revisar)"],
+        "vinculado": by_summary["vinculado a outro ticket"],
+    }
+
+
+def test_make_demo_runs_as_a_command_and_ends_with_the_report(tmp_path: Path) -> None:
     env = {**os.environ, "TZ": "UTC"}
     env.pop("WORKER_CONFIG", None)
     began = time.perf_counter()
+    out = tmp_path / "demo-report"
     done = subprocess.run(
-        [sys.executable, "-m", "worker", "demo"],
+        [sys.executable, "-m", "worker", "demo", "--out", str(out)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -139,6 +157,8 @@ def test_make_demo_runs_as_a_command() -> None:
     for _, outcome, _, _ in EXPECTED.values():
         assert outcome in table
     assert "duplicados: 0" in table
+    assert done.stdout.rstrip().endswith(str(out / "index.html"))
+    assert (out / "outcomes.csv").read_text(encoding="utf-8").startswith("protocolo,")
 
 
 def test_with_contracts_over_http_the_sandbox_stand_in_cancels_them() -> None:

@@ -111,16 +111,37 @@ def main(
     ctx.obj = {"config_path": config_path, "state_dir": state_dir, "metrics_port": metrics_port}
 
 
+def _out_option(default: str, what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    return click.option(
+        "--out",
+        default=default,
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help=f"Where {what} (index.html, outcomes.csv) is written.",
+    )
+
+
 @main.command()
+@_out_option("./demo-report", "the demo week's report")
 @click.pass_context
-def demo(ctx: click.Context) -> None:
-    """The whole procedure on the embedded in-memory helpdesk: no account needed."""
+def demo(ctx: click.Context, out: Path) -> None:
+    """A simulated week on the sandbox (a fake Zendesk over loopback HTTP, the real Zendesk
+    adapter): no account needed. Ends by writing the week's report."""
     from worker.demo import print_report, run_demo
+    from worker.demo.script import END, START
+    from worker.report import Period, rows_of, summary_lines, write_report
 
     config, path = _load(ctx.obj["config_path"])
     logs.configure("console", level=logging.WARNING)
     result = run_demo(config, Renderer(config.resolved_templates_dir(path)))
     print_report(result, sys.stdout)
+    rows = rows_of(result.tickets.values(), logs.shown)
+    period = Period(START.date(), END.date())
+    page = write_report(rows, period, END, Path(out))
+    click.echo("=" * 100)
+    for line in summary_lines(rows, period):
+        click.echo(line)
+    click.echo(f"Relatório da semana (abra no navegador): {page.resolve()}")
 
 
 @main.command()
@@ -379,6 +400,39 @@ def evaluate_reading(ctx: click.Context, split: str, corpus: Path | None) -> Non
     click.echo("\n".join(lines))
     if not ok:
         raise click.ClickException("the reading gates do not hold")
+
+
+_DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@main.command()
+@click.option("--since", required=True, type=_DAY, help="First day, YYYY-MM-DD (São Paulo).")
+@click.option("--until", required=True, type=_DAY, help="Last day, included, YYYY-MM-DD.")
+@_out_option("./report", "the report")
+@click.pass_context
+def report(ctx: click.Context, since: datetime, until: datetime, out: Path) -> None:
+    """What happened to the period's cancellation tickets: a page with charts and a CSV.
+    Reads only, paced like a poll."""
+    from worker.core.calendar import SAO_PAULO
+    from worker.report import Period, rows_of, summary_lines, write_report
+    from worker.report.read import tickets_created
+
+    if until < since:
+        raise click.BadParameter("--until is before --since", param_hint="--until")
+    config, _ = _load(ctx.obj["config_path"])
+    connection = _connect(config, ctx.obj["state_dir"])
+    start = since.replace(tzinfo=SAO_PAULO)
+    end = until.replace(tzinfo=SAO_PAULO) + timedelta(days=1)
+    try:
+        tickets = tickets_created(connection.helpdesk, start, end)
+    except HelpdeskError as problem:
+        raise click.ClickException(f"{config.helpdesk}: {problem}") from None
+    rows = rows_of(tickets, logs.shown)
+    period = Period(since.date(), until.date())
+    page = write_report(rows, period, datetime.now(UTC), out)
+    for line in summary_lines(rows, period):
+        click.echo(line)
+    click.echo(f"Relatório: {page.resolve()} · planilha: {page.with_name('outcomes.csv')}")
 
 
 main.add_command(sandbox_command, "sandbox")
