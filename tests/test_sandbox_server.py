@@ -3,6 +3,7 @@ endpoint, and the `sandbox` command itself (a real process, stopped by SIGTERM).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,6 +16,9 @@ from typing import Any
 import pytest
 import requests
 
+from worker.config import Config
+from worker.core.calendar import BusinessCalendar
+from worker.core.state import MARKER_PREFIX
 from worker.sandbox import FakeZendesk, RateLimits
 from worker.sandbox.clock import SandboxClock
 from worker.sandbox.faults import Faults
@@ -190,6 +194,20 @@ def start_sandbox(*args: str) -> tuple[subprocess.Popen[str], str, list[str]]:
     return process, url, lines
 
 
+def python_m_worker(
+    *args: str, env: dict[str, str], cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "worker", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def stop(process: subprocess.Popen[str]) -> str:
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=20)
@@ -209,7 +227,6 @@ def test_the_command_seeds_provisions_serves_and_stops_on_sigterm(tmp_path: Path
         assert "Aguardando retorno do cliente" in labels  # `setup` ran against it
         state = requests.get(f"{url}/_sandbox/state", timeout=10).json()
         assert state["counts"]["tickets"] == 3
-        assert state["now"].startswith("2026-12-07T12:0")  # the fixture's clock
     finally:
         assert "sandbox stopped" in stop(process)
 
@@ -218,6 +235,121 @@ def test_the_command_seeds_provisions_serves_and_stops_on_sigterm(tmp_path: Path
         assert any("not seeded again" in line for line in lines)
         state = requests.get(f"{url}/_sandbox/state", timeout=10).json()
         assert state["counts"]["tickets"] == 3 and state["counts"]["macros"] > 0
+    finally:
+        stop(process)
+
+
+def test_the_sandbox_runs_on_real_time_with_the_fixture_dated_relative_to_now() -> None:
+    """The worker uses the real clock: a sandbox on the fixture's day would make it decide
+    deadlines from the wrong day. So the fixture's tickets move to now (the first was written
+    30 minutes before the fixture's `now`)."""
+    demo = str(ROOT / "tests" / "fixtures" / "sandbox-demo.yaml")
+    began = datetime.now(UTC)
+    process, url, lines = start_sandbox("--seed", demo)
+    try:
+        state = requests.get(f"{url}/_sandbox/state", timeout=10).json()
+        assert abs(datetime.fromisoformat(state["now"]) - began) < timedelta(minutes=1)
+        ticket = requests.get(f"{url}/api/v2/tickets/1.json", headers=AUTH, timeout=10).json()
+        age = began - datetime.fromisoformat(ticket["ticket"]["created_at"])
+        assert timedelta(minutes=29) < age < timedelta(minutes=31)
+        banner = "".join(lines)
+        assert "real time, the same as the worker's" in banner
+        assert (
+            "python -m worker run --once " in banner
+            and "--now" not in banner.split("Point the worker")[1].split("The poll")[0]
+        )
+        assert "leaves out the last minute" in banner
+    finally:
+        stop(process)
+
+
+def test_a_simulated_clock_only_when_asked_and_the_banner_says_so() -> None:
+    demo = str(ROOT / "tests" / "fixtures" / "sandbox-demo.yaml")
+    process, url, lines = start_sandbox("--seed", demo, "--now", "2026-12-07T09:00:00-03:00")
+    try:
+        state = requests.get(f"{url}/_sandbox/state", timeout=10).json()
+        assert state["now"].startswith("2026-12-07T12:0")
+        ticket = requests.get(f"{url}/api/v2/tickets/1.json", headers=AUTH, timeout=10).json()
+        assert ticket["ticket"]["created_at"].startswith("2026-12-07T11:30")
+        banner = "".join(lines)
+        assert "SIMULATED" in banner
+        assert "run --once --now 2026-12-07T12:00" in banner
+    finally:
+        stop(process)
+
+
+def test_say_and_people_act_on_a_running_sandbox_as_the_customer_and_the_agent() -> None:
+    demo = str(ROOT / "tests" / "fixtures" / "sandbox-demo.yaml")
+    process, url, _ = start_sandbox("--seed", demo)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT)}
+
+    def sandbox(*args: str) -> subprocess.CompletedProcess[str]:
+        return python_m_worker("sandbox", *args, "--url", url, env=env)
+
+    try:
+        listed = sandbox("people")
+        assert listed.returncode == 0, listed.stderr
+        assert "Ana Souza <ana.souza@exemplo.com.br> · end-user · titular" in listed.stdout
+        assert "tickets #1" in listed.stdout
+        assert "Agente Paula" in listed.stdout
+        assert (
+            sandbox("say", "--ticket", "1", "--as", "cliente", "Sim, pode cancelar.").returncode
+            == 0
+        )
+        assert sandbox("say", "--ticket", "1", "--as", "agente", "#tentativa").returncode == 0
+        comments = requests.get(
+            f"{url}/api/v2/tickets/1/comments.json?include=users", headers=AUTH, timeout=10
+        ).json()
+        names = {u["id"]: u["name"] for u in comments["users"]}
+        said = [(names[c["author_id"]], c["public"], c["body"]) for c in comments["comments"][1:]]
+        assert said == [
+            ("Ana Souza", True, "Sim, pode cancelar."),
+            ("Agente Paula", False, "#tentativa"),
+        ]
+        missing = sandbox("say", "--ticket", "99", "--as", "agente", "x")
+        assert missing.returncode != 0 and "no ticket 99" in missing.stderr
+    finally:
+        stop(process)
+
+
+def test_a_newcomer_following_the_banner_gets_deadlines_from_the_sandboxs_day(
+    tmp_path: Path,
+) -> None:
+    """No --now anywhere: the worker's real clock and the sandbox's agree, so the contact
+    e-mail's deadline counts from the day the sandbox is on."""
+    demo = str(ROOT / "tests" / "fixtures" / "sandbox-demo.yaml")
+    process, url, _ = start_sandbox("--seed", demo, "--setup")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT),
+        "ZENDESK_URL": url,
+        "ZENDESK_OAUTH_TOKEN": "sandbox",
+    }
+
+    def worker(*args: str) -> subprocess.CompletedProcess[str]:
+        done = python_m_worker("--state-dir", str(tmp_path / "state"), *args, env=env, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done
+
+    try:
+        worker("sandbox", "say", "--ticket", "1", "--as", "agente", "#tentativa\n" * 3)
+        # The export leaves out the last minute; a real newcomer waits it (the banner says so).
+        requests.post(f"{url}/_sandbox/clock", json={"advance_seconds": 61}, timeout=10)
+        worker("run", "--once")
+        now = datetime.fromisoformat(
+            requests.get(f"{url}/_sandbox/state", timeout=10).json()["now"]
+        )
+        comments = requests.get(f"{url}/api/v2/tickets/1/comments.json", headers=AUTH, timeout=10)
+        markers = [
+            json.loads(line.removeprefix(MARKER_PREFIX))
+            for c in comments.json()["comments"]
+            for line in c["body"].splitlines()
+            if line.startswith(MARKER_PREFIX)
+        ]
+        assert [m["passo"] for m in markers][-1] == "5:email-contato"
+        calendar = BusinessCalendar.from_config(Config().calendar)
+        expected = calendar.deadline_after(now, Config().procedure.customer_deadline_business_days)
+        assert datetime.fromisoformat(markers[-1]["estado"]["deadline"]) == expected
     finally:
         stop(process)
 

@@ -586,3 +586,69 @@ def test_a_lost_response_still_applies_the_write(
     # the blind retry is refused, so the e-mail goes out once
     assert put_ticket(http, world.ticket, **update).status_code == 409
     assert len(fake.outbox) == 1
+
+
+# --- Create Ticket (POST /api/v2/tickets.json), as a newcomer tries the sandbox by hand ---------
+
+
+def test_a_ticket_created_through_the_api_has_its_comment_as_description_and_a_new_requester(
+    fake: FakeZendesk, http: requests.Session, clock: Clock
+) -> None:
+    body = {
+        "ticket": {
+            "subject": "Cancelamento",
+            "comment": {"body": "Quero cancelar o contrato."},
+            "requester": {"name": "Rita Alves", "email": "rita@exemplo.com.br"},
+            "tags": ["cancelamento"],
+        }
+    }
+    answer = http.post(f"{API}/tickets.json", json=body)
+    assert answer.status_code == 201
+    ticket = answer.json()["ticket"]
+    assert ticket["description"] == "Quero cancelar o contrato."
+    assert ticket["tags"] == ["cancelamento"]
+    assert ticket["status"] == "new"
+    assert ticket["via"]["channel"] == "api"
+    requester = http.get(f"{API}/users/{ticket['requester_id']}.json").json()["user"]
+    assert (requester["name"], requester["role"]) == ("Rita Alves", "end-user")
+    comments = http.get(f"{API}/tickets/{ticket['id']}/comments.json").json()["comments"]
+    assert [(c["author_id"], c["public"]) for c in comments] == [(requester["id"], True)]
+
+
+def test_a_ticket_for_a_known_address_goes_to_that_user(
+    fake: FakeZendesk, http: requests.Session
+) -> None:
+    maria = fake.add_user("Maria Souza", "maria@exemplo.com.br")
+    body = {
+        "ticket": {"comment": {"body": "Cancelar"}, "requester": {"email": "MARIA@exemplo.com.br"}}
+    }
+    answer = http.post(f"{API}/tickets.json", json=body)
+    assert answer.status_code == 201 and answer.json()["ticket"]["requester_id"] == maria
+    by_id = {"ticket": {"comment": {"body": "De novo"}, "requester_id": maria}}
+    assert http.post(f"{API}/tickets.json", json=by_id).json()["ticket"]["requester_id"] == maria
+
+
+@pytest.mark.parametrize(
+    "ticket",
+    [
+        {"subject": "sem comentário", "requester": {"name": "A", "email": "a@exemplo.com.br"}},
+        {"comment": {"body": "  "}, "requester": {"name": "A", "email": "a@exemplo.com.br"}},
+        {"comment": {"body": "sem solicitante"}},
+        {"comment": {"body": "nome?"}, "requester": {"email": "novo@exemplo.com.br"}},
+        {"comment": {"body": "quem?"}, "requester_id": 999_999},
+        {
+            "comment": {"body": "tags"},
+            "requester": {"name": "A", "email": "a@exemplo.com.br"},
+            "tags": "cancelamento",
+        },
+    ],
+    ids=["no-comment", "blank-comment", "no-requester", "new-without-name", "unknown-id", "tags"],
+)
+def test_a_ticket_the_fake_cannot_place_is_refused_and_creates_nobody(
+    fake: FakeZendesk, http: requests.Session, ticket: dict[str, Any]
+) -> None:
+    users = len(fake.store.users)
+    answer = http.post(f"{API}/tickets.json", json={"ticket": ticket})
+    assert answer.status_code == 422
+    assert answer.json()["error"] == "RecordInvalid"
+    assert len(fake.store.users) == users and not fake.store.tickets

@@ -52,6 +52,8 @@ class Admin:
             ("GET", "outbox"): self.outbox,
             ("GET", "contracts"): self.get_contracts,
             ("POST", "contracts"): self.set_contracts,
+            ("GET", "people"): self.people,
+            ("POST", "say"): self.say,
         }
 
     def mark_baseline(self) -> None:
@@ -150,6 +152,49 @@ class Admin:
         if self.contracts is None:
             raise AdminError(404, "this sandbox serves no contract system")
         return self.contracts
+
+    def people(self, _: dict[str, Any]) -> Reply:
+        """Who is in the account, to act as: the ficha's marks and each one's tickets."""
+        store = self.fake.store
+        with store.lock:
+            tickets: dict[int, list[int]] = {}
+            for ticket in store.tickets.values():
+                tickets.setdefault(ticket.requester_id, []).append(ticket.id)
+            people = [
+                {
+                    "id": user.id,
+                    "name": user.name,
+                    "email": user.email,
+                    "role": user.role,
+                    "organizations": [
+                        store.organizations[m.organization_id].name
+                        for m in store.memberships_of(user.id)
+                    ],
+                    "marks": sorted(k for k, v in user.user_fields.items() if v is True),
+                    "tickets": sorted(tickets.get(user.id, [])),
+                }
+                for user in sorted(store.users.values(), key=lambda u: u.id)
+            ]
+        return 200, {"people": people}
+
+    def say(self, data: dict[str, Any]) -> Reply:
+        """`{"ticket": 2, "as": "cliente", "text": "..."}`: the requester answers by e-mail (a
+        public comment that reopens the ticket, as Zendesk's mail channel does), or the agent
+        writes an internal note (where agents type commands)."""
+        ticket, who, text = data.get("ticket"), data.get("as"), data.get("text")
+        if not isinstance(ticket, int) or not isinstance(text, str) or not text.strip():
+            raise AdminError(400, 'send {"ticket": n, "as": "cliente"|"agente", "text": "..."}')
+        try:
+            if who == "cliente":
+                landed = self.fake.customer_replies(ticket, text)
+            elif who == "agente":
+                self.fake.agent_comments(ticket, text)
+                landed = ticket
+            else:
+                raise AdminError(400, '"as" is "cliente" or "agente"')
+        except KeyError:
+            raise AdminError(404, f"no ticket {ticket}") from None
+        return 200, {"ticket": landed, "as": who}
 
 
 def _validation(problem: ValidationError) -> str:

@@ -14,6 +14,8 @@ import threading
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
+from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -52,7 +54,7 @@ def _moment(text: str | None) -> datetime | None:
     return moment
 
 
-@click.command("sandbox")
+@click.group("sandbox", invoke_without_command=True)
 @click.option("--host", type=click.Choice(LOOPBACK), default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8765, show_default=True, help="0 picks a free port.")
 @click.option(
@@ -75,7 +77,12 @@ def _moment(text: str | None) -> datetime | None:
     show_default=True,
     help="Provision statuses, fields, macros and views with the worker's `setup` first.",
 )
-@click.option("--now", default=None, help="Start the clock here (ISO-8601 with offset).")
+@click.option(
+    "--now",
+    default=None,
+    help="A simulated clock starting here (ISO-8601 with offset); the worker then needs the "
+    "same --now. Default: real time, the worker's.",
+)
 @click.option("--requests-per-minute", type=int, default=700, show_default=True)
 @click.option("--ticket-updates-per-minute", type=int, default=100, show_default=True)
 @click.option(
@@ -111,7 +118,10 @@ def sandbox_command(
     storm_seconds: float,
     fault_seed: int,
 ) -> None:
-    """A local Zendesk-compatible server for rehearsals and tests (loopback only)."""
+    """A local Zendesk-compatible server for rehearsals and tests (loopback only); `say` and
+    `people` act on a running one."""
+    if ctx.invoked_subcommand is not None:
+        return
     fixture = Fixture()
     if fixture_path is not None:
         try:
@@ -138,7 +148,8 @@ def sandbox_command(
         raise click.ClickException(f"faults: {problem}") from None
     if faults == Faults(seed=fault_seed) and fixture.faults is not None:
         faults = fixture.faults
-    clock = SandboxClock(_moment(now) or fixture.now)
+    simulated = _moment(now)
+    clock = SandboxClock(simulated)
     try:
         server = SandboxServer(
             lambda url: FakeZendesk(
@@ -161,7 +172,7 @@ def sandbox_command(
         _prepare(ctx, server, fixture, fixture_path, setup=setup)
         server.admin.mark_baseline()
         fake.set_faults(faults)
-        _announce(server, database, faults)
+        _announce(server, database, faults, simulated=simulated is not None)
         while not stop.wait(0.5):
             pass
     finally:
@@ -188,7 +199,7 @@ def _prepare(
         click.echo(f"the database already holds an account: {fixture_path} not seeded again")
         return
     try:
-        seeded = seed(fake, fixture)
+        seeded = seed(fake, fixture.dated_from(fake.now()))
     except FixtureError as problem:
         raise click.ClickException(str(problem)) from None
     click.echo(
@@ -219,16 +230,41 @@ def _run_setup(ctx: click.Context, url: str) -> None:
     click.echo(f"setup: {len(plan.changes)} changes (configuration {path})")
 
 
-def _announce(server: SandboxServer, database: Path | None, faults: Faults) -> None:
+def _announce(
+    server: SandboxServer, database: Path | None, faults: Faults, *, simulated: bool
+) -> None:
     fake = server.fake
     where = str(database) if database is not None else "in memory"
-    click.echo(f"Zendesk sandbox on {server.url} (database: {where}, clock: {fake.now()})")
-    click.echo("Point the worker at it:")
+    now = fake.now().isoformat(timespec="seconds")
+    click.echo(f"Zendesk sandbox on {server.url} (database: {where})")
+    if simulated:
+        click.echo(
+            f"Clock: SIMULATED, started at {now}. Give the worker the same clock "
+            "(run --once --now ...) and move both together (POST /_sandbox/clock)."
+        )
+        run = f"python -m worker run --once --now {now}"
+    else:
+        click.echo(
+            "Clock: real time, the same as the worker's (the fixture's dates are moved to now):"
+            " run the worker with no --now."
+        )
+        run = "python -m worker run --once"
     click.echo(
-        f"  ZENDESK_URL={server.url} ZENDESK_OAUTH_TOKEN={TOKEN} python -m worker run --once"
+        f"""Point the worker at it:
+  export ZENDESK_URL={server.url} ZENDESK_OAUTH_TOKEN={TOKEN}
+Five minutes, in that terminal (docs/sandbox.md):
+  python -m worker setup                  # if the sandbox was not started with --setup
+  python -m worker sandbox people         # who is in the account, and their tickets
+  {run}             # the worker's first notes
+  python -m worker sandbox say --ticket 1 --as cliente "Quero cancelar, sim."
+  python -m worker sandbox say --ticket 1 --as agente "#cancelar motivo: não usa mais"
+  sleep 61; {run}   # the worker reacts
+  python -m worker explain 1              # where ticket 1 stands, and why
+The poll reads Zendesk's incremental export, which leaves out the last minute: a change is
+seen by the first run more than 60 s after it (the webhook path avoids the wait).
+Admin: GET {server.url}/_sandbox/state, /_sandbox/outbox, /_sandbox/people;
+       POST /_sandbox/say, /_sandbox/faults, /_sandbox/clock, /_sandbox/reset"""
     )
-    click.echo(f"Admin: GET {server.url}/_sandbox/state, POST /_sandbox/faults, /_sandbox/clock,")
-    click.echo("       /_sandbox/reset; GET /_sandbox/outbox")
     secret = "$" + CONTRACT_SECRET_ENV if os.environ.get(CONTRACT_SECRET_ENV) else CONTRACT_SECRET
     click.echo(
         f"Contract system stand-in: POST {server.url}{CONTRACTS_PATH} (secret {secret});"
@@ -238,6 +274,68 @@ def _announce(server: SandboxServer, database: Path | None, faults: Faults) -> N
         click.echo(f"Faults: {faults.model_dump()}")
     click.echo("Ctrl-C or SIGTERM stops it.")
     sys.stdout.flush()
+
+
+_URL = click.option(
+    "--url",
+    envvar="ZENDESK_URL",
+    default="http://127.0.0.1:8765",
+    show_default=True,
+    help="The running sandbox (env ZENDESK_URL).",
+)
+
+
+def _admin(method: str, url: str, name: str, body: dict[str, object] | None = None) -> Any:
+    import requests
+
+    if urlsplit(url).hostname not in LOOPBACK:
+        raise click.ClickException(f"{url} is not a loopback sandbox")
+    try:
+        answer = requests.request(
+            method, f"{url.rstrip('/')}/_sandbox/{name}", json=body, timeout=10
+        )
+    except requests.RequestException:
+        raise click.ClickException(f"no sandbox answers at {url}; start it first") from None
+    payload = answer.json()
+    if answer.status_code != 200:
+        raise click.ClickException(str(payload.get("description", payload)))
+    return payload
+
+
+@sandbox_command.command("say")
+@click.option("--ticket", type=int, required=True, help="The ticket's number.")
+@click.option(
+    "--as",
+    "who",
+    type=click.Choice(["cliente", "agente"]),
+    required=True,
+    help="cliente: the requester answers by e-mail; agente: an internal note (commands).",
+)
+@click.argument("text")
+@_URL
+def say(ticket: int, who: str, text: str, url: str) -> None:
+    """Write on a ticket of a running sandbox as its customer or as an agent."""
+    answer = _admin("POST", url, "say", {"ticket": ticket, "as": who, "text": text})
+    where = answer["ticket"]
+    if where != ticket:
+        click.echo(f"ticket {ticket} is closed: the e-mail opened ticket {where}")
+    else:
+        what = "the customer's e-mail" if who == "cliente" else "the agent's internal note"
+        click.echo(f"ticket {ticket}: {what} added; the worker sees it after a minute")
+
+
+@sandbox_command.command("people")
+@_URL
+def people(url: str) -> None:
+    """Who is in a running sandbox's account: marks, companies and tickets."""
+    for person in _admin("GET", url, "people")["people"]:
+        marks = ", ".join(person["marks"]) or "-"
+        companies = ", ".join(person["organizations"]) or "-"
+        tickets = ", ".join(f"#{t}" for t in person["tickets"]) or "-"
+        click.echo(
+            f"{person['name']} <{person['email']}> · {person['role']} · {marks} · "
+            f"{companies} · tickets {tickets}"
+        )
 
 
 def _stop_on_a_signal() -> threading.Event:

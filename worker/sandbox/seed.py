@@ -1,7 +1,7 @@
 """Seeding the sandbox from a fixture (YAML or JSON): accounts, people and tickets.
 
 ```yaml
-now: 2026-12-07T09:00:00-03:00     # optional: the sandbox clock starts here
+now: 2026-12-07T09:00:00-03:00     # optional: the moment the dates below are written from
 faults: {error_rate: 0.05}          # optional: as POST /_sandbox/faults
 organizations:
   - name: Ana Souza
@@ -72,6 +72,25 @@ class Fixture(_Strict):
     organizations: list[OrganizationSpec] = []
     users: list[UserSpec] = []
     tickets: list[TicketSpec] = []
+
+    def dated_from(self, moment: datetime) -> Fixture:
+        """The fixture as if written at `moment`: each date moves by how far `now` is from it,
+        so a ticket "created 20 minutes before now" is, whatever day the sandbox starts. A
+        fixture without `now` keeps its dates as written."""
+        if self.now is None:
+            return self
+        shift = moment - self.now
+        return self.model_copy(
+            update={
+                "now": moment,
+                "tickets": [
+                    t.model_copy(update={"created_at": t.created_at + shift})
+                    if t.created_at is not None
+                    else t
+                    for t in self.tickets
+                ],
+            }
+        )
 
 
 class FixtureError(ValueError):
