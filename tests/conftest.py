@@ -1,8 +1,10 @@
-"""Which helpdesk the scenario worlds run on (`WORLD_BACKEND`, see tests/world.py)."""
+"""Which helpdesk the scenario worlds run on (`WORLD_BACKEND`, see tests/world.py), and the
+checkout left as the tests found it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +33,21 @@ def _close_backend_worlds() -> Iterator[None]:
         from tests.backends.base import close_all
 
         close_all()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+# What the worker's commands write by default, relative to where they run: tests point them at
+# temporary directories instead, so `make test` leaves no state/worker.lock in the checkout.
+WRITTEN_BY_DEFAULT = ("state", "report", "demo-report")
+
+
+def _left_in_checkout() -> set[Path]:
+    return {path for name in WRITTEN_BY_DEFAULT for path in (ROOT / name).glob("**/*")}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _checkout_left_clean() -> Iterator[None]:
+    before = _left_in_checkout()
+    yield
+    left = sorted(str(path.relative_to(ROOT)) for path in _left_in_checkout() - before)
+    assert not left, f"tests wrote into the checkout (use tmp_path): {left}"

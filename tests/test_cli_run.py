@@ -13,11 +13,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def worker(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def worker(
+    *args: str, env: dict[str, str], cwd: Path, state: Path
+) -> subprocess.CompletedProcess[str]:
+    """`python -m worker ARGS` with its state directory under the test's temporary one: a test
+    leaves nothing in the checkout (no state/worker.lock)."""
     return subprocess.run(
         [sys.executable, "-m", "worker", *args],
         cwd=cwd,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(ROOT),
+            "WORKER_STATE_DIR": str(state),
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=170,
@@ -33,12 +42,11 @@ def closed_port() -> int:
 def test_run_once_exits_non_zero_soon_when_the_helpdesk_is_unreachable(tmp_path: Path) -> None:
     started = time.monotonic()
     result = worker(
-        "--state-dir",
-        str(tmp_path / "state"),
         "run",
         "--once",
         env={"ZENDESK_URL": f"http://127.0.0.1:{closed_port()}", "ZENDESK_OAUTH_TOKEN": "t"},
         cwd=ROOT,
+        state=tmp_path / "state",
     )
     assert result.returncode != 0
     assert "cannot reach" in result.stderr
@@ -47,7 +55,7 @@ def test_run_once_exits_non_zero_soon_when_the_helpdesk_is_unreachable(tmp_path:
 
 
 def test_run_without_credentials_says_which_variables_to_set(tmp_path: Path) -> None:
-    result = worker("run", "--once", env={}, cwd=tmp_path)
+    result = worker("run", "--once", env={}, cwd=tmp_path, state=tmp_path / "state")
     assert result.returncode != 0
     assert "ZENDESK_SUBDOMAIN" in result.stderr
 
@@ -62,7 +70,14 @@ def test_a_rehearsal_clock_never_writes_to_a_live_account(tmp_path: Path, extra:
         "HTTPS_PROXY": f"http://127.0.0.1:{closed_port()}",
     }
     result = worker(
-        "run", "--once", "--now", "2026-12-07T09:10:00-03:00", *extra, env=env, cwd=ROOT
+        "run",
+        "--once",
+        "--now",
+        "2026-12-07T09:10:00-03:00",
+        *extra,
+        env=env,
+        cwd=ROOT,
+        state=tmp_path / "state",
     )
     assert result.returncode != 0
     assert "token-that-must-not-leak" not in result.stdout + result.stderr
@@ -75,7 +90,9 @@ def test_a_rehearsal_clock_never_writes_to_a_live_account(tmp_path: Path, extra:
 
 def test_a_clock_without_offset_is_refused(tmp_path: Path) -> None:
     env = {"ZENDESK_URL": "http://127.0.0.1:1", "ZENDESK_OAUTH_TOKEN": "t"}
-    result = worker("run", "--once", "--now", "2026-12-07T09:10:00", env=env, cwd=ROOT)
+    result = worker(
+        "run", "--once", "--now", "2026-12-07T09:10:00", env=env, cwd=ROOT, state=tmp_path
+    )
     assert result.returncode != 0
     assert "no UTC offset" in result.stderr
 
@@ -83,7 +100,9 @@ def test_a_clock_without_offset_is_refused(tmp_path: Path) -> None:
 def test_freshdesk_is_chosen_by_configuration_and_says_what_to_set(tmp_path: Path) -> None:
     config = tmp_path / "worker.yaml"
     config.write_text("helpdesk: freshdesk\n")
-    result = worker("--config", str(config), "run", "--once", env={}, cwd=ROOT)
+    result = worker(
+        "--config", str(config), "run", "--once", env={}, cwd=ROOT, state=tmp_path / "state"
+    )
     assert result.returncode != 0
     assert "FRESHDESK_DOMAIN" in result.stderr
 
@@ -98,6 +117,8 @@ def test_run_with_contracts_over_http_and_no_secret_says_which_variable_to_set(
         encoding="utf-8",
     )
     env = {"ZENDESK_URL": f"http://127.0.0.1:{closed_port()}", "ZENDESK_OAUTH_TOKEN": "t"}
-    result = worker("--config", str(config), "run", "--once", env=env, cwd=ROOT)
+    result = worker(
+        "--config", str(config), "run", "--once", env=env, cwd=ROOT, state=tmp_path / "state"
+    )
     assert result.returncode != 0
     assert "set CONTRATOS_HMAC in the environment" in result.stderr
