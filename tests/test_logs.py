@@ -114,3 +114,20 @@ def test_a_secret_under_a_configured_name_is_hidden_too() -> None:
     env = {"CONTRATOS_HMAC": "hmac-que-nao-pode-vazar"}  # contract_cancellation.http.secret_env
     logs.remember_secrets(env, names=("CONTRATOS_HMAC",))
     assert logs.shown("signed with hmac-que-nao-pode-vazar") == "signed with ***"
+
+
+def test_the_first_lines_about_a_ticket_name_the_situation_it_just_found() -> None:
+    """An operator filtering the log by situation sees a ticket from its first line on."""
+    from tests.world import MemoryWorld, person
+
+    world = MemoryWorld()
+    maria = person("Maria Souza", "maria@exemplo.com.br")
+    world.pf(maria)
+    ticket = world.opens(maria)
+    with structlog.testing.capture_logs() as lines:
+        world.poll()
+    about = [line for line in lines if line.get("ticket_id") == ticket]
+    assert [(line["event"], line["situation"]) for line in about[:2]] == [
+        ("decision", "titular"),
+        ("write", "titular"),
+    ]

@@ -25,7 +25,7 @@ from worker.core.calendar import BusinessCalendar
 from worker.core.effects import ContractAnswer, ContractRequest, RelatedQuery, Step
 from worker.core.engine import Context, decide
 from worker.core.model import AuthorRole, Ficha, RelatedTicket, Ticket
-from worker.core.state import read_history
+from worker.core.state import parse_marker, read_history
 from worker.metrics import Metrics
 from worker.ports import (
     ContractSystem,
@@ -395,18 +395,17 @@ class Worker:
                 log.info("outside the allow-list; skipped", ticket_id=ticket_id)
                 return outcome
             steps = self.decide(ticket) if ficha is None else self.decide(ticket, ficha)
-            situation = read_history(ticket).state.situation
             log.info(
                 "decision",
                 ticket_id=ticket_id,
-                situation=situation,
+                situation=_situation(steps[-1]) if steps else read_history(ticket).state.situation,
                 steps=[step.key for step in steps],
             )
             try:
                 for n, step in enumerate(steps, start=1):
                     if self.stop_requested():
                         raise Stopping
-                    ticket = self._write(ticket, step, situation, last=n == len(steps))
+                    ticket = self._write(ticket, step, _situation(step), last=n == len(steps))
                     outcome.steps.append(step.key)
                     outcome.emails += step.email is not None
                     if step.follow_up is not None:
@@ -473,3 +472,10 @@ def _scope(config: Config) -> str | None:
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _situation(step: Step) -> str | None:
+    """Who is asking as the step leaves it: a first step's line says what it just found out,
+    not the nothing the ticket's notes said before it."""
+    marker = parse_marker(step.marker)
+    return marker.state.situation if marker is not None else None
