@@ -46,7 +46,7 @@ def test_setup_then_setup_again_then_check_pass_with_no_configuration_edit(
     checked = command(tmp_path, account, "check")
     assert checked.exit_code == 0, checked.output
     assert 'company field "CPF ou CNPJ" -> cf_cpf_ou_cnpj' in checked.output
-    assert "OK: configuration, credentials and helpdesk names are ready" in checked.output
+    assert "OK: freshdesk is ready for the worker; checked:" in checked.output
 
 
 @pytest.mark.parametrize("broken", ["corrupt", "directory"])

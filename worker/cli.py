@@ -351,23 +351,37 @@ def setup(ctx: click.Context, dry_run: bool) -> None:
 def check(ctx: click.Context) -> None:
     """Check configuration, credentials, names, permissions and the notification trigger."""
     config, path = _load(ctx.obj["config_path"])
+    state_dir: Path = ctx.obj["state_dir"]
     renderer = Renderer(config.resolved_templates_dir(path))
     problems = [f"templates: {p}" for p in check_templates(renderer)]
     problems += setup_problems(config.helpdesk, config.webhooks.public_url, os.environ)
+    checked: tuple[str, ...] = ()
     try:
         contract_system(config, os.environ)
     except ContractSecretMissing as missing:
         problems.append(str(missing))
     try:
-        connection = connect(config, state_dir=ctx.obj["state_dir"])
+        connection = connect(config, state_dir=state_dir)
         problems.extend(connection.check())
+        checked = connection.checked
     except HelpdeskError as failure:
         problems.append(f"{config.helpdesk}: {failure}")
     if problems:
         for problem in problems:
             click.echo(f"PROBLEM  {logs.shown(problem)}", err=True)
-        raise click.ClickException(f"{len(problems)} problem(s); fix them and run check again")
-    click.echo("OK: configuration, credentials and helpdesk names are ready")
+        raise click.ClickException(f"{len(problems)} problem(s); fix each as it says")
+    paused = Guard(config.safety, state_dir / PAUSE_FILE, lambda: datetime.now(UTC)).paused_reason()
+    if paused is not None:
+        click.echo(f"PAUSED: the worker writes nothing while {logs.shown(paused)}")
+    click.echo(f"OK: {config.helpdesk} is ready for the worker; checked:")
+    for item in (
+        f"configuration {path}",
+        f"templates in {config.resolved_templates_dir(path)} render with sample data",
+        *checked,
+        f"state directory {state_dir}: "
+        + ("PAUSED" if paused else f"not paused (no {PAUSE_FILE} file, safety.paused false)"),
+    ):
+        click.echo(f"  - {item}")
 
 
 @main.command("evaluate-reading")

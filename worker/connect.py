@@ -42,6 +42,7 @@ class Connection:
     # threads reading the next tickets while one is written (service.ReadAhead): only where
     # the adapter's reads may run side by side (Freshdesk's touch its SQLite journal)
     read_ahead: int = 0
+    checked: tuple[str, ...] = ()  # what an OK from `check` covered, for the operator
 
     def cost(self) -> dict[str, int]:
         """Requests made so far, for the run's summary line."""
@@ -102,6 +103,7 @@ def connect(
             check.check,
             client,
             read_ahead=READ_AHEAD,
+            checked=check.CHECKED,
         )
     from worker.adapters.freshdesk import check as fd_check
     from worker.adapters.freshdesk import provision as fd_provision
@@ -119,4 +121,5 @@ def connect(
         fd_provision.setup,
         fd_check.check,
         fd_client,
+        checked=fd_check.CHECKED,
     )

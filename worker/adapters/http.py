@@ -25,6 +25,7 @@ from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from worker.adapters.pacing import RequestStats, Window
+from worker.logs import redact
 from worker.ports import HelpdeskError
 
 Json = dict[str, Any]
@@ -82,6 +83,17 @@ class Endpoint:
     def is_loopback(self) -> bool:
         host = urlsplit(self.base_url).hostname or ""
         return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def wrong_base_url(base_url: str, variable: str, example: str) -> str:
+    """The fix for a 404 on the API's own first read: the base URL is not the account's root.
+    Asking to run check again would only repeat it."""
+    path = urlsplit(base_url).path.rstrip("/")
+    what = f"it has the path {path!r}" if path else "no account answers at that address"
+    return (
+        f"the helpdesk's base URL must be the account's root, like {example}, with no path"
+        f" ({redact(base_url)}: {what}); fix {variable}"
+    )
 
 
 def is_base_url(url: str) -> bool:

@@ -15,6 +15,7 @@ from typing import TextIO
 from worker.adapters.freshdesk.http import (
     FreshdeskClient,
     FreshdeskError,
+    NotFound,
     Unauthorized,
     Unreachable,
 )
@@ -26,6 +27,7 @@ from worker.adapters.freshdesk.provision import (
     plan_from,
     read_account,
 )
+from worker.adapters.http import wrong_base_url
 from worker.adapters.provisioning import SETUP_COMMAND, field_titles
 from worker.config import Config
 
@@ -36,6 +38,12 @@ CREDENTIALS_FIX = (
 REACH_FIX = (
     "check FRESHDESK_DOMAIN (the 'acme' of acme.freshdesk.com) or FRESHDESK_URL, and that this"
     " machine can reach it over HTTPS"
+)
+# What an OK means, as `check` lists it.
+CHECKED = (
+    "credentials: the worker's own agent signs in, is an administrator with global scope",
+    "the statuses and the ticket, contact and company fields `setup` creates, found by name"
+    " or label (listed above)",
 )
 ADMIN_ROLES = frozenset({"Account Administrator", "Administrator"})
 GLOBAL_SCOPE = 1  # ticket_scope: 1 global, 2 group, 3 restricted
@@ -50,6 +58,17 @@ def check(client: FreshdeskClient, config: Config, out: TextIO | None = None) ->
         return [Problem(f"Freshdesk rejected the credentials ({exc})", CREDENTIALS_FIX)]
     except Unreachable as exc:
         return [Problem(f"Freshdesk cannot be reached ({exc})", REACH_FIX)]
+    except NotFound as exc:  # the very first read: the URL does not lead to the API
+        return [
+            Problem(
+                f"Freshdesk answered 404 Not Found to its own API ({exc})",
+                wrong_base_url(
+                    client.base_url,
+                    "FRESHDESK_URL (or set only FRESHDESK_DOMAIN)",
+                    "https://acme.freshdesk.com",
+                ),
+            )
+        ]
     except FreshdeskError as exc:
         return [
             Problem(f"reading the account failed ({exc})", "run `python -m worker check` again")

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from worker.adapters.http import wrong_base_url
 from worker.adapters.zendesk import push
 from worker.adapters.zendesk.http import (
     Json,
+    NotFound,
     Unauthorized,
     Unreachable,
     ZendeskClient,
@@ -45,6 +47,14 @@ TRIGGER_FIX = (
     " (requester and CCs)"
 )
 
+# What an OK means, as `check` lists it.
+CHECKED = (
+    "credentials: the worker's own user signs in and is an admin",
+    "custom ticket statuses are on; the statuses, ticket, user and organization fields, macros"
+    " and views that `setup` creates are there, with the right types",
+    "the notification trigger that turns the worker's public comments into e-mails",
+)
+
 # Who an e-mail trigger must write to for the customer (and the partners in CC) to get it.
 _RECIPIENTS = frozenset({"requester_and_ccs", "requester_id"})
 _API_VIA = "5"  # Zendesk's via id for the API ("Web service"), how the worker's comments arrive
@@ -61,6 +71,17 @@ def check(client: ZendeskClient, config: Config) -> list[Problem]:
         return [Problem(f"Zendesk rejected the credentials ({exc})", CREDENTIALS_FIX)]
     except Unreachable as exc:
         return [Problem(f"Zendesk cannot be reached ({exc})", REACH_FIX)]
+    except NotFound as exc:  # the very first read: the URL does not lead to the API
+        return [
+            Problem(
+                f"Zendesk answered 404 Not Found to its own API ({exc})",
+                wrong_base_url(
+                    client.base_url,
+                    "ZENDESK_URL (or set only ZENDESK_SUBDOMAIN)",
+                    "https://acme.zendesk.com",
+                ),
+            )
+        ]
     except ZendeskError as exc:  # a 429 past the bound, an unexpected answer
         return [
             Problem(f"reading the account failed ({exc})", "run `python -m worker check` again")
