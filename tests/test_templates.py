@@ -387,7 +387,7 @@ KEY_SENTENCES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "third_party_reinforcement_email": (
         (
-            "por telefone, pelo próprio titular",
+            "por telefone, pela pessoa titular do contrato",
             "ligação é gravada",
             "não aceitamos pedidos de cancelamento por e-mail",
         ),
@@ -606,7 +606,7 @@ def _own_keys() -> list[tuple[str, str]]:
         context = _build(name).context
         pairs.extend((name, key) for key in sorted(set(context) - COMMON_KEYS))
         if name in EMAIL_CASES:
-            pairs.extend((name, key) for key in ("protocolo", "solicitante_nome", "assinatura"))
+            pairs.extend((name, key) for key in ("protocolo", "saudacao_nome", "assinatura"))
     return pairs
 
 
@@ -691,3 +691,53 @@ def test_a_typed_deadline_note_names_the_date_typed_and_the_deadline_kept(
     none = renderer.note(_build("deadline_out_of_range_note_no_wait"))
     assert "Não há nenhum prazo correndo neste ticket; o campo foi esvaziado." in none
     assert "até" not in none
+
+
+# --- names and wording (issue 18: what a first reader noticed) ------------------------------
+
+NO_NAME = replace(FACTS, requester_name="contato", requester_email="contato@padaria.example")
+
+
+@pytest.mark.parametrize("name", sorted(EMAIL_CASES))
+def test_a_person_the_helpdesk_knows_by_name_is_greeted_by_it(
+    renderer: Renderer, name: str
+) -> None:
+    email = _email(renderer, name, FACTS)
+    assert "Olá, Ana Souza" in email.text or "Olá, Bruno" in email.text
+
+
+@pytest.mark.parametrize("name", sorted(EMAIL_CASES))
+def test_an_address_without_a_name_gets_a_neutral_greeting_not_its_local_part(
+    renderer: Renderer, name: str
+) -> None:
+    email = _email(renderer, name, NO_NAME)
+    for body in (email.text, _visible(email.html)):
+        assert "contato," not in body and "contato!" not in body
+        assert "Olá!" in body or "Olá, Bruno" in body
+
+
+def test_the_partners_email_shows_the_protocol_once_when_it_is_this_tickets(
+    renderer: Renderer,
+) -> None:
+    message = messages.partners_confirmation_request_email(
+        FACTS, DEADLINE, [BRUNO, CARLA], FACTS.protocol
+    )
+    email = renderer.email(message)
+    for body in (email.text, _visible(email.html)):
+        assert body.count(FACTS.protocol) == 1, body
+
+
+def test_the_partners_email_names_another_tickets_cancellation_protocol(
+    renderer: Renderer,
+) -> None:
+    email = _email(renderer, "partners_confirmation_request_email", FACTS)
+    assert "Protocolo do cancelamento: 48190" in email.text
+    assert email.text.count("48190") == 2  # the reference line and the sentence
+
+
+def test_the_reinforcement_does_not_assume_the_readers_gender(renderer: Renderer) -> None:
+    email = _email(renderer, "third_party_reinforcement_email", FACTS)
+    for body in (email.text.lower(), _visible(email.html).lower()):
+        flat = " ".join(body.split())
+        for gendered in ("você seja o titular", "próprio titular", "basta o titular"):
+            assert gendered not in flat

@@ -48,6 +48,7 @@ class TicketFacts:
             "protocolo": self.protocol,
             "assunto": self.subject,
             "solicitante_nome": self.requester_name,
+            "saudacao_nome": _greeting_name(self.requester_name, self.requester_email),
             "solicitante_email": self.requester_email,
             "conta_nome": self.account_name,
             "documento_tipo": self.document_label,
@@ -57,6 +58,17 @@ class TicketFacts:
             "telefone": self.phone,
             "chat": self.chat,
         }
+
+
+def _greeting_name(name: str, email: str) -> str:
+    """The name to greet a person by, or "" for a neutral greeting: a helpdesk names a user who
+    wrote from a bare address after the address or its local part ("contato"), and
+    "Olá, contato!" reads as a machine's mistake."""
+    shown = name.strip()
+    address = email.strip().casefold()
+    if shown.casefold() in ("", address, address.partition("@")[0]):
+        return ""
+    return shown
 
 
 def _message(template: str, facts: TicketFacts, **values: Any) -> Message:
