@@ -100,6 +100,21 @@ def test_unclear_text_goes_to_an_agent_and_does_not_count() -> None:
     assert "#socio-confirmou bruno@padaria.com.br" in world.last_note(ticket)
 
 
+def test_a_ticket_sent_to_review_is_not_resolved_out_of_the_review_view_at_the_deadline() -> None:
+    """An agent was asked to read Bruno's answer; the deadline passing must not take the ticket
+    out of the review view before anyone did."""
+    world, ticket = asked_to_confirm()
+    world.customer_writes(ticket, BRUNO, "Confirmo, mas só depois de março.")
+    world.poll()
+    world.later(days=7)
+    world.poll()
+    assert world.email_templates(ticket)[-1] == "prazo-socios"  # the partners are told
+    assert "cancelamento-revisar" in world.ticket(ticket).tags
+    assert world.status(ticket) == "Em atendimento"
+    world.later(hours=1)
+    assert world.poll().steps == 0, "and nothing more happens on it"
+
+
 def test_agreement_only_in_the_quoted_history_does_not_count() -> None:
     world, ticket = asked_to_confirm()
     world.customer_writes(ticket, BRUNO, "Recebi, vou ver." + QUOTE)

@@ -217,6 +217,10 @@ class Run:
             # A message noted while the wait goes on (a partner's confirmation, an auto-reply):
             # the ticket goes back to "Aguardando retorno do cliente", where the wait shows.
             status = TargetStatus.WAITING_CUSTOMER
+        if status is TargetStatus.SOLVED and self._needs_review(add_tags, remove_tags):
+            # An agent was asked to look and has not cleared the review tag: resolving would take
+            # the ticket out of the review view unseen, so it stays open there (issue 18).
+            status = TargetStatus.IN_PROGRESS
         if status is not None:
             self.shows_waiting = status is TargetStatus.WAITING_CUSTOMER
         if state.phase is Phase.CANCEL_PENDING and state.contract_key and not follow_up:
@@ -241,6 +245,15 @@ class Run:
                 follow_up=follow_up,
             )
         )
+
+    def _needs_review(self, add_tags: frozenset[str], remove_tags: frozenset[str]) -> bool:
+        """Whether the review tag is on the ticket once this step's tags are applied, counting
+        what the earlier steps of this decision did."""
+        tags = set(self.ticket.tags)
+        for step in self.out:
+            tags = (tags - step.remove_tags) | step.add_tags
+        tags = (tags - remove_tags) | add_tags
+        return self.config.tags.review in tags
 
     def skip(self, event: Event) -> None:
         """Handled by doing nothing; recorded with the next step so it is never re-read."""
