@@ -1,4 +1,4 @@
-"""`python -m worker run` at its edges: what it refuses, and how it fails, as CONTRACT.md says."""
+"""`python -m worker run` at its edges: what it refuses, and how it fails, as the README says."""
 
 from __future__ import annotations
 

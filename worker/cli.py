@@ -1,4 +1,4 @@
-"""`python -m worker …`, also installed as the `cancelamento-worker` script (CONTRACT.md)."""
+"""`python -m worker …`, also the `cancelamento-worker` script (README, "Command line")."""
 
 from __future__ import annotations
 

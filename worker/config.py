@@ -1,7 +1,7 @@
 """The worker's configuration: a YAML file validated at start, with a message that names the key.
 
 Everything customer-specific (names in the helpdesk, deadlines, phrases) lives here as data.
-Secrets never do: they come from the environment (see CONTRACT.md).
+Secrets never do: they come from the environment (README, "Connect to Zendesk/Freshdesk").
 """
 
 from __future__ import annotations
