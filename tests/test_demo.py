@@ -16,6 +16,8 @@ import requests
 
 from worker import logs
 from worker.config import DEFAULT_CONFIG_PATH, load_config
+from worker.core.model import AuthorRole
+from worker.core.state import parse_marker
 from worker.demo import DemoResult, print_report, run_demo
 from worker.demo import script as s
 from worker.demo.report import field_disagreement, summary
@@ -31,12 +33,22 @@ EXPECTED: dict[s.Customer, tuple[str, str, tuple[str, ...], str]] = {
     s.JOAO: ("titular", "revertido", ("revertido",), "resolvido"),
     s.HELENA: ("titular", "não cancelado", ("email-contato", "nao-cancelado"), "resolvido"),
     s.ANA: ("socio", "cancelado", ("pedido-socios", "cancelado"), "resolvido"),
-    # Bruno's unclear answer asked for an agent: the deadline does not resolve it out of review
+    # Sofia's unclear answer asked for an agent: the deadline does not resolve it out of review
     s.RUI: ("socio", "não cancelado", ("email-contato", "prazo-socios"), "Em atendimento"),
     s.FERNANDA: ("terceiro", "terceiro orientado", ("terceiro", "terceiro-reforco"), "resolvido"),
     s.LUIZ: ("-", "em andamento (revisar)", (), "Em atendimento"),
     s.MARCOS: ("-", "ignorado (não é cancelamento)", (), "New"),
     s.CARLA: ("socio", "vinculado a outro ticket", (), "resolvido"),
+    s.PAULO: ("titular", "revertido", ("revertido",), "resolvido"),
+    s.BEATRIZ: ("titular", "cancelado", ("email-contato", "cancelado"), "resolvido"),
+    s.GUSTAVO: ("socio", "cancelado", ("pedido-socios", "cancelado"), "resolvido"),
+    s.OTAVIO: ("socio", "em andamento (revisar)", ("pedido-socios",), "Em atendimento"),
+    s.COMPRAS: (
+        "terceiro",
+        "em andamento (revisar)",
+        ("terceiro", "terceiro-reforco", "terceiro-reforco", "terceiro-reforco"),
+        "Em atendimento",
+    ),
 }
 
 
@@ -61,7 +73,7 @@ def test_every_scenario_reaches_its_outcome(demo: tuple[DemoResult, float]) -> N
 
 def test_each_email_goes_out_once(demo: tuple[DemoResult, float]) -> None:
     result, _ = demo
-    keys = [(email.ticket_id, email.kind) for email in result.emails]
+    keys = [(email.ticket_id, email.step) for email in result.emails]
     assert len(keys) == len(set(keys))
     ticket_of = {result.titles[t]: t for t in result.titles}
     for scenario in s.SCENARIOS:
@@ -112,9 +124,48 @@ def test_the_report_shows_timelines_summary_and_cost(demo: tuple[DemoResult, flo
     assert "Agente Paula · nota interna" in text
     assert "Bruno Ribeiro · e-mail do cliente" in text
     assert "WORKER · e-mail ao cliente" in text
-    assert "[cancelamento-worker]" not in text  # the state markers stay out of the timeline
-    assert "E-mails enviados: 11 · duplicados: 0" in text
+    markers = [
+        line for line in text.splitlines() if line.startswith("    │ [cancelamento-worker] {")
+    ]
+    assert len(markers) == result.cost.steps  # what agents see at the end of each note
+    assert f"E-mails enviados: {len(result.emails)} · duplicados: 0" in text
     assert f"custo na API: {result.cost.requests} requisições" in text
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_the_marker_lines_are_greyed(demo: tuple[DemoResult, float]) -> None:
+    result, _ = demo
+    out = Terminal()
+    print_report(result, out)
+    markers = [line for line in out.getvalue().splitlines() if "[cancelamento-worker] {" in line]
+    assert markers and all(
+        line.startswith("    │ \x1b[90m[cancelamento-worker] {") and line.endswith("\x1b[0m")
+        for line in markers
+    )
+
+
+def test_the_week_shows_every_agent_command_a_refusal_and_a_mail_loop_cut(
+    demo: tuple[DemoResult, float],
+) -> None:
+    result, _ = demo
+    typed = " ".join(
+        c.body for t in result.tickets.values() for c in t.comments if c.role is AuthorRole.AGENT
+    )
+    for command in ("#tentativa", "#revertido", "#cancelar", "#identidade-confirmada"):
+        assert command in typed
+    for command in ("#socio-confirmou", "#contrato-cancelado", "#manual", "#retomar"):
+        assert command in typed
+    steps = {
+        marker.step.split(":", 1)[1]
+        for t in result.tickets.values()
+        for c in t.comments
+        if (marker := parse_marker(c.body)) is not None
+    }
+    assert {"recusa", "terceiro-loop", "manual", "retomar", "identidade"} <= steps
 
 
 def test_the_result_field_agrees_with_the_outcome_tag(demo: tuple[DemoResult, float]) -> None:
@@ -163,20 +214,20 @@ def test_make_demo_runs_as_a_command_and_ends_with_the_report(tmp_path: Path) ->
 
 
 def test_with_contracts_over_http_the_sandbox_stand_in_cancels_them() -> None:
-    """The same week with `contract_cancellation.mode: http`: the two contracts are cancelled by
+    """The same week with `contract_cancellation.mode: http`: the four contracts are cancelled by
     the sandbox's stand-in over loopback, every scenario ends as in manual mode, and each
     e-mail goes out once."""
     base = load_config(DEFAULT_CONFIG_PATH)
     contract = {"mode": "http", "http": {"url": "https://contratos.invalid/cancelar"}}
     config = type(base).model_validate({**base.model_dump(), "contract_cancellation": contract})
     result = run_demo(config, Renderer(config.resolved_templates_dir(DEFAULT_CONFIG_PATH)))
-    assert result.contracts_cancelled == 2
+    assert result.contracts_cancelled == 4
     requester = {scenario.title: scenario.requester for scenario in s.SCENARIOS}
     got = {requester[row.title]: (row.outcome, row.status) for row in summary(result)}
     assert got == {who: (outcome, status) for who, (_, outcome, _, status) in EXPECTED.items()}
-    keys = [(email.ticket_id, email.kind) for email in result.emails]
+    keys = [(email.ticket_id, email.step) for email in result.emails]
     assert len(keys) == len(set(keys))
-    assert sorted(kind for _, kind in keys).count("cancelado") == 2
+    assert [email.kind for email in result.emails].count("cancelado") == 4
     out = io.StringIO()
     print_report(result, out)
-    assert "cancelados pelo sistema de contratos (stand-in do sandbox): 2" in out.getvalue()
+    assert "cancelados pelo sistema de contratos (stand-in do sandbox): 4" in out.getvalue()

@@ -62,6 +62,8 @@ def outcome_of(ticket: Ticket, tags: Tags) -> str:
         return "ignorado (não é cancelamento)"
     if history.state.phase is Phase.DONE and tags.linked in ticket.tags:
         return "vinculado a outro ticket"
+    if history.state.phase is Phase.REVIEW:  # an agent must look, whatever tags came before
+        return f"em andamento ({history.state.phase.value})"
     for tag, label in _tag_outcomes(tags).items():
         if tag in ticket.tags:
             return label
@@ -113,11 +115,21 @@ def _who(role: AuthorRole, public: bool, name: str) -> str:
     return f"{name} · e-mail do cliente"
 
 
-def _indent(text: str) -> str:
-    lines = [line for line in text.splitlines() if not line.startswith(MARKER_PREFIX)]
+GREY, PLAIN = "\x1b[90m", "\x1b[0m"
+
+
+def _indent(text: str, *, grey: bool) -> str:
+    """A comment as the helpdesk shows it, the worker's marker line included (agents see it at
+    the end of each note), greyed on a terminal: it is for the machine, not for them."""
+    lines = text.splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
-    return "\n".join("    │ " + line if line else "    │" for line in lines)
+    return "\n".join(
+        f"    │ {GREY}{line}{PLAIN}"
+        if grey and line.startswith(MARKER_PREFIX)
+        else ("    │ " + line if line else "    │")
+        for line in lines
+    )
 
 
 def _number(value: float) -> str:
@@ -125,6 +137,7 @@ def _number(value: float) -> str:
 
 
 def print_report(result: DemoResult, out: TextIO) -> None:
+    grey = out.isatty()
     setup = result.provisioning
     created = ", ".join(
         f"{count} {COLLECTIONS.get(collection, collection)}"
@@ -157,7 +170,7 @@ def print_report(result: DemoResult, out: TextIO) -> None:
                 f"  {format_datetime(comment.created_at)}  "
                 f"{_who(comment.role, comment.public, comment.author.name)}\n"
             )
-            out.write(_indent(comment.body) + "\n")
+            out.write(_indent(comment.body, grey=grey) + "\n")
         status = ticket.custom_status or ticket.status.value
         out.write(f"  → status final: {status} · tags: {', '.join(sorted(ticket.tags)) or '-'}\n\n")
     out.write("=" * WIDTH + "\nResumo\n" + "-" * WIDTH + "\n")
@@ -178,7 +191,7 @@ def print_report(result: DemoResult, out: TextIO) -> None:
             + ", ".join(f"#{row.ticket_id} ({row.field})" for row in disagreeing)
             + "\n"
         )
-    keys = [(e.ticket_id, e.kind) for e in result.emails]
+    keys = [(e.ticket_id, e.step) for e in result.emails]
     cost = result.cost
     out.write("-" * WIDTH + "\n")
     out.write(f"E-mails enviados: {len(keys)} · duplicados: {len(keys) - len(set(keys))}\n")

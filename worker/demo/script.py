@@ -92,6 +92,13 @@ CARLOS = Customer("Carlos Nunes", "carlos@technova.com.br")
 FERNANDA = Customer("Fernanda Alves", "fernanda@technova.com.br")
 LUIZ = Customer("Luiz Ferreira", "luiz.ferreira@exemplo.com.br")
 MARCOS = Customer("Marcos Dias", "marcos.dias@exemplo.com.br")
+PAULO = Customer("Paulo Mendes", "paulo.mendes@exemplo.com.br")
+BEATRIZ = Customer("Beatriz Rocha", "beatriz.pessoal@exemplo.com.br")
+GUSTAVO = Customer("Gustavo Lima", "gustavo@oficinaboavista.com.br")
+LARISSA = Customer("Larissa Prado", "larissa@oficinaboavista.com.br")
+COMPRAS = Customer("Setor de Compras", "compras@oficinaboavista.com.br")
+OTAVIO = Customer("Otávio Reis", "otavio@estudiolumen.com.br")
+VERA = Customer("Vera Lúcia Campos", "vera@estudiolumen.com.br")
 
 # People who write in but are on no account's ficha.
 STRANGERS = (LUIZ, MARCOS)
@@ -122,6 +129,25 @@ ACCOUNTS = (
         "45.723.174/0001-10",
         "adm@technova.com.br",
         (Seat(CARLOS, partner=True), Seat(FERNANDA)),
+    ),
+    CustomerAccount("Paulo Mendes", "347.712.783-85", PAULO.email, (Seat(PAULO, holder=True),)),
+    CustomerAccount(
+        "Beatriz Rocha",
+        "161.973.070-73",
+        "beatriz.rocha@exemplo.com.br",  # she writes from another address
+        (Seat(BEATRIZ, holder=True),),
+    ),
+    CustomerAccount(
+        "Oficina Boa Vista Ltda",
+        "52.992.312/0001-22",
+        "adm@oficinaboavista.com.br",
+        (Seat(GUSTAVO, partner=True), Seat(LARISSA, partner=True), Seat(COMPRAS)),
+    ),
+    CustomerAccount(
+        "Estúdio Lumen Ltda",
+        "87.366.946/0001-54",
+        "contato@estudiolumen.com.br",
+        (Seat(OTAVIO, partner=True), Seat(VERA, partner=True)),
     ),
 )
 
@@ -192,7 +218,44 @@ SCENARIOS = (
         "Confirmo o cancelamento do contrato. Carla",
         at(8, 13, 0),
     ),
+    Scenario(
+        "#manual e #retomar: um agente assume o ticket, devolve, e o cliente fica",
+        PAULO,
+        "Cancelar contrato",
+        "Quero cancelar, o sistema não abre desde sexta.",
+        at(8, 9, 0),
+    ),
+    Scenario(
+        "#identidade-confirmada: sem resposta, pedido fora do e-mail de cadastro → cancelado",
+        BEATRIZ,
+        "Cancelamento",
+        "Por favor, cancelem o meu contrato. Beatriz",
+        at(8, 9, 15),
+    ),
+    Scenario(
+        "Situação 2: a outra sócia confirma por telefone (#socio-confirmou) → cancelado",
+        GUSTAVO,
+        "Cancelamento do contrato da oficina",
+        "Queremos cancelar o contrato da Oficina Boa Vista. Gustavo Lima, sócio.",
+        at(8, 9, 30),
+    ),
+    Scenario(
+        "Situação 2: a outra sócia recusa → um agente decide",
+        OTAVIO,
+        "Cancelar contrato do estúdio",
+        "Gostaria de cancelar o contrato do Estúdio Lumen. Otávio Reis",
+        at(8, 9, 45),
+    ),
+    Scenario(
+        "Situação 3: respostas automáticas em sequência → o worker corta o loop",
+        COMPRAS,
+        "Cancelamento do contrato",
+        "Por favor, cancelem o contrato da oficina. Setor de Compras",
+        at(9, 9, 0),
+    ),
 )
+
+_AWAY = "Resposta automática: estou fora do escritório até 14/12. Setor de Compras"
 
 _QUOTED = (
     "\n\nEm seg., 7 de dez. de 2026 às 11:16, Atendimento <suporte@suaempresa.com.br>"
@@ -220,6 +283,32 @@ ACTIONS: tuple[AgentNote | CustomerEmail, ...] = (
     AgentNote(at(8, 15, 0), ANA, "#contrato-cancelado"),
     AgentNote(at(8, 15, 5), HELENA, "#tentaiva"),  # a typo: the worker says what it understands
     AgentNote(at(11, 9, 30), MARIA, "#contrato-cancelado"),
+    AgentNote(at(8, 9, 30), PAULO, "#manual\nVou tratar por telefone com o cliente."),
+    CustomerEmail(at(8, 11, 0), PAULO, PAULO, "Podem me ligar depois das 14h?"),
+    AgentNote(at(9, 9, 0), PAULO, "#retomar"),
+    AgentNote(at(9, 10, 0), PAULO, "#revertido motivo: Atendimento - acesso ao sistema resolvido"),
+    AgentNote(
+        at(8, 10, 0),
+        BEATRIZ,
+        "#identidade-confirmada\nConfirmei CPF e endereço por telefone; a ligação caiu depois.",
+    ),
+    AgentNote(at(8, 10, 30), BEATRIZ, "#tentativa"),
+    AgentNote(at(8, 13, 0), BEATRIZ, "#tentativa"),
+    AgentNote(at(8, 15, 30), BEATRIZ, "#tentativa"),
+    AgentNote(at(11, 10, 0), BEATRIZ, "#contrato-cancelado"),
+    AgentNote(at(8, 10, 15), GUSTAVO, "#cancelar motivo: Mudança de fornecedor"),
+    AgentNote(
+        at(8, 15, 0),
+        GUSTAVO,
+        "#socio-confirmou larissa@oficinaboavista.com.br\nLarissa confirmou em ligação gravada.",
+    ),
+    AgentNote(at(9, 11, 0), GUSTAVO, "#contrato-cancelado"),
+    AgentNote(at(8, 10, 45), OTAVIO, "#cancelar motivo: Preço"),
+    CustomerEmail(at(8, 16, 0), OTAVIO, VERA, "Não autorizo o cancelamento. Vera" + _QUOTED),
+    CustomerEmail(at(9, 9, 30), COMPRAS, COMPRAS, _AWAY),
+    CustomerEmail(at(9, 10, 30), COMPRAS, COMPRAS, _AWAY),
+    CustomerEmail(at(9, 11, 30), COMPRAS, COMPRAS, _AWAY),
+    CustomerEmail(at(9, 12, 30), COMPRAS, COMPRAS, _AWAY),
 )
 
 

@@ -49,6 +49,7 @@ class SentEmail:
     kind: str  # the step that sent it, e.g. "email-contato"
     to: str
     cc: tuple[str, ...]
+    step: str = "?"  # that step's key, e.g. "5:email-contato": one e-mail per step, ever
 
 
 @dataclass
@@ -266,7 +267,7 @@ def run_demo(config: Config, renderer: Renderer) -> DemoResult:
 def _emails(fake: FakeZendesk, tickets: dict[str, Ticket]) -> list[SentEmail]:
     """The e-mails the account sent, each with the step that sent it: an e-mail is the worker's
     public comment, and the note right after it carries the step's marker."""
-    kinds: dict[str, list[str]] = {}
+    kinds: dict[str, list[str]] = {}  # step keys
     for ticket_id, ticket in tickets.items():
         waiting = 0
         found = kinds.setdefault(ticket_id, [])
@@ -276,7 +277,7 @@ def _emails(fake: FakeZendesk, tickets: dict[str, Ticket]) -> list[SentEmail]:
             if comment.public:
                 waiting += 1
             elif waiting and (marker := parse_marker(comment.body)) is not None:
-                found.extend([marker.step.split(":", 1)[-1]] * waiting)
+                found.extend([marker.step] * waiting)
                 waiting = 0
         found.extend(["?"] * waiting)
     sent: list[SentEmail] = []
@@ -284,7 +285,8 @@ def _emails(fake: FakeZendesk, tickets: dict[str, Ticket]) -> list[SentEmail]:
     for email in fake.outbox:
         by_ticket.setdefault(str(email.ticket_id), []).append((email.to, tuple(email.cc)))
     for ticket_id, addressed in by_ticket.items():
-        for kind, recipients in itertools.zip_longest(kinds.get(ticket_id, []), addressed):
+        for step, recipients in itertools.zip_longest(kinds.get(ticket_id, []), addressed):
             to, cc = recipients if recipients is not None else ("?", ())
-            sent.append(SentEmail(ticket_id, kind or "?", to, cc))
+            step = step or "?"
+            sent.append(SentEmail(ticket_id, step.split(":", 1)[-1], to, cc, step))
     return sent
