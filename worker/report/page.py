@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -68,6 +68,18 @@ plt.rcParams.update(
 class Period:
     since: date
     until: date  # inclusive
+
+
+SITUATIONS = {
+    "titular": "Situação 1 (titular)",
+    "socio": "Situação 2 (sócio)",
+    "terceiro": "Situação 3 (terceiro)",
+}
+
+
+def situation_label(value: str) -> str:
+    """The CSV keeps the field's value; people read the procedure's name for it."""
+    return SITUATIONS.get(value, value)
 
 
 def number(value: float | None, digits: int = 1) -> str:
@@ -175,7 +187,10 @@ def render_page(rows: Sequence[Row], period: Period, generated: datetime) -> str
             "Resultados",
             [_COLOURS[outcome] for outcome in present],
         ),
-        "situation": _rate_chart(data.by_situation, "Taxa de retenção por situação"),
+        "situation": _rate_chart(
+            [replace(rate, group=situation_label(rate.group)) for rate in data.by_situation],
+            "Taxa de retenção por situação",
+        ),
         "reason": _rate_chart(data.by_reason, "Taxa de retenção por motivo"),
         "agent": _rate_chart(data.by_agent, "Taxa de retenção por agente"),
         "reasons": _bars(
@@ -185,7 +200,7 @@ def render_page(rows: Sequence[Row], period: Period, generated: datetime) -> str
             ["#475467"] * len(data.reasons),
         ),
         "close": _bars(
-            [time.situation for time in data.close_times],
+            [situation_label(time.situation) for time in data.close_times],
             [time.median for time in data.close_times],
             "Dias até encerrar (mediana)",
             ["#175cd3"] * len(data.close_times),
@@ -208,6 +223,7 @@ def render_page(rows: Sequence[Row], period: Period, generated: datetime) -> str
         generated=format_datetime(generated),
         number=number,
         percent=percent,
+        situation_label=situation_label,
         format_date=format_date,
         format_datetime=format_datetime,
     )
