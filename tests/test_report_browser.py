@@ -15,7 +15,12 @@ from pathlib import Path
 import pytest
 
 from tests.test_report import MONDAY, WEEK, a_week, report_rows
-from worker.report import write_report
+from worker import logs
+from worker.config import DEFAULT_CONFIG_PATH, load_config
+from worker.demo import run_demo
+from worker.demo.script import END, START
+from worker.render import Renderer
+from worker.report import Period, rows_of, write_report
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = (
@@ -33,10 +38,15 @@ FLAGS = (
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def screenshot(page: Path, profile: Path, shot: Path) -> list[str]:
-    """Loads `page` and returns the console lines the browser logged."""
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    """Skipped before any work where there is no browser, saying how to get one."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: install the OS package `chromium` to run this")
+
+
+def screenshot(page: Path, profile: Path, shot: Path) -> list[str]:
+    """Loads `page` and returns the console lines the browser logged."""
     finished = subprocess.run(
         [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}", page.as_uri()],
         capture_output=True,
@@ -56,6 +66,17 @@ def test_the_report_page_loads_in_chromium_without_console_errors(tmp_path: Path
     image = shot.read_bytes()
     assert image.startswith(PNG_SIGNATURE)
     assert len(image) > 50_000, "a page with eight charts and their tables, not a blank one"
+
+
+def test_the_demo_weeks_page_loads_in_chromium_without_console_errors(tmp_path: Path) -> None:
+    """What `make demo` writes to ./demo-report/, opened as a support lead would."""
+    config = load_config(DEFAULT_CONFIG_PATH)
+    result = run_demo(config, Renderer(config.resolved_templates_dir(DEFAULT_CONFIG_PATH)))
+    rows = rows_of(result.tickets.values(), logs.shown)
+    page = write_report(rows, Period(START.date(), END.date()), END, tmp_path / "demo-report")
+    shot = tmp_path / "demo.png"
+    assert screenshot(page, tmp_path / "profile", shot) == []
+    assert shot.read_bytes().startswith(PNG_SIGNATURE)
 
 
 def test_a_console_error_would_be_seen(tmp_path: Path) -> None:
