@@ -261,7 +261,7 @@ Five minutes, in that terminal (docs/sandbox.md):
   sleep 61; {run}   # the worker reacts
   python -m worker explain 1              # where ticket 1 stands, and why
 The poll reads Zendesk's incremental export, which leaves out the last minute: a change is
-seen by the first run more than 60 s after it (the webhook path avoids the wait).
+seen by the first run more than 60 s after it (push avoids the wait: README, "Push").
 Admin: GET {server.url}/_sandbox/state, /_sandbox/outbox, /_sandbox/people;
        POST /_sandbox/say, /_sandbox/faults, /_sandbox/clock, /_sandbox/reset"""
     )
