@@ -318,6 +318,34 @@ def test_the_next_tickets_are_read_while_one_is_written_and_writes_keep_their_or
     assert all(world.steps(int(t)) == ["1:inicio"] for t in tickets)
 
 
+def test_after_a_restart_the_tickets_to_retry_read_ahead_load_the_accounts_names_once(
+    world: ZendeskWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from worker.adapters.zendesk.layout import AccountLayout
+
+    tickets = [world.opens(world.holder(f"Cliente {n}", f"r{n}@exemplo.com.br")) for n in range(4)]
+    world.worker = world.new_worker()  # a restart: the layout is not read yet
+    world.worker.retry = {str(t) for t in tickets}  # they failed before it: first in the poll
+    world.worker.read_ahead = 3
+    load = AccountLayout.load
+    loads: list[str] = []
+    another_asked = threading.Event()
+
+    def loading(cls: type[AccountLayout], client: Any, config: Any) -> AccountLayout:
+        loads.append(threading.current_thread().name)
+        if len(loads) > 1:
+            another_asked.set()
+        else:
+            another_asked.wait(timeout=0.5)  # the first load lasts until another read asks
+        return load(client, config)
+
+    monkeypatch.setattr(AccountLayout, "load", classmethod(loading))
+    report = world.poll()
+    assert len(loads) == 1
+    assert report.steps == len(tickets) and not report.failed
+    assert all(world.steps(t) == ["1:inicio"] for t in tickets)
+
+
 def test_while_export_pages_still_wait_one_ticket_search_answers_both_of_the_engines_questions(
     world: ZendeskWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:

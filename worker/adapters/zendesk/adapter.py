@@ -8,6 +8,7 @@ update per comment (two when the step e-mails, CONTRACT 5).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -78,6 +79,7 @@ class ZendeskHelpdesk:
         self.client = client
         self.config = config
         self._layout = layout
+        self._layout_loading = threading.Lock()
         self.cache = _Cache(monotonic)
         self._monotonic = monotonic
         self._full_sweep_at: float | None = None  # when the sweep last listed every open one
@@ -91,8 +93,12 @@ class ZendeskHelpdesk:
 
     @property
     def layout(self) -> AccountLayout:
+        """Loaded once, by whichever read asks first: after a restart the tickets to retry
+        come before the export, so reads made ahead ask for it together."""
         if self._layout is None:
-            self._layout = AccountLayout.load(self.client, self.config)
+            with self._layout_loading:
+                if self._layout is None:
+                    self._layout = AccountLayout.load(self.client, self.config)
         return self._layout
 
     # --- finding work --------------------------------------------------------------------
