@@ -80,7 +80,8 @@ class _Shown(click.Group):
     default="./state",
     show_default=True,
     type=click.Path(path_type=Path),
-    help="Cursor, journal and lock (env WORKER_STATE_DIR).",
+    help="Poll cursor, the worker's own writes, lock, PAUSE, Freshdesk's journal "
+    "(env WORKER_STATE_DIR).",
 )
 @click.option(
     "--log-format",
@@ -337,7 +338,8 @@ def explain(ctx: click.Context, ticket_id: str, now: str | None) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @click.pass_context
 def setup(ctx: click.Context, dry_run: bool) -> None:
-    """Create in the helpdesk what the worker needs: statuses, fields, macros, a view."""
+    """Create in the helpdesk what the worker needs: statuses, fields, macros, views, and the
+    webhook with its trigger when webhooks.public_url is set."""
     config, _ = _load(ctx.obj["config_path"])
     connection = _connect(config, ctx.obj["state_dir"])
     try:
@@ -349,7 +351,8 @@ def setup(ctx: click.Context, dry_run: bool) -> None:
 @main.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Check configuration, credentials, names, permissions and the notification trigger."""
+    """Check configuration, credentials, names, permissions, the notification trigger and
+    the webhook."""
     config, path = _load(ctx.obj["config_path"])
     state_dir: Path = ctx.obj["state_dir"]
     renderer = Renderer(config.resolved_templates_dir(path))
