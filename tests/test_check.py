@@ -61,6 +61,45 @@ def test_an_ok_lists_what_was_checked(sandbox: str, tmp_path: Path) -> None:
     assert "PAUSED" not in result.output
 
 
+def test_an_ok_with_push_configured_says_the_webhook_was_checked(
+    sandbox: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "worker.yaml"
+    config.write_text("webhooks:\n  public_url: https://worker.exemplo.com.br/webhooks/zendesk\n")
+    env = {"ZENDESK_URL": sandbox, "ZENDESK_OAUTH_TOKEN": "sandbox"}
+    state = ["--config", str(config), "--state-dir", str(tmp_path / "state")]
+    provisioned = CliRunner().invoke(main, [*state, "setup"], env=env)
+    assert provisioned.exit_code == 0, provisioned.output
+    env["ZENDESK_WEBHOOK_SECRET"] = "segredo-de-teste"
+    result = CliRunner().invoke(main, [*state, "check"], env=env)
+    assert result.exit_code == 0, result.output
+    listed = [line[4:] for line in result.output.splitlines() if line.startswith("  - ")]
+    push = [item for item in listed if item.startswith("push:")]
+    assert len(push) == 1
+    assert "ZENDESK_WEBHOOK_SECRET is set" in push[0]
+    assert "the webhook calls it and its trigger is active" in push[0]
+    assert "segredo-de-teste" not in result.output
+
+
+def test_an_ok_with_contracts_over_http_says_the_secret_was_checked_not_the_endpoint(
+    sandbox: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "worker.yaml"
+    config.write_text(
+        "contract_cancellation:\n  mode: http\n"
+        "  http: {url: 'https://contratos.exemplo.com.br/cancelar'}\n"
+    )
+    env = {"ZENDESK_URL": sandbox, "ZENDESK_OAUTH_TOKEN": "sandbox", "CONTRACT_API_SECRET": "k"}
+    state = ["--config", str(config), "--state-dir", str(tmp_path / "state")]
+    assert CliRunner().invoke(main, [*state, "setup"], env=env).exit_code == 0
+    result = CliRunner().invoke(main, [*state, "check"], env=env)
+    assert result.exit_code == 0, result.output
+    assert (
+        "  - contract cancellation over HTTP: CONTRACT_API_SECRET is set (the endpoint itself is"
+        " not called)" in result.output
+    )
+
+
 def test_a_pause_file_is_said_not_hidden_behind_an_ok(sandbox: str, tmp_path: Path) -> None:
     assert worker(sandbox, tmp_path, "setup").exit_code == 0
     (tmp_path / "PAUSE").write_text("limite de e-mails atingido\n", encoding="utf-8")

@@ -381,10 +381,31 @@ def check(ctx: click.Context) -> None:
         f"configuration {path}",
         f"templates in {config.resolved_templates_dir(path)} render with sample data",
         *checked,
+        *_optional_checked(config),
         f"state directory {state_dir}: "
         + ("PAUSED" if paused else f"not paused (no {PAUSE_FILE} file, safety.paused false)"),
     ):
         click.echo(f"  - {item}")
+
+
+def _optional_checked(config: Config) -> list[str]:
+    """What an OK covered of the optional parts, when configured: an operator who set up push or
+    the contract endpoint reads that they were looked at, and how far."""
+    items = []
+    if (url := config.webhooks.public_url) != "":
+        helpdesk = config.helpdesk
+        items.append(
+            f"push: {secret_env(helpdesk)} is set and webhooks.public_url ({logs.shown(url)}) ends"
+            f" with /webhooks/{helpdesk}"
+            + ("; the webhook calls it and its trigger is active" if helpdesk == "zendesk" else "")
+        )
+    contract = config.contract_cancellation
+    if contract.mode == "http" and contract.http is not None:
+        items.append(
+            f"contract cancellation over HTTP: {contract.http.secret_env} is set (the endpoint"
+            " itself is not called)"
+        )
+    return items
 
 
 @main.command("evaluate-reading")
