@@ -176,10 +176,10 @@ def main() -> None:
     if args.backlog_tickets > 0:
         summary.progress("backlog drains")
         backlog.run(args.backlog_tickets, max(1, args.jobs))
-    poll_p95 = None
+    polled = None
     if args.latency_hours > 0:
         summary.progress("detection latency")
-        poll_p95 = push.p95(latency.run(args.latency_hours).seconds)
+        polled = latency.run(args.latency_hours)
     webhook_p95 = None
     if args.push_tickets > 0:
         summary.progress("webhook latency (real time)")
@@ -196,9 +196,7 @@ def main() -> None:
     reading.run()
     print()
     print(f"make bench: {time.perf_counter() - whole:.0f} s wall")
-    for line in push.summary(webhook_p95, poll_p95):
-        key, _, value = line.partition(": ")
-        summary.add(key, value)
+    push.summarise(webhook_p95, polled)
     summary.show()
 
 
