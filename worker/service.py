@@ -394,7 +394,7 @@ class Worker:
             if not self.guard.allows(ticket):
                 log.info("outside the allow-list; skipped", ticket_id=ticket_id)
                 return outcome
-            steps = self.decide(ticket) if ficha is None else self.decide(ticket, ficha)
+            steps = self.decide(ticket, ficha)
             log.info(
                 "decision",
                 ticket_id=ticket_id,
