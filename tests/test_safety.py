@@ -12,7 +12,7 @@ import pytest
 from tests.world import World, person
 from worker import logs
 from worker.config import Config, Safety
-from worker.core.model import Ticket
+from worker.core.model import Ficha, Ticket
 from worker.safety import Guard
 from worker.service import ERROR_MARK, Worker
 from worker.state_dir import PollPlaceFile
@@ -99,10 +99,10 @@ def test_a_ticket_that_cannot_be_decided_is_noted_once_and_never_blocks_the_othe
     fine = world.opens(person("Bia", "bia@exemplo.com.br"))
     original = Worker.decide
 
-    def fails_on_broken(self: Worker, ticket: Ticket) -> object:
+    def fails_on_broken(self: Worker, ticket: Ticket, ficha: Ficha | None = None) -> object:
         if ticket.id == broken:
             raise KeyError("documento de 529.982.247-25 carlos@technova.com.br")
-        return original(self, ticket)
+        return original(self, ticket, ficha)
 
     monkeypatch.setattr(Worker, "decide", fails_on_broken)
     report = world.poll()
