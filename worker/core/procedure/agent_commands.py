@@ -64,7 +64,7 @@ def attempt(run: Run, event: Event, command: Command) -> str | None:
     if run.state.phase not in (Phase.CALLING, Phase.WAITING_CUSTOMER, Phase.WAITING_PARTNERS):
         return run.not_now()
     attempts = run.state.attempts + 1
-    max_attempts = run.config.procedure.max_call_attempts
+    max_attempts = run.settings.procedure.max_call_attempts
     run.step(
         "tentativa",
         msg.attempt_note(run.facts(), attempts, max_attempts, run.agent(event)),
@@ -90,7 +90,7 @@ def owed_steps(run: Run) -> None:
     state = run.state
     if (
         state.phase is Phase.CALLING
-        and state.attempts >= run.config.procedure.max_call_attempts
+        and state.attempts >= run.settings.procedure.max_call_attempts
         and not state.contact_email_sent
     ):
         send_contact_email(run)
@@ -106,7 +106,7 @@ def owed_steps(run: Run) -> None:
 
 def send_contact_email(run: Run) -> None:
     """§3.3/§4.3: after the failed calls, the contact-attempt e-mail and a deadline."""
-    deadline = run.new_deadline(run.config.procedure.customer_deadline_business_days)
+    deadline = run.new_deadline(run.settings.procedure.customer_deadline_business_days)
     shown = deadline.shown
     state = run.state.evolve(
         phase=Phase.WAITING_CUSTOMER,
@@ -147,8 +147,8 @@ def retained(run: Run, event: Event, command: Command) -> str | None:
         email=Email(msg.retained_email(run.facts())),
         status=TargetStatus.SOLVED,
         fields=(*run.reason_field(reason), (FieldKey.OUTCOME, OUTCOME_RETAINED)),
-        add_tags=run.tag_set(run.config.tags.retained),
-        remove_tags=run.tag_set(run.config.tags.review, run.config.tags.execute_contract),
+        add_tags=run.tag_set(run.settings.tags.retained),
+        remove_tags=run.tag_set(run.settings.tags.review, run.settings.tags.execute_contract),
     )
     return None
 
@@ -173,7 +173,7 @@ def cancel(run: Run, event: Event, command: Command) -> str | None:
     if run.all_confirmed(state):
         outcomes.cancel_pending(run, state, ALL_PARTNERS_CONFIRMED, event.ref)
         return None
-    deadline = run.new_deadline(run.config.procedure.partners_deadline_business_days)
+    deadline = run.new_deadline(run.settings.procedure.partners_deadline_business_days)
     shown = deadline.shown
     state = state.evolve(
         phase=Phase.WAITING_PARTNERS, deadline=deadline.ends, waiting_since=run.context.now
@@ -194,7 +194,7 @@ def cancel(run: Run, event: Event, command: Command) -> str | None:
             *run.reason_field(reason),
             (FieldKey.DEADLINE, deadline.field),
         ),
-        remove_tags=run.tag_set(run.config.tags.review),
+        remove_tags=run.tag_set(run.settings.tags.review),
     )
     return None
 
@@ -244,7 +244,7 @@ def manual(run: Run, event: Event, command: Command) -> str | None:
         msg.manual_note(run.facts(), run.agent(event)),
         run.state.evolve(phase=Phase.MANUAL, resume_phase=run.state.phase),
         ref=event.ref,
-        add_tags=run.tag_set(run.config.tags.manual),
+        add_tags=run.tag_set(run.settings.tags.manual),
     )
     return None
 
@@ -263,9 +263,9 @@ def resume(run: Run, event: Event, command: Command) -> str | None:
     fields: tuple[tuple[FieldKey, str | None], ...] = ()
     if back in WAITING_PHASES:
         days = (
-            run.config.procedure.partners_deadline_business_days
+            run.settings.procedure.partners_deadline_business_days
             if back is Phase.WAITING_PARTNERS
-            else run.config.procedure.customer_deadline_business_days
+            else run.settings.procedure.customer_deadline_business_days
         )
         deadline = run.new_deadline(days)
         changes.update(deadline=deadline.ends, waiting_since=run.context.now)
@@ -277,7 +277,7 @@ def resume(run: Run, event: Event, command: Command) -> str | None:
         new_state,
         ref=event.ref,
         fields=fields,
-        remove_tags=run.tag_set(run.config.tags.manual, run.config.tags.review),
+        remove_tags=run.tag_set(run.settings.tags.manual, run.settings.tags.review),
     )
     if (
         run.situation() is Situation.PARTNER

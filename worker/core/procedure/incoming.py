@@ -42,7 +42,7 @@ def on_message(run: Run, event: Event) -> None:
             run.state,
             ref=event.ref,
             status=TargetStatus.IN_PROGRESS,
-            add_tags=run.tag_set(run.config.tags.review),
+            add_tags=run.tag_set(run.settings.tags.review),
         )
         return
     partner = run.partner_by_email(comment.author.email)
@@ -52,7 +52,7 @@ def on_message(run: Run, event: Event) -> None:
         return
     why = trust.distrust(run, comment)
     if why:
-        auto = is_auto_reply(run.ticket.subject, comment.body, run.config.replies)
+        auto = is_auto_reply(run.ticket.subject, comment.body, run.settings.replies)
         trust.hold_for_agent(run, event.ref, comment.author, comment.body, why, hold=not auto)
         return
     if (
@@ -63,7 +63,7 @@ def on_message(run: Run, event: Event) -> None:
     ):
         on_partner_message(run, event, partner)
         return
-    auto = is_auto_reply(run.ticket.subject, comment.body, run.config.replies)
+    auto = is_auto_reply(run.ticket.subject, comment.body, run.settings.replies)
     if phase is Phase.WAITING_CUSTOMER and not auto:
         run.step(
             "cliente-respondeu",
@@ -88,7 +88,7 @@ def on_partner_message(run: Run, event: Event, partner: Member) -> None:
 
 
 def on_partner_text(run: Run, partner: Member, body: str, ref: str, where: str) -> None:
-    reading = read_answer(body, run.config.replies)
+    reading = read_answer(body, run.settings.replies)
     verdict = reading.verdict
     if verdict == "affirm":
         outcomes.record_confirmation(run, partner, f"por e-mail {where}", ref)
@@ -103,7 +103,7 @@ def on_partner_text(run: Run, partner: Member, body: str, ref: str, where: str) 
             ),
             run.state,
             ref=ref,
-            add_tags=run.tag_set(run.config.tags.review),
+            add_tags=run.tag_set(run.settings.tags.review),
         )
 
 
@@ -134,7 +134,7 @@ def refuses(run: Run, email: str, body: str) -> bool:
         or run.partner_by_email(key) is not None
         or (bool(registered) and key == registered)
     )
-    return speaks_for_account and classify_confirmation(body, run.config.replies) == "refuse"
+    return speaks_for_account and classify_confirmation(body, run.settings.replies) == "refuse"
 
 
 def stop_on_refusal(run: Run, email: str, name: str, body: str, ref: str, doubt: str = "") -> None:
@@ -163,8 +163,8 @@ def stop_on_refusal(run: Run, email: str, name: str, body: str, ref: str, doubt:
         ),
         ref=ref,
         status=TargetStatus.IN_PROGRESS,
-        add_tags=run.tag_set(run.config.tags.review),
-        remove_tags=run.tag_set(run.config.tags.execute_contract),
+        add_tags=run.tag_set(run.settings.tags.review),
+        remove_tags=run.tag_set(run.settings.tags.execute_contract),
     )
 
 
@@ -228,5 +228,5 @@ def on_other_tickets(run: Run) -> None:
                 resume_phase=state.phase,
             ),
             status=TargetStatus.IN_PROGRESS,
-            add_tags=run.tag_set(run.config.tags.review),
+            add_tags=run.tag_set(run.settings.tags.review),
         )

@@ -26,7 +26,7 @@ def cancel_pending(run: Run, state: ProcedureState, why: str, ref: str | None) -
     it is followed by the same call (the system dedupes on the key), never by a different one.
     The reason an agent gave with #cancelar lands in the field here too, for the reports."""
     reason = run.reason_field(state.reason) if state.reason else ()
-    manual = run.config.contract_cancellation.mode == "manual"
+    manual = run.settings.contract_cancellation.mode == "manual"
     key = None if manual else run.contract_key()
     run.step(
         "cancelar-contrato",
@@ -35,8 +35,8 @@ def cancel_pending(run: Run, state: ProcedureState, why: str, ref: str | None) -
         ref=ref,
         status=TargetStatus.IN_PROGRESS,
         fields=((FieldKey.DEADLINE, None), *reason),
-        add_tags=run.tag_set(run.config.tags.execute_contract) if manual else frozenset(),
-        remove_tags=run.tag_set(run.config.tags.review),
+        add_tags=run.tag_set(run.settings.tags.execute_contract) if manual else frozenset(),
+        remove_tags=run.tag_set(run.settings.tags.review),
     )
 
 
@@ -75,7 +75,7 @@ def contract_call(run: Run) -> None:
         ),
         state.evolve(contract_key=None),
         status=TargetStatus.IN_PROGRESS,
-        add_tags=run.tag_set(run.config.tags.execute_contract),
+        add_tags=run.tag_set(run.settings.tags.execute_contract),
     )
 
 
@@ -97,8 +97,8 @@ def confirm_cancelled(run: Run, by: str, ref: str | None) -> None:
         ),
         status=TargetStatus.SOLVED,
         fields=((FieldKey.OUTCOME, OUTCOME_CANCELLED),),
-        add_tags=run.tag_set(run.config.tags.cancelled),
-        remove_tags=run.tag_set(run.config.tags.execute_contract, run.config.tags.review),
+        add_tags=run.tag_set(run.settings.tags.cancelled),
+        remove_tags=run.tag_set(run.settings.tags.execute_contract, run.settings.tags.review),
     )
 
 
@@ -152,7 +152,7 @@ def on_clock(run: Run) -> None:
             email=Email(msg.not_cancelled_unconfirmed_email(facts, shown)),
             status=TargetStatus.SOLVED,
             fields=((FieldKey.OUTCOME, OUTCOME_NOT_CANCELLED),),
-            add_tags=run.tag_set(run.config.tags.not_cancelled),
+            add_tags=run.tag_set(run.settings.tags.not_cancelled),
         )
 
 
@@ -173,13 +173,13 @@ def typed_deadline(run: Run) -> None:
         "prazo-invalido",
         msg.deadline_out_of_range_note(
             run.facts(),
-            run.config.fields.deadline,
+            run.settings.fields.deadline,
             format_date(typed),
             format_date(kept) if kept else "",
         ),
         state,
         fields=((FieldKey.DEADLINE, kept.isoformat() if kept else None),),
-        add_tags=run.tag_set(run.config.tags.review),
+        add_tags=run.tag_set(run.settings.tags.review),
     )
 
 
@@ -197,5 +197,5 @@ def partners_deadline(run: Run, state: ProcedureState, shown: str) -> None:
         ),
         status=TargetStatus.SOLVED,
         fields=((FieldKey.OUTCOME, OUTCOME_NOT_CANCELLED),),
-        add_tags=run.tag_set(run.config.tags.not_cancelled),
+        add_tags=run.tag_set(run.settings.tags.not_cancelled),
     )

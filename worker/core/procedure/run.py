@@ -174,7 +174,7 @@ class Run:
 
     def __init__(self, context: Context) -> None:
         self.context = context
-        self.config = context.config
+        self.settings = context.config
         self.ticket = context.ticket
         history = read_history(context.ticket)
         self.state = history.state
@@ -253,7 +253,7 @@ class Run:
         for step in self.out:
             tags = (tags - step.remove_tags) | step.add_tags
         tags = (tags - remove_tags) | add_tags
-        return self.config.tags.review in tags
+        return self.settings.tags.review in tags
 
     def skip(self, event: Event) -> None:
         """Handled by doing nothing; recorded with the next step so it is never re-read."""
@@ -272,9 +272,9 @@ class Run:
             document_label=document.label if document else "",
             situation_label=SITUATION_LABELS[situation] if situation else "",
             received_at=format_datetime(self.ticket.created_at),
-            signature=self.config.emails.signature,
-            phone=self.config.emails.phone,
-            chat=self.config.emails.chat,
+            signature=self.settings.emails.signature,
+            phone=self.settings.emails.phone,
+            chat=self.settings.emails.chat,
         )
 
     def situation(self) -> Situation | None:
@@ -331,11 +331,11 @@ class Run:
         """The reason option the agent's text names, else `outro` (when configured), so reports
         never lose a case; the text itself is kept in the note either way."""
         wanted = normalize(reason)
-        for option in self.config.reasons:
+        for option in self.settings.reasons:
             label = normalize(option.label)
             if wanted in (label, option.value) or wanted.startswith((label + " ", label + ":")):
                 return ((FieldKey.REASON, option.value),)
-        fallback = [o.value for o in self.config.reasons if o.value == OTHER_REASON]
+        fallback = [o.value for o in self.settings.reasons if o.value == OTHER_REASON]
         return ((FieldKey.REASON, fallback[0]),) if fallback else ()
 
     def active(self) -> bool:
@@ -367,7 +367,7 @@ class Run:
     def contract_key(self) -> str:
         """The idempotency key of a call decided by the next step: helpdesk, ticket and step
         number, the same however often the decision is taken again."""
-        return f"{self.config.helpdesk}-{self.ticket.id}-{self.step_number + 1}"
+        return f"{self.settings.helpdesk}-{self.ticket.id}-{self.step_number + 1}"
 
     def contract_answer(self, key: str) -> ContractAnswer:
         if key not in self.context.contracts:
@@ -393,7 +393,7 @@ class Run:
             return None
 
     def finished_tags(self) -> frozenset[str]:
-        tags = self.config.tags
+        tags = self.settings.tags
         return frozenset(
             {tags.linked, tags.retained, tags.cancelled, tags.not_cancelled, tags.third_party}
         )

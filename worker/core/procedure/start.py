@@ -29,7 +29,7 @@ from worker.core.state import Phase, ProcedureState, ReviewReason
 def start(run: Run) -> None:
     assert run.detection is not None
     detected_by = run.detection.describe()
-    tags = run.tag_set(run.config.tags.cancellation)
+    tags = run.tag_set(run.settings.tags.cancellation)
     # What the customer added before the worker came goes with the request when nobody will
     # act on it here (a third party's answer, a review, a linked ticket); a holder's or a
     # partner's procedure reads it as messages, so an early refusal or confirmation counts.
@@ -43,7 +43,7 @@ def start(run: Run) -> None:
             "em-andamento",
             msg.in_progress_note(run.facts(), evidence),
             run.state.evolve(phase=Phase.REVIEW, review=ReviewReason.IN_PROGRESS),
-            add_tags=tags | {run.config.tags.review},
+            add_tags=tags | {run.settings.tags.review},
         )
         return
     agent_choice = run.situation_field()
@@ -62,7 +62,7 @@ def start(run: Run) -> None:
             msg.review_note(run.facts(), list(identification.problems), detected_by),
             run.state.evolve(phase=Phase.REVIEW, review=ReviewReason.MISSING_DATA),
             status=TargetStatus.IN_PROGRESS,
-            add_tags=tags | {run.config.tags.review},
+            add_tags=tags | {run.settings.tags.review},
         )
         return
     begin(run, identification.situation, detected_by, tags, by_agent=False)
@@ -91,10 +91,10 @@ def enter(run: Run) -> bool:
         run.step(
             "possivel",
             msg.possible_request_note(
-                run.facts(), detection.describe(), detection.doubt or "", run.config.tags.possible
+                run.facts(), detection.describe(), detection.doubt or "", run.settings.tags.possible
             ),
             run.state.evolve(phase=Phase.POSSIBLE),
-            add_tags=run.tag_set(run.config.tags.possible),
+            add_tags=run.tag_set(run.settings.tags.possible),
         )
     return False
 
@@ -120,8 +120,8 @@ def detect_request(run: Run) -> DetectionResult | None:
         first,
         run.ticket.channel,
         run.ticket.tags,
-        run.config.tags.cancellation,
-        run.config.detection,
+        run.settings.tags.cancellation,
+        run.settings.detection,
     )
 
 
@@ -158,7 +158,7 @@ def begin(
             msg.review_note(run.facts(), problems, detected_by),
             base.evolve(phase=Phase.REVIEW, review=ReviewReason.MISSING_DATA),
             status=TargetStatus.IN_PROGRESS,
-            add_tags=tags | {run.config.tags.review},
+            add_tags=tags | {run.settings.tags.review},
             fields=((FieldKey.SITUATION, situation.value),),
         )
         return
@@ -177,7 +177,7 @@ def begin(
     )
     run.state = state  # so the texts below see the situation
     _, pending = run.partner_lists(state)
-    max_attempts = run.config.procedure.max_call_attempts
+    max_attempts = run.settings.procedure.max_call_attempts
     if situation is Situation.PARTNER:
         next_steps = (
             f"ligar para o solicitante (até {max_attempts} tentativas, registre cada uma com "
@@ -208,7 +208,7 @@ def begin(
         status=TargetStatus.IN_PROGRESS,
         fields=((FieldKey.SITUATION, situation.value), (FieldKey.ATTEMPTS, "0")),
         add_tags=tags,
-        remove_tags=run.tag_set(run.config.tags.review),
+        remove_tags=run.tag_set(run.settings.tags.review),
     )
     if doubt:
         first = run.ticket.comments[0]
@@ -245,7 +245,7 @@ OPEN_CANCELLATION_WINDOW = timedelta(days=365)
 
 def linked_tag(run: Run, main_ticket: str) -> str:
     """Names the ticket a linked one belongs to, so only that ticket takes its message."""
-    return f"{run.config.tags.linked}-{main_ticket}"
+    return f"{run.settings.tags.linked}-{main_ticket}"
 
 
 def open_cancellation_elsewhere(run: Run) -> RelatedTicket | None:
@@ -256,7 +256,7 @@ def open_cancellation_elsewhere(run: Run) -> RelatedTicket | None:
         t
         for t in run.related(query)
         if t.id != run.ticket.id
-        and run.config.tags.cancellation in t.tags
+        and run.settings.tags.cancellation in t.tags
         and not t.tags & run.finished_tags()
         and t.status not in FINAL_STATUSES
         and (t.created_at, numeric(t.id)) < (run.ticket.created_at, numeric(run.ticket.id))
@@ -274,20 +274,20 @@ def link_to(run: Run, main: RelatedTicket, tags: frozenset[str]) -> None:
         msg.linked_note(run.facts(), main.id, main.subject),
         run.state.evolve(phase=Phase.DONE, situation=situation.value),
         status=TargetStatus.SOLVED,
-        add_tags=tags | {run.config.tags.linked, linked_tag(run, main.id)},
+        add_tags=tags | {run.settings.tags.linked, linked_tag(run, main.id)},
         follow_up=main.id,
     )
 
 
 def third_party_answered_before(run: Run) -> int:
     """E-mails already sent to this requester as a third party in the window (CONTRACT 4)."""
-    window = timedelta(days=run.config.procedure.third_party_window_days)
+    window = timedelta(days=run.settings.procedure.third_party_window_days)
     query = RelatedQuery((run.ticket.requester.key,), day_start(run.context.now - window))
     related = run.related(query)
     others = sum(
         1
         for ticket in related
-        if ticket.id != run.ticket.id and run.config.tags.third_party in ticket.tags
+        if ticket.id != run.ticket.id and run.settings.tags.third_party in ticket.tags
     )
     return others + run.state.third_party_replies
 
@@ -301,10 +301,10 @@ def answer_third_party(
     first: bool,
     ref: str | None = None,
 ) -> None:
-    limit = run.config.procedure.third_party_max_replies
+    limit = run.settings.procedure.third_party_max_replies
     answered = third_party_answered_before(run)
     facts = run.facts()
-    review_tags = run.tag_set(run.config.tags.review, run.config.tags.third_party)
+    review_tags = run.tag_set(run.settings.tags.review, run.settings.tags.third_party)
     if answered > limit:
         run.step(
             "terceiro-loop",
@@ -334,5 +334,5 @@ def answer_third_party(
             (FieldKey.SITUATION, Situation.THIRD_PARTY.value),
             (FieldKey.OUTCOME, OUTCOME_THIRD_PARTY),
         ),
-        add_tags=tags | {run.config.tags.third_party},
+        add_tags=tags | {run.settings.tags.third_party},
     )

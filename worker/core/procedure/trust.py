@@ -66,5 +66,5 @@ def hold_for_agent(
         ref=ref,
         status=status,
         fields=fields,
-        add_tags=run.tag_set(run.config.tags.review),
+        add_tags=run.tag_set(run.settings.tags.review),
     )
