@@ -1,4 +1,5 @@
-"""The functional core stays pure: no module under worker/core reaches I/O libraries or adapters,
+"""The functional core stays pure: no module under worker/core reaches I/O libraries, adapters or
+the configuration's loading (pydantic, YAML, `worker.config`: the core reads `ProcedureSettings`),
 not even through another module of the worker."""
 
 from __future__ import annotations
@@ -9,8 +10,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FORBIDDEN = {"zenpy", "requests", "apscheduler", "structlog", "urllib3", "sqlite3", "socket"}
-FORBIDDEN_WORKER = ("worker.adapters", "worker.service", "worker.render", "worker.cli")
+FORBIDDEN = {
+    *("zenpy", "requests", "apscheduler", "structlog", "urllib3", "sqlite3", "socket"),
+    *("pydantic", "yaml"),
+}
+FORBIDDEN_WORKER = (
+    *("worker.adapters", "worker.service", "worker.render", "worker.cli"),
+    "worker.config",
+)
 
 
 def _module_path(name: str) -> Path | None:
@@ -50,7 +57,8 @@ def reachable(module: str) -> set[str]:
 
 
 CORE_MODULES = sorted(
-    f"worker.core.{path.stem}" for path in (ROOT / "worker" / "core").glob("*.py")
+    ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    for path in (ROOT / "worker" / "core").rglob("*.py")
 )
 
 
@@ -64,3 +72,5 @@ def test_the_core_imports_no_io_library_nor_adapter(module: str) -> None:
 
 def test_the_check_itself_sees_a_forbidden_import() -> None:
     assert "structlog" in {name.split(".")[0] for name in reachable("worker.service")}
+    assert "worker.config" in reachable("worker.service")
+    assert "worker.core.procedure.run" in CORE_MODULES

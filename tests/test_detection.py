@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from worker.config import Config, Detection
+from worker.config import Config, detection_settings
 from worker.core.detection import DetectionResult, detect
+from worker.core.settings import DetectionSettings
 
-DETECTION = Config().detection
+DETECTION = detection_settings(Config().detection)
 TAG = "cancelamento"
 NO_TAGS: frozenset[str] = frozenset()
 
 
 def by_email(
-    subject: str, message: str = "", detection: Detection = DETECTION
+    subject: str, message: str = "", detection: DetectionSettings = DETECTION
 ) -> DetectionResult | None:
     return detect(subject, message, "email", NO_TAGS, TAG, detection)
 
@@ -79,7 +82,7 @@ def test_phone_tickets_are_not_read_for_keywords() -> None:
 
 
 def test_keywords_disabled_leaves_only_the_tag() -> None:
-    off = DETECTION.model_copy(update={"keywords_enabled": False})
+    off = replace(DETECTION, keywords_enabled=False)
     assert by_email("Quero cancelar meu contrato", detection=off) is None
     assert detect("Quero cancelar", "", "email", frozenset({TAG}), TAG, off) is not None
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from worker.config import Config
+from worker.config import Config, reply_settings
 from worker.core.replies import (
     answer_text,
     classify_confirmation,
@@ -13,7 +15,7 @@ from worker.core.replies import (
     read_answer,
 )
 
-REPLIES = Config().replies
+REPLIES = reply_settings(Config().replies)
 
 # Our own request, as it comes back quoted under every answer: it asks for the word "Confirmo".
 OUR_REQUEST = (
@@ -186,7 +188,7 @@ def test_agreeing_with_the_cancellation_itself_is_an_agreement(body: str) -> Non
 
 
 def test_a_configured_hedge_phrase_can_veto_an_agreement_it_contains() -> None:
-    replies = REPLIES.model_copy(update={"hedges": [*REPLIES.hedges, "de acordo com"]})
+    replies = replace(REPLIES, hedges=(*REPLIES.hedges, "de acordo com"))
     body = "Estou de acordo com o cancelamento."
     assert classify_confirmation(body, REPLIES) == "affirm"
     assert classify_confirmation(body, replies) == "unclear"

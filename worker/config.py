@@ -6,12 +6,13 @@ Secrets never do: they come from the environment (README, "Connect to Zendesk/Fr
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import unicodedata
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 
 import yaml
@@ -24,6 +25,16 @@ from pydantic import (
     ValidationError,
     field_validator,
     model_validator,
+)
+
+from worker.core.settings import (
+    DetectionSettings,
+    EmailSettings,
+    ProcedureNumbers,
+    ProcedureSettings,
+    Reason,
+    ReplySettings,
+    TagNames,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -739,6 +750,42 @@ class Config(_Section):
             if beside.is_dir():
                 return beside
         return PROJECT_ROOT / self.templates_dir
+
+
+# --- what the procedure reads: the core's own settings values ---------------------------------
+
+_T = TypeVar("_T")
+
+
+def procedure_settings(config: Config) -> ProcedureSettings:
+    """The one place the configuration becomes what the core decides with (`core/settings.py`):
+    the core never imports this module, its pydantic models nor YAML."""
+    return ProcedureSettings(
+        helpdesk=config.helpdesk,
+        detection=detection_settings(config.detection),
+        replies=reply_settings(config.replies),
+        tags=_values(TagNames, config.tags),
+        procedure=_values(ProcedureNumbers, config.procedure),
+        emails=_values(EmailSettings, config.emails),
+        reasons=tuple(Reason(option.value, option.label) for option in config.reasons),
+        contract_mode=config.contract_cancellation.mode,
+        deadline_field=config.fields.deadline,
+    )
+
+
+def detection_settings(detection: Detection) -> DetectionSettings:
+    return _values(DetectionSettings, detection)
+
+
+def reply_settings(replies: Replies) -> ReplySettings:
+    return _values(ReplySettings, replies)
+
+
+def _values(kind: type[_T], section: BaseModel) -> _T:
+    """A core settings value from the section's fields of the same names (lists as tuples)."""
+    names = [f.name for f in dataclasses.fields(kind)]  # type: ignore[arg-type]
+    found = {name: getattr(section, name) for name in names}
+    return kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in found.items()})
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:

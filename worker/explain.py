@@ -13,7 +13,7 @@ import copy
 from collections.abc import Callable
 from datetime import datetime
 
-from worker.config import Config
+from worker.config import Config, detection_settings
 from worker.core.calendar import format_date, format_datetime
 from worker.core.detection import detect
 from worker.core.effects import Step, TargetStatus
@@ -415,7 +415,8 @@ class _View:
         ticket, config = self.ticket, self.config
         first = ticket.comments[0].body if ticket.comments else ""
         tag = config.tags.cancellation
-        found = detect(ticket.subject, first, ticket.channel, ticket.tags, tag, config.detection)
+        detection = detection_settings(config.detection)
+        found = detect(ticket.subject, first, ticket.channel, ticket.tags, tag, detection)
         if found is not None:
             return "o worker ainda não começou este ticket"
         if not config.detection.keywords_enabled:

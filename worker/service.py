@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
-from worker.config import Config
+from worker.config import Config, procedure_settings
 from worker.core import messages as msg
 from worker.core.calendar import BusinessCalendar
 from worker.core.effects import ContractAnswer, ContractRequest, RelatedQuery, Step
@@ -155,6 +155,7 @@ class Worker:
     ) -> None:
         self.helpdesk = helpdesk
         self.config = config
+        self.settings = procedure_settings(config)  # what the core reads of it
         self.renderer = renderer
         self.clock = clock
         self.calendar = BusinessCalendar.from_config(config.calendar)
@@ -316,7 +317,7 @@ class Worker:
         contracts: dict[str, ContractAnswer] = {}
         for _ in range(MAX_LOOKUPS):
             now = self.clock()
-            context = Context(ticket, ficha, self.config, self.calendar, now, related, contracts)
+            context = Context(ticket, ficha, self.settings, self.calendar, now, related, contracts)
             decision = decide(context)
             if (request := decision.needs_contract) is not None:
                 if (answer := self._cancel_contract(request)) is None:

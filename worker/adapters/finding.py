@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
 from worker.adapters.http import Json
-from worker.config import Config
+from worker.config import Config, detection_settings
 from worker.core.detection import detect
 from worker.core.model import Channel, RelatedTicket
 
@@ -24,6 +24,7 @@ class Candidates:
         channel_of: Callable[[Json], Channel],
     ) -> None:
         self.config = config
+        self.detection = detection_settings(config.detection)
         self.first_message = first_message
         self.channel_of = channel_of
         self.worker_tags = frozenset(
@@ -40,7 +41,7 @@ class Candidates:
             self.channel_of(ticket),
             tags,
             self.config.tags.cancellation,
-            self.config.detection,
+            self.detection,
         )
         return found is not None
 

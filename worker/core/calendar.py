@@ -8,12 +8,11 @@ would otherwise move an e-mail written late on the 24th to the 25th and shift th
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 
 from holidays.countries.brazil import Brazil
-
-from worker.config import Calendar
 
 SAO_PAULO = zoneinfo.ZoneInfo("America/Sao_Paulo")
 
@@ -56,6 +55,18 @@ def _require_aware(moment: datetime, name: str) -> None:
         raise ValueError(f"{name} must be timezone-aware, got naive {moment.isoformat()}")
 
 
+class CalendarSettings(Protocol):
+    """The calendar's settings as the configuration holds them (`calendar:`), read by shape so
+    the core needs nothing of how the configuration is loaded."""
+
+    @property
+    def state(self) -> str | None: ...
+    @property
+    def include_optional(self) -> bool: ...
+    @property
+    def extra_holidays(self) -> Sequence[date | str]: ...
+
+
 class BusinessCalendar:
     """Which days count, for one configuration.
 
@@ -82,7 +93,7 @@ class BusinessCalendar:
         self._years: dict[int, frozenset[date]] = {}
 
     @classmethod
-    def from_config(cls, calendar: Calendar) -> BusinessCalendar:
+    def from_config(cls, calendar: CalendarSettings) -> BusinessCalendar:
         days: list[date] = []
         yearly: list[str] = []
         for entry in calendar.extra_holidays:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from worker.config import Detection
 from worker.core.replies import answer_text
+from worker.core.settings import DetectionSettings
 from worker.core.text import normalize
 
 Where = Literal["subject", "first_message"]
@@ -75,7 +75,7 @@ def detect(
     channel: str,
     tags: frozenset[str],
     cancellation_tag: str,
-    detection: Detection,
+    detection: DetectionSettings,
 ) -> DetectionResult | None:
     """A request, a maybe, or None (not a request: nothing is done)."""
     if cancellation_tag in tags:
@@ -236,15 +236,15 @@ class _Rules:
     ignore: tuple[re.Pattern[str], ...]
 
 
-def _rules(detection: Detection) -> _Rules:
+def _rules(detection: DetectionSettings) -> _Rules:
     return _compiled(
-        tuple(detection.verbs),
-        tuple(detection.weak_verbs),
-        tuple(detection.objects),
-        tuple(detection.other_objects),
-        tuple(detection.maybe_cues),
-        tuple(detection.maybe_phrases),
-        tuple(detection.ignore_sentences),
+        detection.verbs,
+        detection.weak_verbs,
+        detection.objects,
+        detection.other_objects,
+        detection.maybe_cues,
+        detection.maybe_phrases,
+        detection.ignore_sentences,
     )
 
 

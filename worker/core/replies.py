@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from worker.config import Replies
+from worker.core.settings import ReplySettings
 from worker.core.text import normalize
 
 Confirmation = Literal["affirm", "refuse", "unclear"]
@@ -90,7 +90,7 @@ def excerpt(body: str, limit: int = 280) -> str:
     return cut.rstrip() + "…"
 
 
-def is_auto_reply(subject: str, body: str, replies: Replies) -> bool:
+def is_auto_reply(subject: str, body: str, replies: ReplySettings) -> bool:
     """An out-of-office answer counts like any message (CONTRACT 4) but says nothing about the
     request. The body is read above its quoted history: that holds other people's words."""
     texts = (normalize(subject), normalize(answer_text(body)))
@@ -110,11 +110,11 @@ class Reading:
     sentence: str
 
 
-def classify_confirmation(body: str, replies: Replies) -> Confirmation:
+def classify_confirmation(body: str, replies: ReplySettings) -> Confirmation:
     return read_answer(body, replies).verdict
 
 
-def read_answer(body: str, replies: Replies) -> Reading:
+def read_answer(body: str, replies: ReplySettings) -> Reading:
     """A yes only when every sentence is a present, unconditional agreement or says nothing
     that bends it: one deferral, condition, question, acknowledgement, other subject or doubt
     anywhere sends the answer to an agent, because a partner's yes ends a customer's contract.
@@ -153,9 +153,9 @@ def read_answer(body: str, replies: Replies) -> Reading:
     return Reading("affirm", f'concordância: "{phrase}"', original)
 
 
-def _found(phrases: list[str], text: str) -> str | None:
+def _found(phrases: tuple[str, ...], text: str) -> str | None:
     """The phrase found first in the text (the one a reader meets first), if any."""
-    matches = [m for p in _patterns(tuple(phrases)) if (m := p.search(text)) is not None]
+    matches = [m for p in _patterns(phrases) if (m := p.search(text)) is not None]
     return min(matches, key=lambda m: (m.start(), -m.end())).group(0) if matches else None
 
 

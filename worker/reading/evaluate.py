@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from worker.config import Config
+from worker.config import Config, detection_settings, reply_settings
 from worker.core.detection import detect
 from worker.core.replies import read_answer
 from worker.reading.corpus import answer_items, detection_items
@@ -61,10 +61,11 @@ class Judgement:
 
 def judge_detection(config: Config, split: str, corpus: Path | None = None) -> Judgement:
     judgement = Judgement("Detecção", ("request", "maybe", "not"))
+    detection = detection_settings(config.detection)
     for item in detection_items(corpus):
         if split != "all" and item.split != split:
             continue
-        found = detect(item.subject, item.body, "email", frozenset(), _TAG, config.detection)
+        found = detect(item.subject, item.body, "email", frozenset(), _TAG, detection)
         got = "not" if found is None else found.outcome
         why = "" if found is None else found.describe()
         if found is not None and found.doubt:
@@ -75,10 +76,11 @@ def judge_detection(config: Config, split: str, corpus: Path | None = None) -> J
 
 def judge_answers(config: Config, split: str, corpus: Path | None = None) -> Judgement:
     judgement = Judgement("Respostas dos sócios", ("confirm", "refuse", "agent"))
+    replies = reply_settings(config.replies)
     for item in answer_items(corpus):
         if split != "all" and item.split != split:
             continue
-        reading = read_answer(item.body, config.replies)
+        reading = read_answer(item.body, replies)
         why = f"{reading.why} — «{reading.sentence}»" if reading.sentence else reading.why
         got = _VERDICT_LABEL[reading.verdict]
         judgement.cases.append(Case(item.id, item.label, got, item.note, why))

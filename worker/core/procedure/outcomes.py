@@ -26,7 +26,7 @@ def cancel_pending(run: Run, state: ProcedureState, why: str, ref: str | None) -
     it is followed by the same call (the system dedupes on the key), never by a different one.
     The reason an agent gave with #cancelar lands in the field here too, for the reports."""
     reason = run.reason_field(state.reason) if state.reason else ()
-    manual = run.settings.contract_cancellation.mode == "manual"
+    manual = run.settings.contract_mode == "manual"
     key = None if manual else run.contract_key()
     run.step(
         "cancelar-contrato",
@@ -173,7 +173,7 @@ def typed_deadline(run: Run) -> None:
         "prazo-invalido",
         msg.deadline_out_of_range_note(
             run.facts(),
-            run.settings.fields.deadline,
+            run.settings.deadline_field,
             format_date(typed),
             format_date(kept) if kept else "",
         ),

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from worker.config import Config
 from worker.core import messages as msg
 from worker.core.calendar import SAO_PAULO, BusinessCalendar, format_date, format_datetime
 from worker.core.commands import Command, InvalidCommand, parse_commands
@@ -32,6 +31,7 @@ from worker.core.model import (
     StatusCategory,
     Ticket,
 )
+from worker.core.settings import ProcedureSettings
 from worker.core.situation import identify
 from worker.core.state import WAITING_PHASES, Marker, Phase, ProcedureState, read_history
 from worker.core.text import normalize
@@ -41,7 +41,7 @@ from worker.core.text import normalize
 class Context:
     ticket: Ticket
     ficha: Ficha
-    config: Config
+    settings: ProcedureSettings
     calendar: BusinessCalendar
     now: datetime
     related: Mapping[RelatedQuery, tuple[RelatedTicket, ...]] = field(default_factory=dict)
@@ -174,7 +174,7 @@ class Run:
 
     def __init__(self, context: Context) -> None:
         self.context = context
-        self.settings = context.config
+        self.settings = context.settings
         self.ticket = context.ticket
         history = read_history(context.ticket)
         self.state = history.state
