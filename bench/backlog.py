@@ -84,14 +84,14 @@ class Sample:
 
 
 def worker_state(account: Account) -> dict[str, float]:
-    """What the worker's objects hold (deep sizes, MB): the adapter's read cache (the export
-    page's tickets not yet handled; requesters, accounts by e-mail and members), the versions it
-    wrote last, and the rest (layout, retry set, the client's windows and counters)."""
+    """What the worker's objects hold (deep sizes, MB): the adapter's read cache (requesters,
+    accounts by e-mail and members), the versions it wrote last, and the rest (layout, retry
+    set, the client's windows and counters). The export page's tickets travel with the page
+    (`TicketPage.headers`) and go with it."""
     helpdesk = account.helpdesk
     client = account.client
     cache = helpdesk.cache
     return {
-        "page": deep_size_mb(cache.page_tickets),
         "requesters and accounts": deep_size_mb(
             cache.requesters, cache.members, cache.by_registered_email
         ),

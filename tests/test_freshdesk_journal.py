@@ -36,7 +36,7 @@ from worker.adapters.freshdesk.journal import Journal, Phase
 from worker.adapters.freshdesk.settings import Freshdesk as FreshdeskSettings
 from worker.config import Config
 from worker.core.effects import FieldKey, TargetStatus
-from worker.ports import OutgoingEmail, RenderedStep, TicketGone
+from worker.ports import OutgoingEmail, RenderedStep, StaleTicket, TicketGone
 
 START = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
@@ -167,9 +167,10 @@ def noted(desk: FreshdeskHelpdesk, key: str) -> bool:
 
 
 def run_to_the_end(fake: FakeFreshdesk, journal: Path, the_step: RenderedStep) -> None:
-    """A restart: a new adapter reads the ticket (finishing alone what needs no decision);
-    the engine decides the same step again unless its note is there."""
+    """A restart: a new adapter, whose recovery (the shell calls it first) finishes alone what
+    needs no decision; the engine decides the same step again unless its note is there."""
     desk = adapter(fake, journal)
+    desk.recover()
     if not noted(desk, the_step.key):
         desk.apply_step(desk.read_ticket("71"), the_step)
 
@@ -282,7 +283,9 @@ def test_the_first_poll_finishes_cut_updates_before_anything_else(tmp_path: Path
         with pytest.raises(Crash):
             desk.apply_step(desk.read_ticket("71"), email_step())
         mock.get(f"{API}/tickets", json=[])
-        assert adapter(fake, journal).changed_tickets(None, START).ticket_ids == ()
+        again = adapter(fake, journal)
+        again.recover()  # what the shell's poll does first
+        assert again.changed_tickets(None, START).ticket_ids == ()
     assert fake.ticket["status"] == WAITING
 
 
@@ -312,8 +315,71 @@ def test_a_cut_step_of_a_ticket_deleted_or_marked_as_spam_since_is_closed(
         written = len(fake.conversations), dict(fake.ticket)
         mock.get(f"{API}/tickets", json=[])  # the list leaves such tickets out
         again = adapter(fake, journal)
-        again.changed_tickets(None, START)  # the first poll settles the journal
+        again.recover()  # the first poll's recovery settles the journal
         assert again.journal.unfinished() == [], "closed, not left waiting forever"
         with pytest.raises(TicketGone):
             again.read_ticket("71")
     assert (len(fake.conversations), fake.ticket) == written, "nothing written to it"
+
+
+def writes(mock: responses.RequestsMock) -> list[str]:
+    return [f"{c.request.method} {c.request.url}" for c in mock.calls if c.request.method != "GET"]
+
+
+def test_reading_a_ticket_whose_step_was_cut_writes_nothing_and_recovery_finishes_it_once(
+    tmp_path: Path,
+) -> None:
+    """Reads never write (a dry run, explain and report read through them): the update a crash
+    cut waits for `recover`, which the shell calls at the start of a run, and is written once."""
+    fake = FakeFreshdesk()
+    journal = tmp_path / "j.sqlite3"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake.register(mock)
+        crashes_during(fake, journal, "put", "before")  # the note is there, the update is not
+        mock.get(f"{API}/tickets", json=[])
+        desk = adapter(fake, journal)
+        before = len(writes(mock))
+        desk.read_ticket("71")
+        desk.changed_tickets(None, START)
+        assert writes(mock)[before:] == [], "a read wrote"
+        assert phase_of(desk.journal) is Phase.NOTED
+        assert desk.recover() == 1
+        assert desk.recover() == 0
+        assert writes(mock)[before:] == [f"PUT {API}/tickets/71"]
+    assert fake.ticket["status"] == WAITING
+    assert phase_of(Journal(journal)) is Phase.DONE
+
+
+def test_a_reply_whose_note_never_followed_is_named_on_the_read_by_its_journal_row(
+    tmp_path: Path,
+) -> None:
+    """The engine decides on it (`core/unnoted.py`): the read says which step sent it."""
+    fake = FakeFreshdesk()
+    journal = tmp_path / "j.sqlite3"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake.register(mock)
+        crashes_during(fake, journal, "reply", "after")  # the reply arrived, its answer did not
+        assert adapter(fake, journal).read_ticket("71").unnoted_email == "5:email-contato"
+        for suffix in ("", "-wal", "-shm"):  # the journal lost: only the number is known
+            Path(f"{journal}{suffix}").unlink(missing_ok=True)
+        assert adapter(fake, journal).read_ticket("71").unnoted_email == "1"
+
+
+def test_an_earlier_steps_cut_update_is_written_before_a_later_step_which_is_decided_again(
+    tmp_path: Path,
+) -> None:
+    """Within a run (before the next recovery), a later step of the same ticket must never be
+    overwritten by an earlier step's update finished after it."""
+    fake = FakeFreshdesk()
+    journal = tmp_path / "j.sqlite3"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake.register(mock)
+        desk = adapter(fake, journal)
+        fake.fault = ("put", "before")  # the step's update is cut; the process goes on
+        with pytest.raises(Crash):
+            desk.apply_step(desk.read_ticket("71"), email_step())
+        assert phase_of(desk.journal) is Phase.NOTED
+        with pytest.raises(StaleTicket):
+            desk.apply_step(desk.read_ticket("71"), step(key="6:tentativa"))
+        assert phase_of(desk.journal) is Phase.DONE
+        assert phase_of(desk.journal, "6:tentativa") is None, "decided again, then written"

@@ -182,3 +182,29 @@ def test_an_email_whose_step_was_decided_differently_since_is_flagged_not_resent
     world.poll()
     assert world.config.tags.review in world.ticket(ticket).tags
     assert len(world.fake.outbox) == 1  # only the reply put there above
+
+
+def test_a_dry_run_leaves_a_cut_update_as_it_is_and_the_next_run_finishes_it_once(
+    world: FreshdeskWorld,
+) -> None:
+    """Reads never write: the dry run reads the ticket whose update a crash cut and writes
+    nothing; the next run that writes recovers it first thing, with one update."""
+    ticket = two_failed_calls(world)
+    world.fake.lose_answer(*UPDATE, "crash-before")
+    poll_through_a_crash(world)
+    world.restart()
+    world.worker.dry_run = True
+    before = len(world.fake.requests)
+    world.poll()
+    assert [r for r in world.fake.requests[before:] if r[0] != "GET"] == []
+    world.worker.dry_run = False
+    world.poll()
+    written = [r for r in world.fake.requests[before:] if r[0] != "GET"]
+    # the third call's update first, then the contact e-mail's step: reply, note, update
+    assert written == [
+        ("PUT", f"/api/v2/tickets/{ticket}"),
+        ("POST", f"/api/v2/tickets/{ticket}/reply"),
+        ("POST", f"/api/v2/tickets/{ticket}/notes"),
+        ("PUT", f"/api/v2/tickets/{ticket}"),
+    ]
+    assert_exactly_once(world, ticket)

@@ -54,7 +54,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from tests.world import CNPJ, CPF, CPF_2, World, person
 from worker.core.model import AuthorRole, Comment, Person, StatusCategory, Ticket
 from worker.core.state import Marker, Phase, ProcedureState, parse_marker
-from worker.ports import RenderedStep
+from worker.ports import RenderedStep, TicketHeader
 
 # --- the people ----------------------------------------------------------------------------------
 
@@ -544,9 +544,9 @@ class Procedure(RuleBasedStateMachine):
         real_read = helpdesk.read_ticket
         visited: set[str] = set()
 
-        def read_ticket(ticket_id: str) -> Ticket:
+        def read_ticket(ticket_id: str, header: TicketHeader | None = None) -> Ticket:
             visited.add(ticket_id)
-            return real_read(ticket_id)
+            return real_read(ticket_id, header)
 
         setattr(helpdesk, "read_ticket", read_ticket)  # noqa: B010 (mypy: a method)
         try:

@@ -147,6 +147,9 @@ CASES: dict[str, Build] = {
     ),
     "identity_confirmed_note": lambda f: messages.identity_confirmed_note(f, "Marina Alves"),
     "manual_note": lambda f: messages.manual_note(f, "Marina Alves"),
+    "email_already_sent_note": lambda f: messages.email_already_sent_note(
+        messages.manual_note(f, "Marina Alves")
+    ),
     "resumed_note": lambda f: messages.resumed_note(
         f, "Marina Alves", "aguardando retorno do cliente (prazo reiniciado)"
     ),

@@ -16,7 +16,8 @@ from worker.adapters.zendesk.check import check
 from worker.adapters.zendesk.provision import setup
 from worker.core.effects import FieldKey
 from worker.core.model import Ticket
-from worker.ports import RenderedStep
+from worker.explain import explain
+from worker.ports import RenderedStep, TicketHeader
 from worker.sandbox import RateLimits
 
 HOLDER = ("Ana Souza", "ana@cliente.com.br")
@@ -62,6 +63,29 @@ def test_the_third_failed_call_sends_the_contact_email_once(world: ZendeskWorld)
     assert world.status(ticket) == "Aguardando retorno do cliente"
     assert len(world.notes(ticket)) == len(set(world.steps(ticket))) == 5
     assert "cancelamento-enviado-5" not in world.fake.ticket(ticket)["tags"]
+
+
+def test_an_email_whose_note_never_followed_and_a_step_decided_differently_go_to_an_agent(
+    world: ZendeskWorld,
+) -> None:
+    """Step 2's e-mail update went out (its sent tag is on the ticket), its note's did not, and
+    an agent typed #manual since: the engine, not the write, settles it, so explain says it
+    before the poll does it. No e-mail goes out again; the note says one already did."""
+    ticket = world.opens(world.holder(*HOLDER))
+    world.poll()
+    tags = world.fake.ticket(ticket)["tags"]
+    world.fake.agent_updates(ticket, tags=[*tags, "cancelamento-enviado-2"])
+    world.agent_says(ticket, "#manual")
+    world.later(minutes=2)
+    text = explain(world.worker, str(ticket))
+    assert "2:manual — escreve uma nota interna, sem e-mail" in text
+    assert "+cancelamento-revisar" in text
+    world.poll()
+    assert world.steps(ticket) == ["1:inicio", "2:manual"]
+    after = world.fake.ticket(ticket)["tags"]
+    assert "cancelamento-revisar" in after and "cancelamento-enviado-2" not in after
+    assert "um e-mail deste passo já tinha sido enviado" in world.notes(ticket)[-1]
+    assert world.emails(ticket) == []
 
 
 def test_the_customers_answer_reopens_the_ticket_and_is_read(world: ZendeskWorld) -> None:
@@ -296,13 +320,13 @@ def test_the_next_tickets_are_read_while_one_is_written_and_writes_keep_their_or
     writes: list[str] = []
     read_ticket, apply_step = helpdesk.read_ticket, helpdesk.apply_step
 
-    def reading(ticket_id: str) -> Ticket:
+    def reading(ticket_id: str, header: TicketHeader | None = None) -> Ticket:
         if ticket_id == tickets[1]:
             second_read_started.set()
         if ticket_id == tickets[0] and not overlapped:
             # the first ticket's read finishes only once the second one's has begun
             overlapped.append(second_read_started.wait(timeout=5))
-        return read_ticket(ticket_id)
+        return read_ticket(ticket_id, header)
 
     def writing(ticket: Ticket, step: RenderedStep) -> Ticket:
         writes.append(ticket.id)

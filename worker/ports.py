@@ -3,15 +3,17 @@ the company's contract system (`contract_cancellation.mode: http`).
 
 They are deliberately small: find what changed, read a ticket and its ficha, look up related
 tickets, and apply one step; cancel one contract. Everything the procedure decides happens in
-`worker.core`; everything vendor specific happens behind these ports.
+`worker.core`; everything vendor specific happens behind these ports. Reads never write (a dry
+run, `explain` and `report` read through them); the one write that needs no decision, finishing
+what a crash cut in the adapter's own write mechanics, is `recover`, called by the shell.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from worker.core.effects import ContractAnswer, ContractRequest, FieldKey, TargetStatus
 from worker.core.model import Ficha, RelatedTicket, Ticket
@@ -35,10 +37,23 @@ class TicketGone(HelpdeskError):
 
 
 @dataclass(frozen=True)
+class TicketHeader:
+    """What the adapter read of a ticket on the page that named it (the ticket as the list
+    showed it), opaque to the worker. Handed back to `read_ticket`, it spares the request that
+    would fetch the ticket again; it travels with the page instead of hiding in the adapter, so
+    a read costs the same whoever calls it, and a header is never used for a ticket read later
+    on another path."""
+
+    ticket_id: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class TicketPage:
     ticket_ids: tuple[str, ...]
     cursor: str  # where the next poll resumes; opaque to the worker
     more: bool  # another page is ready now
+    headers: Mapping[str, TicketHeader] = field(default_factory=dict)  # by ticket id
 
 
 @dataclass(frozen=True)
@@ -82,7 +97,10 @@ class Helpdesk(Protocol):
         """Tickets waiting for an answer whose deadline day is over: the cheap sweep."""
         ...
 
-    def read_ticket(self, ticket_id: str) -> Ticket: ...
+    def read_ticket(self, ticket_id: str, header: TicketHeader | None = None) -> Ticket:
+        """The ticket now, with every comment. `header`: the one its page carried, if any.
+        Never writes."""
+        ...
 
     def read_ficha(self, ticket: Ticket) -> Ficha: ...
 
@@ -101,6 +119,14 @@ class Helpdesk(Protocol):
         ...
 
     def list_statuses(self) -> tuple[HelpdeskStatus, ...]: ...
+
+    def recover(self) -> int:
+        """Finish what a crash or a lost answer cut in this adapter's own writes and needs no
+        decision (Freshdesk: a step whose note is written and whose ticket update is not);
+        the number of steps finished. Called by the shell at the start of every run that
+        writes, never in a dry run; a no-op where a step is one call. Steps that need the
+        engine (an e-mail out, its note not) are left to the next decision on their ticket."""
+        ...
 
 
 class ContractSystem(Protocol):

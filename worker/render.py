@@ -179,6 +179,8 @@ def _sample_value(name: str, hint: Any, full: bool) -> Any:
         return [dict(p) for p in _SAMPLE_PARTNERS] if full else []
     if hint == list[str]:
         return list(_SAMPLE_LISTS.get(name, [f"exemplo de {name}"])) if full else []
+    if hint is Message:  # a note wrapped in another (email_already_sent_note)
+        return messages.attempt_note(sample_facts(full=full), 3, 3, _SAMPLE_STRINGS["agent"])
     raise TypeError(f"no sample value for parameter {name!r} of type {hint!r}")
 
 

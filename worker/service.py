@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -35,6 +35,7 @@ from worker.ports import (
     RenderedStep,
     StaleTicket,
     TicketGone,
+    TicketHeader,
 )
 from worker.render import Renderer
 from worker.safety import Guard, Paused
@@ -92,9 +93,12 @@ class ReadAhead:
     made early is no risk: a ticket changed since is refused at its write (StaleTicket) and read
     again. A read that failed is simply read again here, failing the way it always did."""
 
-    def __init__(self, helpdesk: Helpdesk, threads: int) -> None:
+    def __init__(
+        self, helpdesk: Helpdesk, threads: int, headers: Mapping[str, TicketHeader]
+    ) -> None:
         self.helpdesk = helpdesk
         self.threads = threads
+        self.headers = headers  # what the page showed of each ticket, handed back to the read
         self._pool = ThreadPoolExecutor(threads, "read-ahead") if threads > 0 else None
         self._pending: dict[str, Future[Read]] = {}
         self._queue: list[str] = []
@@ -130,7 +134,7 @@ class ReadAhead:
                 self._pending[ticket_id] = self._pool.submit(self._read, ticket_id)
 
     def _read(self, ticket_id: str) -> Read:
-        ticket = self.helpdesk.read_ticket(ticket_id)
+        ticket = self.helpdesk.read_ticket(ticket_id, self.headers.get(ticket_id))
         return ticket, self.helpdesk.read_ficha(ticket)
 
 
@@ -207,6 +211,10 @@ class Worker:
             log.warning(f"paused: no {name}", reason=reason)
             report.paused = reason
             return report
+        if not self.dry_run:
+            # what a crash cut in the adapter's own writes, finished before any ticket is read
+            # (reads never write: a dry run, explain and report only read)
+            self.helpdesk.recover()
         try:
             work(report)
         except Paused as why:
@@ -220,7 +228,7 @@ class Worker:
         since = self.clock() - timedelta(days=self.config.procedure.first_run_lookback_days)
         while True:
             page = self.helpdesk.changed_tickets(self.cursor, since)
-            self._handle_all(page.ticket_ids, report)
+            self._handle_all(page.ticket_ids, report, page.headers)
             self.cursor = page.cursor
             self._save_place()
             if not page.more:
@@ -229,12 +237,19 @@ class Worker:
     def _sweep_due(self, report: PollReport) -> None:
         self._handle_all(self.helpdesk.due_tickets(self.clock()), report)
 
-    def _handle_all(self, ticket_ids: Sequence[str], report: PollReport) -> None:
-        ahead = ReadAhead(self.helpdesk, self.read_ahead if len(ticket_ids) > 1 else 0)
+    def _handle_all(
+        self,
+        ticket_ids: Sequence[str],
+        report: PollReport,
+        headers: Mapping[str, TicketHeader] | None = None,
+    ) -> None:
+        headers = headers or {}
+        ahead = ReadAhead(self.helpdesk, self.read_ahead if len(ticket_ids) > 1 else 0, headers)
         try:
             ahead.plan(ticket_ids)
             for ticket_id in ticket_ids:
-                self._handle_into(ticket_id, report, ahead.take(ticket_id))
+                read = ahead.take(ticket_id)
+                self._handle_into(ticket_id, report, read, headers.get(ticket_id))
         finally:
             ahead.close()
 
@@ -243,12 +258,18 @@ class Worker:
         if self.place_file is not None and not self.dry_run:
             self.place_file.save(PollPlace(self.cursor, frozenset(self.retry), self.scope))
 
-    def _handle_into(self, ticket_id: str, report: PollReport, read: Read | None = None) -> None:
+    def _handle_into(
+        self,
+        ticket_id: str,
+        report: PollReport,
+        read: Read | None = None,
+        header: TicketHeader | None = None,
+    ) -> None:
         if self.stop_requested():
             raise Stopping
         report.tickets += 1
         try:
-            outcome = self.handle(ticket_id, read=read)
+            outcome = self.handle(ticket_id, read=read, header=header)
         except (Paused, Stopping):
             raise
         except TicketGone:
@@ -370,12 +391,18 @@ class Worker:
         )
 
     def handle(
-        self, ticket_id: str, *, follow_ups: bool = True, read: Read | None = None
+        self,
+        ticket_id: str,
+        *,
+        follow_ups: bool = True,
+        read: Read | None = None,
+        header: TicketHeader | None = None,
     ) -> TicketOutcome:
-        """Decide and write one ticket (from `read`, its ticket and ficha read ahead, if given);
-        then the tickets its steps point to (a new ticket linked to an account's cancellation
-        under way is handled there at once)."""
-        outcome = self._handle_one(ticket_id, read)
+        """Decide and write one ticket (from `read`, its ticket and ficha read ahead, if given;
+        else read with `header`, what its page showed of it); then the tickets its steps point
+        to (a new ticket linked to an account's cancellation under way is handled there at
+        once)."""
+        outcome = self._handle_one(ticket_id, read, header)
         if follow_ups:
             for other in outcome.follow_ups:
                 more = self._handle_one(other)
@@ -384,14 +411,17 @@ class Worker:
                 outcome.conflicts += more.conflicts
         return outcome
 
-    def _handle_one(self, ticket_id: str, read: Read | None = None) -> TicketOutcome:
+    def _handle_one(
+        self, ticket_id: str, read: Read | None = None, header: TicketHeader | None = None
+    ) -> TicketOutcome:
         outcome = TicketOutcome(ticket_id)
         for _ in range(MAX_REDECISIONS):
             ficha: Ficha | None = None
             if read is None:
-                ticket = self.helpdesk.read_ticket(ticket_id)
+                ticket = self.helpdesk.read_ticket(ticket_id, header)
             else:
                 (ticket, ficha), read = read, None  # after a conflict, read again
+            header = None  # after a conflict the page's header is stale too
             if not self.guard.allows(ticket):
                 log.info("outside the allow-list; skipped", ticket_id=ticket_id)
                 return outcome

@@ -37,6 +37,7 @@ from worker.ports import (
     HelpdeskError,
     HelpdeskStatus,
     RenderedStep,
+    TicketHeader,
     TicketPage,
 )
 from worker.render import Renderer
@@ -74,8 +75,8 @@ class HookedHelpdesk:
     def due_tickets(self, now: datetime) -> tuple[str, ...]:
         return self.adapter.due_tickets(now)
 
-    def read_ticket(self, ticket_id: str) -> Ticket:
-        return self.adapter.read_ticket(ticket_id)
+    def read_ticket(self, ticket_id: str, header: TicketHeader | None = None) -> Ticket:
+        return self.adapter.read_ticket(ticket_id, header)
 
     def read_ficha(self, ticket: Ticket) -> Ficha:
         return self.adapter.read_ficha(ticket)
@@ -97,6 +98,9 @@ class HookedHelpdesk:
 
     def list_statuses(self) -> tuple[HelpdeskStatus, ...]:
         return self.adapter.list_statuses()
+
+    def recover(self) -> int:
+        return self.adapter.recover()
 
     # --- the hooks ---------------------------------------------------------------------------
 

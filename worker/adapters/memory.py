@@ -29,12 +29,14 @@ from worker.core.model import (
     StatusCategory,
     Ticket,
 )
+from worker.core.state import read_history
 from worker.ports import (
     HelpdeskError,
     HelpdeskStatus,
     RenderedStep,
     StaleTicket,
     TicketGone,
+    TicketHeader,
     TicketPage,
 )
 
@@ -169,6 +171,13 @@ class MemoryHelpdesk:
             ticket_id, comments=(*ticket.comments, comment), status=status, custom_status=custom
         )
 
+    def worker_email_without_note(self, ticket_id: str, text: str) -> None:
+        """A step's e-mail that went out and whose note never followed (a crash between the
+        two writes a real helpdesk needs): the worker's public comment, nothing after it."""
+        ticket = self.tickets[ticket_id].ticket
+        comment = self._comment(ticket_id, WORKER, AuthorRole.WORKER, True, text)
+        self._change(ticket_id, comments=(*ticket.comments, comment))
+
     def agent_note(self, ticket_id: str, agent: Person, body: str, *, public: bool = False) -> None:
         ticket = self.tickets[ticket_id].ticket
         comment = self._comment(ticket_id, agent, AuthorRole.AGENT, public, body)
@@ -222,12 +231,23 @@ class MemoryHelpdesk:
             and s.ticket.status not in (StatusCategory.SOLVED, StatusCategory.CLOSED)
         )
 
-    def read_ticket(self, ticket_id: str) -> Ticket:
+    def read_ticket(self, ticket_id: str, header: TicketHeader | None = None) -> Ticket:
+        """The ticket as stored (pages carry no header here). The worker's last public comment
+        with no note of the worker after it is an e-mail whose note never followed: only its
+        number is known, as on a helpdesk that keeps no journal."""
         self.reads += 1
         try:
-            return self.tickets[ticket_id].ticket
+            ticket = self.tickets[ticket_id].ticket
         except KeyError:
             raise TicketGone(f"ticket {ticket_id} not found") from None
+        own = [c for c in ticket.comments if c.role is AuthorRole.WORKER]
+        if own and own[-1].public:
+            return replace(ticket, unnoted_email=str(read_history(ticket).steps + 1))
+        return ticket
+
+    def recover(self) -> int:
+        """Nothing to finish: a step is written at once."""
+        return 0
 
     def read_ficha(self, ticket: Ticket) -> Ficha:
         found = sorted(self._accounts_by_email.get(ticket.requester.key, ()))

@@ -24,6 +24,7 @@ from worker.core.procedure.run import (
     ticket_events,
 )
 from worker.core.state import Phase
+from worker.core.unnoted import settle_unnoted_email
 
 __all__ = ["Context", "decide", "ticket_events"]
 
@@ -31,7 +32,9 @@ __all__ = ["Context", "decide", "ticket_events"]
 def decide(context: Context) -> Decision:
     """The steps to take now, or a request for the related tickets the decision depends on."""
     try:
-        return Decision(steps=tuple(_play(Run(context))))
+        steps = tuple(_play(Run(context)))
+        review = context.settings.tags.review
+        return Decision(steps=settle_unnoted_email(context.ticket, steps, review))
     except NeedRelated as need:
         return Decision(needs_related=need.query)
     except NeedContract as need:

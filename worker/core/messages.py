@@ -408,6 +408,13 @@ def manual_note(facts: TicketFacts, agent: str) -> Message:
     return _message("notes/manual", facts, agente=agent)
 
 
+def email_already_sent_note(note: Message) -> Message:
+    """A step's e-mail went out and its note never followed (a crash, a lost answer), and the
+    step is now decided differently: `note` is the step decided now, followed by the warning
+    that an e-mail already went out, which is never sent again."""
+    return Message("notes/email_already_sent", {**note.context, "nota_do_passo": note.template})
+
+
 def resumed_note(facts: TicketFacts, agent: str, where: str) -> Message:
     """#retomar: the worker carries on from `where` the ticket stands (a waiting period restarts
     now)."""

@@ -95,6 +95,11 @@ class Ticket:
     updated_at: datetime
     version: str
     cc_emails: tuple[str, ...] = ()
+    # An e-mail of the worker went out and no note of the worker followed it: a step cut
+    # between its two writes (a crash, a lost answer). The key of that step (`5:email-contato`)
+    # when the helpdesk knows it, only its number (`5`) when it does not. The engine decides on
+    # it (`core/unnoted.py`), so `explain` and a dry run show it; an adapter never re-sends.
+    unnoted_email: str | None = None
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ def tickets_created(helpdesk: Helpdesk, since: datetime, until: datetime) -> lis
                 continue
             seen.add(ticket_id)
             try:
-                ticket = helpdesk.read_ticket(ticket_id)
+                ticket = helpdesk.read_ticket(ticket_id, page.headers.get(ticket_id))
             except TicketGone:
                 continue
             if since <= ticket.created_at < until:

@@ -1,9 +1,11 @@
 """The Helpdesk port on Freshdesk (see docs/freshdesk.md for every endpoint and why).
 
 Cost per poll: one list request per 100 changed tickets (requester and description embedded,
-so only candidates are read further). Cost per ticket read: the conversations, plus look-ups of
-people not seen before. Cost per step: one re-read, then one call per write (reply, note,
-update), each announced in the journal first so a crash never repeats or loses one.
+so only candidates are read further; each one's ticket goes with the page as its header).
+Cost per ticket read: the conversations, plus look-ups of people not seen before. Cost per
+step: one re-read, then one call per write (reply, note, update), each announced in the journal
+first so a crash never repeats or loses one. Reads never write: what a crash cut and needs no
+decision is finished by `recover`, which the shell calls at the start of each run.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ from worker.config import Config, FichaKeys
 from worker.core.calendar import SAO_PAULO
 from worker.core.effects import FieldKey
 from worker.core.model import Account, AuthorRole, Comment, Ficha, Member, RelatedTicket, Ticket
-from worker.core.state import MARKER_PREFIX
-from worker.ports import HelpdeskStatus, RenderedStep, StaleTicket, TicketPage
+from worker.core.state import MARKER_PREFIX, read_history
+from worker.ports import HelpdeskStatus, RenderedStep, StaleTicket, TicketHeader, TicketPage
 
 log = structlog.get_logger("worker.freshdesk")
 
@@ -85,11 +87,9 @@ class _Cursor:
 
 @dataclass
 class _Cache:
-    """Reads one poll can share (`Recent`), the list page's tickets not yet handled, and agents'
-    names, which live for the process."""
+    """Reads one poll can share (`Recent`), and agents' names, which live for the process."""
 
     clock: Callable[[], float]
-    page_tickets: dict[str, Json] = field(default_factory=dict)
     agents: dict[str, Json] = field(default_factory=dict)
     contacts: Recent[Json] = field(init=False)
     companies: Recent[Json] = field(init=False)
@@ -152,10 +152,9 @@ class FreshdeskHelpdesk:
         the last `updated_at` seen rather than asking for page N+1: a ticket updated while we
         page moves to the end of the list and would shift the pages under us, and Freshdesk
         answers no page past 300. Only a page whose tickets all share one second follows the
-        `link` header instead."""
+        `link` header instead. Each candidate's ticket, as the list showed it (requester and
+        description embedded), goes with the page as its header."""
         _ = self.layout  # fail early, before the cursor moves, if the account is not set up
-        if not self._recovered:
-            self.recover()
         self.cache.prune()
         now = since + timedelta(days=self.config.procedure.first_run_lookback_days)
         lookback = _Cursor(_iso(since), 1, {})
@@ -169,6 +168,7 @@ class FreshdeskHelpdesk:
             place = lookback
             page = self._changed_page(place)
         candidates: list[str] = []
+        headers: dict[str, TicketHeader] = {}
         stamps = dict(place.seen)
         last = place.since
         for ticket in page.items:
@@ -180,7 +180,7 @@ class FreshdeskHelpdesk:
             if self._written.is_echo(ticket_id, stamp):
                 continue  # our own last write coming back: nothing changed since
             if _discarded(ticket) is None and self._is_candidate(ticket):
-                self.cache.page_tickets[ticket_id] = ticket
+                headers[ticket_id] = TicketHeader(ticket_id, ticket)
                 if ticket_id not in candidates:
                     candidates.append(ticket_id)
         following = page.next_url is not None
@@ -193,7 +193,8 @@ class FreshdeskHelpdesk:
             next_page = 1
         horizon = _parse(last) - OVERLAP
         seen = {i: s for i, s in stamps.items() if _parse(s) >= horizon}
-        return TicketPage(tuple(candidates), _Cursor(last, next_page, seen).render(), following)
+        cursor = _Cursor(last, next_page, seen).render()
+        return TicketPage(tuple(candidates), cursor, following, headers)
 
     def _changed_page(self, place: _Cursor) -> Page:
         return self.client.page(
@@ -241,17 +242,38 @@ class FreshdeskHelpdesk:
 
     # --- reading ---------------------------------------------------------------------------
 
-    def read_ticket(self, ticket_id: str) -> Ticket:
-        if self._finish_alone(ticket_id):
-            self.cache.page_tickets.pop(ticket_id, None)  # our own update made it stale
-        ticket = self.cache.page_tickets.pop(ticket_id, None) or self._get_ticket(ticket_id)
+    def read_ticket(self, ticket_id: str, header: TicketHeader | None = None) -> Ticket:
+        """The ticket from `header` (the list's page showed it) or fetched, and its
+        conversations. Writes nothing, even with a step of it cut in the journal (`recover`
+        finishes those). A reply of the worker with no note of the worker after it is on the
+        snapshot (`unnoted_email`) for the engine to settle."""
+        known = header is not None and header.ticket_id == ticket_id
+        ticket = dict(header.data) if header is not None and known else self._get_ticket(ticket_id)
         conversations = list(
             self.client.each(f"/api/v2/tickets/{ticket_id}/conversations", {"per_page": 100})
         )
         requester_json = ticket.get("requester") or self._contact(str(ticket["requester_id"]))
         requester = records.person(requester_json, ticket["requester_id"])
         people = self._people(conversations, requester.id)
-        return mapping.ticket_snapshot(ticket, conversations, requester, people, self.layout)
+        snapshot = mapping.ticket_snapshot(ticket, conversations, requester, people, self.layout)
+        return replace(snapshot, unnoted_email=self._unnoted_email(snapshot))
+
+    def _unnoted_email(self, ticket: Ticket) -> str | None:
+        """The step whose e-mail is the worker's reply with no note of the worker after it:
+        every step writes its reply first and its note next, so such a reply is the e-mail of
+        the step the notes say is owed. The journal names that step (the row claiming the
+        reply, or the one whose reply's fate was unknown, sent after its intent); without a
+        row (the journal lost) only its number is known: the worker's notes plus one."""
+        reply = _last_unnoted_reply(ticket)
+        if reply is None:
+            return None
+        sent = reply.created_at.timestamp()
+        for entry in self.journal.unfinished(ticket.id):
+            if entry.reply_id == reply.id:
+                return entry.step_key
+            if entry.phase is Phase.REPLYING and sent >= entry.started_at - CLOCK_SKEW:
+                return entry.step_key
+        return str(read_history(ticket).steps + 1)
 
     def _get_ticket(self, ticket_id: str) -> Json:
         """The ticket as it is now. One gone for the worker is `TicketGone`: a 404, or shown
@@ -377,7 +399,13 @@ class FreshdeskHelpdesk:
     def apply_step(self, ticket: Ticket, step: RenderedStep) -> Ticket:
         """Re-read, compare the version, then reply, note and update, each announced in the
         journal first (module docstring of journal.py). A step cut by a crash is decided again
-        by the engine with the same key, and resumes here where it stopped."""
+        by the engine with the same key, and resumes here where it stopped. Writes what the
+        step says: an e-mail whose note never followed is the engine's to settle (the snapshot's
+        `unnoted_email`); the journal and the ticket only keep an e-mail from going out twice."""
+        if self._finish_earlier(ticket.id, step.key):
+            # An earlier step's update, cut, is written first; the ticket it leaves is another
+            # than the one this step was decided on.
+            raise StaleTicket(f"ticket {ticket.id}: an earlier step was finished first")
         current = self._get_ticket(ticket.id)
         entry = self.journal.find(ticket.id, step.key)
         if entry is not None and entry.phase is Phase.DONE:
@@ -386,17 +414,6 @@ class FreshdeskHelpdesk:
         if str(current.get("updated_at")) != ticket.version:
             raise StaleTicket(f"ticket {ticket.id} changed since it was read")
         orphan = self._unnoted_reply(ticket, step.key)
-        if orphan is not None and (
-            step.email is None or _plain(mapping.email_text(step)) not in _plain(orphan.body)
-        ):
-            # An e-mail went out for a step whose note never followed, and the step is now
-            # decided differently: it is never sent again, and never silently. An agent looks.
-            log.warning(
-                "an e-mail went out for a step decided differently since; flagged for review",
-                ticket_id=ticket.id,
-                step=step.key,
-            )
-            step = replace(step, add_tags=step.add_tags | {self.config.tags.review})
         plan = mapping.planned_update(step, self.layout)
         if entry is None:
             entry = self.journal.begin(
@@ -409,9 +426,9 @@ class FreshdeskHelpdesk:
         else:  # resumed: the update is the one decided now
             entry = self.journal.advance(entry, entry.phase, plan=plan)
         path = f"/api/v2/tickets/{ticket.id}"
+        if entry.phase is Phase.REPLYING:  # the reply's fate was unknown: the ticket says
+            entry = self._settle(entry, self._our_reply(entry))
         if step.email is not None:
-            if entry.phase is Phase.REPLYING:
-                entry = self._settle(entry, self._our_reply(entry))
             if entry.phase is Phase.PLANNED and orphan is not None:
                 # The journal does not remember it (lost, emptied, restored without its WAL):
                 # the ticket does. Its reply is there with no note after it: never send again.
@@ -498,18 +515,11 @@ class FreshdeskHelpdesk:
     def _unnoted_reply(self, ticket: Ticket, step_key: str) -> Comment | None:
         """The worker's public reply with no note of the worker after it, claimed by no other
         step: every step writes its reply first and its note next, so such a reply belongs to
-        the step being written now, whatever the journal remembers. The ticket as read is the
-        ticket now (its version was just compared)."""
+        the step being written now, whatever the journal remembers, and is never sent again.
+        The ticket as read is the ticket now (its version was just compared)."""
+        reply = _last_unnoted_reply(ticket)
         claimed = self.journal.claimed_replies(ticket.id, other_than=step_key)
-        found: Comment | None = None
-        for comment in ticket.comments:
-            if comment.role is not AuthorRole.WORKER:
-                continue
-            if not comment.public:
-                found = None  # a note closes the step before it
-            elif comment.id not in claimed:
-                found = comment
-        return found
+        return reply if reply is not None and reply.id not in claimed else None
 
     def _our_note(self, entry: Entry) -> str | None:
         """The worker's private note whose marker names this step."""
@@ -533,6 +543,16 @@ class FreshdeskHelpdesk:
         self.journal.advance(entry, Phase.DONE)
         return version
 
+    def _finish_earlier(self, ticket_id: str, step_key: str) -> bool:
+        """Before a step is written, the updates other steps of the ticket still owe (a lost
+        answer earlier in this run): a later update must never be overwritten by an earlier."""
+        owing = [
+            entry
+            for entry in self.journal.unfinished(ticket_id)
+            if entry.step_key != step_key and entry.phase in (Phase.NOTING, Phase.NOTED)
+        ]
+        return bool(owing) and self._finish_alone(ticket_id)
+
     def _finish_alone(self, ticket_id: str) -> bool:
         """Finish what needs no decision: a step whose note is written (or may be) owes only
         its update. Steps cut before their note wait for the engine to decide them again."""
@@ -548,11 +568,17 @@ class FreshdeskHelpdesk:
         return finished
 
     def recover(self) -> int:
-        """At the first poll: finish every cut step that needs no decision, report the others
-        (the engine decides them again when their ticket is read), and prune old rows."""
+        """Finish every cut step that needs no decision (its note written, or maybe: only its
+        update is owed); the shell calls it at the start of each run that writes. The first
+        call of the process also closes the rows of tickets gone since (deleted, spam), reports
+        the steps that wait for the engine (decided again when their ticket is read) and prunes
+        old rows; later calls touch only tickets that owe an update, so an idle run asks
+        Freshdesk nothing."""
+        first = not self._recovered
         self._recovered = True
         pending = self.journal.unfinished()
-        for ticket_id in sorted({entry.ticket_id for entry in pending}):
+        owing = {e.ticket_id for e in pending if first or e.phase in (Phase.NOTING, Phase.NOTED)}
+        for ticket_id in sorted(owing):
             try:
                 self._get_ticket(ticket_id)  # gone since: its rows are closed
                 self._finish_alone(ticket_id)
@@ -561,14 +587,15 @@ class FreshdeskHelpdesk:
             except FreshdeskError as problem:
                 log.warning("cut step not finished yet", ticket_id=ticket_id, error=str(problem))
         waiting = self.journal.unfinished()
-        for entry in waiting:
-            log.info(
-                "cut step waits for its ticket",
-                ticket_id=entry.ticket_id,
-                step=entry.step_key,
-                phase=entry.phase.value,
-            )
-        self.journal.prune()
+        if first:
+            for entry in waiting:
+                log.info(
+                    "cut step waits for its ticket",
+                    ticket_id=entry.ticket_id,
+                    step=entry.step_key,
+                    phase=entry.phase.value,
+                )
+            self.journal.prune()
         return len(pending) - len(waiting)
 
     def list_statuses(self) -> tuple[HelpdeskStatus, ...]:
@@ -576,6 +603,16 @@ class FreshdeskHelpdesk:
             HelpdeskStatus(status.label, status.category.value)
             for status in self.layout.statuses.values()
         )
+
+
+def _last_unnoted_reply(ticket: Ticket) -> Comment | None:
+    """The worker's last public reply when no note of the worker follows it."""
+    found: Comment | None = None
+    for comment in ticket.comments:
+        if comment.role is not AuthorRole.WORKER:
+            continue
+        found = comment if comment.public else None  # a note closes the step before it
+    return found
 
 
 def _discarded(ticket: Json) -> str | None:
@@ -586,12 +623,6 @@ def _discarded(ticket: Json) -> str | None:
     if ticket.get("spam"):
         return "is marked as spam"
     return None
-
-
-def _plain(text: str) -> str:
-    """Text compared as words: Freshdesk may re-wrap the HTML it was given (or add a
-    signature after it)."""
-    return " ".join(text.split())
 
 
 def _iso(moment: datetime) -> str:

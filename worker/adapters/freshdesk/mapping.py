@@ -233,12 +233,6 @@ def reply_body(step: RenderedStep) -> Json:
     return body
 
 
-def email_text(step: RenderedStep) -> str:
-    """The reply's text as it reads back from the conversation."""
-    assert step.email is not None
-    return html_to_text(step.email.html)
-
-
 def note_body(step: RenderedStep) -> Json:
     return {"body": text_to_html(step.note), "private": True}
 

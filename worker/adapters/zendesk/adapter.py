@@ -1,9 +1,9 @@
 """The Helpdesk port on Zendesk Support (see docs/zendesk.md for every endpoint and why).
 
 Cost per poll: one incremental-export request per 1,000 changed tickets, whatever they are;
-only the cancellation candidates on the page are read (their ticket comes with the page, so a
-read is one comments request plus the requester with their accounts). Cost per step: one guarded
-update per comment (two when the step e-mails, CONTRACT 5).
+only the cancellation candidates on the page are read (their ticket comes with the page as its
+header, so a read is one comments request plus the requester with their accounts). Cost per
+step: one guarded update per comment (two when the step e-mails, CONTRACT 5).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from worker.config import Config
 from worker.core.calendar import SAO_PAULO, day_end
 from worker.core.effects import FieldKey
 from worker.core.model import Account, Ficha, Member, RelatedTicket, Ticket
-from worker.ports import HelpdeskStatus, RenderedStep, TicketPage
+from worker.ports import HelpdeskStatus, RenderedStep, TicketHeader, TicketPage
 
 log = structlog.get_logger("worker.zendesk")
 
@@ -45,10 +45,9 @@ FULL_SWEEP_SECONDS = 3600.0  # how often the sweep lists every open cancellation
 
 @dataclass
 class _Cache:
-    """Reads one poll can share (`Recent`), and the export page's tickets not yet handled."""
+    """Reads one poll can share (`Recent`)."""
 
     clock: Callable[[], float]
-    page_tickets: dict[str, Json] = field(default_factory=dict)
     requesters: Recent[tuple[Json, list[Json]]] = field(init=False)
     user_ids: Recent[str] = field(init=False)  # by e-mail, from the requesters and members read
     members: Recent[tuple[Member, ...]] = field(init=False)
@@ -105,7 +104,8 @@ class ZendeskHelpdesk:
 
     def changed_tickets(self, cursor: str | None, since: datetime) -> TicketPage:
         """The cursor-based incremental export: every ticket changed after the cursor, 1,000 a
-        page, filtered here (tag or keywords, PROCEDURE §1) so only candidates are read."""
+        page, filtered here (tag or keywords, PROCEDURE §1) so only candidates are read. Each
+        candidate's ticket, as the export showed it, goes with the page as its header."""
         _ = self.layout  # fail early, before the cursor moves, if the account is not set up
         self.cache.prune()
         self._searched.clear()
@@ -131,6 +131,7 @@ class ZendeskHelpdesk:
         self.known.cover_from(datetime.fromtimestamp(int(begins), UTC) if begins else now)
         self.known.caught_up = False
         candidates: list[str] = []
+        headers: dict[str, TicketHeader] = {}
         for ticket in page.get("tickets") or []:
             self.known.seen(ticket)
             if ticket.get("status") == "deleted" or not self._is_candidate(ticket):
@@ -138,14 +139,15 @@ class ZendeskHelpdesk:
             ticket_id = str(ticket["id"])
             if self._written.is_echo(ticket_id, ticket.get("updated_at")):
                 continue  # our own last write coming back: nothing changed since
-            self.cache.page_tickets[ticket_id] = ticket
+            headers[ticket_id] = TicketHeader(ticket_id, ticket)  # a later change wins
             if ticket_id not in candidates:
                 candidates.append(ticket_id)
         self.known.caught_up = bool(page.get("end_of_stream", True))
         after = page.get("after_cursor")
         # An empty export may carry no cursor: resume from where this one started.
         next_cursor = f"c:{after}" if after else f"t:{params.get('start_time', start)}"
-        return TicketPage(tuple(candidates), next_cursor, not page.get("end_of_stream", True))
+        more = not page.get("end_of_stream", True)
+        return TicketPage(tuple(candidates), next_cursor, more, headers)
 
     def due_tickets(self, now: datetime, *, full: bool = False) -> tuple[str, ...]:
         """Open cancellation tickets whose deadline day is over, through the search export (it
@@ -206,8 +208,11 @@ class ZendeskHelpdesk:
 
     # --- reading ---------------------------------------------------------------------------
 
-    def read_ticket(self, ticket_id: str) -> Ticket:
-        ticket = self.cache.page_tickets.pop(ticket_id, None)
+    def read_ticket(self, ticket_id: str, header: TicketHeader | None = None) -> Ticket:
+        """The ticket from `header` (the export's page showed it) or fetched, then its comments
+        and its requester. An e-mail update whose note never followed left its sent tag: the
+        snapshot says so (`unnoted_email`), and the engine decides what it means."""
+        ticket = dict(header.data) if header is not None and header.ticket_id == ticket_id else None
         if ticket is None:
             try:
                 ticket = self.client.get(f"/api/v2/tickets/{ticket_id}.json")["ticket"]
@@ -229,6 +234,7 @@ class ZendeskHelpdesk:
             requester,
             self.layout,
             frozenset(self.config.zendesk.untrusted_flags),
+            unnoted_email=mapping.unnoted_email(ticket.get("tags") or (), self.config),
         )
 
     def _requester(self, user_id: str) -> tuple[Json, list[Json]]:
@@ -350,19 +356,13 @@ class ZendeskHelpdesk:
     def apply_step(self, ticket: Ticket, step: RenderedStep) -> Ticket:
         """One guarded update per comment, each computed from the ticket as the previous one
         left it (its response carries the ticket). A 409 (an agent's change, a lost response of
-        ours, a database conflict) surfaces as StaleTicket: the worker re-reads and re-decides."""
+        ours, a database conflict) surfaces as StaleTicket: the worker re-reads and re-decides.
+        Writes what the step says and nothing more: an e-mail whose note never followed is the
+        engine's to settle (`core/unnoted.py`); the sent tag only keeps a step's own e-mail
+        from going out twice."""
         path = f"/api/v2/tickets/{ticket.id}.json"
         self._searched.clear()
         sent = mapping.sent_tag(self.config, step.key)
-        if step.email is None and sent in ticket.tags:
-            # An e-mail of this step went out, then the ticket changed and the step was decided
-            # differently: that e-mail has no note of its own. Never silent: an agent looks.
-            log.warning(
-                "an e-mail went out for a step decided differently since; flagged for review",
-                ticket_id=ticket.id,
-                step=step.key,
-            )
-            step = replace(step, add_tags=step.add_tags | {self.config.tags.review})
         if step.email is not None and sent not in ticket.tags:
             answer = self.client.put(
                 path, mapping.email_update(step, ticket, self.config), guarded=True
@@ -381,6 +381,11 @@ class ZendeskHelpdesk:
             HelpdeskStatus(status.label, status.category)
             for status in self.layout.statuses.values()
         )
+
+    def recover(self) -> int:
+        """Nothing to finish: every update is one guarded call, and an e-mail's update whose
+        note never followed is on the ticket (its sent tag) for the engine to settle."""
+        return 0
 
 
 def _export_params(cursor: str | None) -> dict[str, str | int] | None:

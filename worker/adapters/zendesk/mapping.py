@@ -114,6 +114,8 @@ def ticket_snapshot(
     requester: Json | None,
     layout: AccountLayout,
     untrusted_flags: frozenset[int],
+    *,
+    unnoted_email: str | None = None,
 ) -> Ticket:
     """`users` by id (side-loaded with the comments); `requester` read with its accounts."""
     status, custom_status = _status(ticket, layout)
@@ -132,6 +134,7 @@ def ticket_snapshot(
         created_at=timestamp(ticket["created_at"]),
         updated_at=timestamp(ticket["updated_at"]),
         version=str(ticket["updated_at"]),
+        unnoted_email=unnoted_email,
     )
 
 
@@ -209,6 +212,18 @@ def sent_tag(config: Config, step_key: str) -> str:
     finds it knows the e-mail went out. `5:email-contato` -> `cancelamento-enviado-5`."""
     number = step_key.split(":", 1)[0]
     return f"{config.tags.cancellation}-enviado-{number}"
+
+
+def unnoted_email(tags: Iterable[str], config: Config) -> str | None:
+    """The number of the step whose e-mail's update left its sent tag, its note not written
+    yet (`cancelamento-enviado-5` -> `5`); the tag names no step kind. None without one."""
+    prefix = f"{config.tags.cancellation}-enviado-"
+    numbers = sorted(
+        int(tag[len(prefix) :])
+        for tag in tags
+        if tag.startswith(prefix) and tag[len(prefix) :].isascii() and tag[len(prefix) :].isdigit()
+    )
+    return str(numbers[-1]) if numbers else None
 
 
 def email_update(step: RenderedStep, ticket: Ticket, config: Config) -> Json:
