@@ -76,3 +76,17 @@ def test_who_really_wrote_a_known_ticket_is_kept_as_a_search_would_give_it() -> 
     known.seen({**ticket(1, START + timedelta(minutes=5)), "via": via})
     found = known.requested_by("7", START, open_cancellations=False)
     assert found and found[0]["via"] == via  # the trust verdict reads it (mapping.related)
+
+
+def test_a_search_answers_later_questions_about_that_person_until_it_is_forgotten() -> None:
+    """The engine asks about the same people over a year, then since this ticket was opened:
+    one search answers both, until the adapter writes or reads a new page."""
+    known = KnownTickets("cancelamento")
+    found = [ticket(1, START - timedelta(days=200)), ticket(2, START + timedelta(hours=1))]
+    known.searched("ana@cliente.com.br", START - timedelta(days=365), found)
+    shorter = known.search_answer("ana@cliente.com.br", START)
+    assert [t["id"] for t in shorter or []] == [2]
+    assert known.search_answer("ana@cliente.com.br", START - timedelta(days=400)) is None
+    assert known.search_answer("bia@cliente.com.br", START) is None
+    known.forget_searches()
+    assert known.search_answer("ana@cliente.com.br", START) is None

@@ -86,9 +86,7 @@ class ZendeskHelpdesk:
         # What the last sweep saw: tickets with a deadline and the earliest one (for metrics).
         self.waiting: tuple[int, datetime | None] | None = None
         self._is_candidate = Candidates(config, mapping.first_message, mapping.channel_of)
-        self.known = KnownTickets(config.tags.cancellation)
-        # the last search per person, until the next write or page (related_tickets)
-        self._searched: dict[str, tuple[datetime, tuple[RelatedTicket, ...]]] = {}
+        self.known = KnownTickets(config.tags.cancellation)  # with the last search per person
 
     @property
     def layout(self) -> AccountLayout:
@@ -108,7 +106,7 @@ class ZendeskHelpdesk:
         candidate's ticket, as the export showed it, goes with the page as its header."""
         _ = self.layout  # fail early, before the cursor moves, if the account is not set up
         self.cache.prune()
-        self._searched.clear()
+        self.known.forget_searches()
         now = since + timedelta(days=self.config.procedure.first_run_lookback_days)
         self.known.prune(now)
         start = int(since.timestamp())
@@ -327,22 +325,18 @@ class ZendeskHelpdesk:
                 if user_id is not None
                 else None
             )
-            if tickets is not None:
-                yield from (mapping.related(ticket, email) for ticket in tickets)
-                return
-            earlier = self._searched.get(email)
-            if earlier is not None and earlier[0] <= since:
-                yield from (t for t in earlier[1] if t.created_at >= since)
-                return
-            query = f'type:ticket requester:"{email}" created>={since_day}'
-            found = tuple(
-                mapping.related(result, email)
-                for page in self.client.pages("/api/v2/search.json", {"query": query})
-                for result in page.get("results") or []
-                if result.get("result_type", "ticket") == "ticket"
-            )
-            self._searched[email] = (since, found)
-            yield from found
+            if tickets is None:
+                tickets = known.search_answer(email, since)
+            if tickets is None:
+                query = f'type:ticket requester:"{email}" created>={since_day}'
+                tickets = [
+                    result
+                    for page in self.client.pages("/api/v2/search.json", {"query": query})
+                    for result in page.get("results") or []
+                    if result.get("result_type", "ticket") == "ticket"
+                ]
+                known.searched(email, since, tickets)
+            yield from (mapping.related(ticket, email) for ticket in tickets)
 
         return related_since(emails, since, search)
 
@@ -361,7 +355,7 @@ class ZendeskHelpdesk:
         engine's to settle (`core/unnoted.py`); the sent tag only keeps a step's own e-mail
         from going out twice."""
         path = f"/api/v2/tickets/{ticket.id}.json"
-        self._searched.clear()
+        self.known.forget_searches()
         sent = mapping.sent_tag(self.config, step.key)
         if step.email is not None and sent not in ticket.tags:
             answer = self.client.put(

@@ -1,13 +1,19 @@
 """The account's tickets the worker already knows, so that "which tickets did these people open
 since then?" (CONTRACT 4 and 16) costs no search when the answer is at hand.
 
-Two sources, both read anyway: the sweep's hourly listing of every open cancellation ticket,
-and the poll's export pages, which carry every ticket that changed (a new one included), not only
-the candidates. So the worker knows (1) every open cancellation ticket, once a listing has
-completed, and (2) every ticket created since its export coverage began (the look-back or the
-place it resumed from), kept for `RECENT_DAYS`. Both are current only once the export has caught
-up (its last page read): while more pages wait, a ticket on one of them may be missing, and the
-search answers instead. Either way as fresh as a search, whose index lags by minutes.
+The adapter's one memory of related tickets. Two sources, both read anyway: the sweep's hourly
+listing of every open cancellation ticket, and the poll's export pages, which carry every ticket
+that changed (a new one included), not only the candidates. So the worker knows (1) every open
+cancellation ticket, once a listing has completed, and (2) every ticket created since its export
+coverage began (the look-back or the place it resumed from), kept for `RECENT_DAYS`. Both are
+current only once the export has caught up (its last page read): while more pages wait, a ticket
+on one of them may be missing, and the search answers instead. Either way as fresh as a search,
+whose index lags by minutes.
+
+Besides, the last search per person (`searched`): the engine asks about the same people more
+than once in a decision (open cancellations over a year, then every ticket since this one was
+opened), and a search answers every later question about that person over a shorter period,
+until the adapter writes or reads a new page (`forget_searches`): never stale beyond the poll.
 
 Pure bookkeeping, no I/O. Kept per ticket: id, requester, subject, first message, creation,
 tags, status and `via` (who really wrote it), for the few days kept: what a related ticket
@@ -36,6 +42,7 @@ class KnownTickets:
         self.covered_since: datetime | None = None  # every ticket created since is in `_recent`
         self._open: dict[str, Json] = {}
         self._recent: dict[str, Json] = {}
+        self._searches: dict[str, tuple[datetime, list[Json]]] = {}  # by e-mail
 
     def cover_from(self, moment: datetime) -> None:
         """The export starts at `moment`: every ticket created since will be on its pages."""
@@ -83,6 +90,22 @@ class KnownTickets:
             if str(ticket.get("requester_id")) == user_id
             and timestamp(ticket["created_at"]) >= since
         ]
+
+    def searched(self, email: str, since: datetime, found: list[Json]) -> None:
+        """What a search for `email`'s tickets created since `since` answered."""
+        self._searches[email] = (since, found)
+
+    def search_answer(self, email: str, since: datetime) -> list[Json] | None:
+        """The tickets of `email` created since `since`, when a search since then or earlier
+        answered it; None otherwise."""
+        earlier = self._searches.get(email)
+        if earlier is None or earlier[0] > since:
+            return None
+        return [ticket for ticket in earlier[1] if timestamp(ticket["created_at"]) >= since]
+
+    def forget_searches(self) -> None:
+        """A write or a new page: the next question is searched again."""
+        self._searches.clear()
 
     def __len__(self) -> int:
         return len(self._open) + len(self._recent)
