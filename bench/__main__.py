@@ -32,12 +32,11 @@ from datetime import datetime, timedelta
 from bench import backlog, freshdesk, latency, push, reading, realtime, summary, zendesk
 from worker import logs
 from worker.adapters.memory import MemoryHelpdesk
-from worker.config import PROJECT_ROOT, Config, Safety
+from worker.bootstrap import bootstrap
+from worker.config import Config, Safety
 from worker.core.calendar import SAO_PAULO
 from worker.core.model import Member, Person
-from worker.render import Renderer
 from worker.sandbox.clock import SimulatedClock
-from worker.service import Worker
 
 AGENT = Person("agent", "agente@empresa.com.br", "Agente")
 
@@ -129,23 +128,23 @@ def main() -> None:
     config = Config(safety=Safety(max_emails_per_run=100_000))  # a backlog, not a safety test
     clock = SimulatedClock(datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO))
     helpdesk = MemoryHelpdesk(config, clock)
-    worker = Worker(helpdesk, config, Renderer(PROJECT_ROOT / "templates"), clock)
+    worker = bootstrap(config, helpdesk=helpdesk, clock=clock, contract=None).worker
     ids = open_backlog(helpdesk, args.tickets)
 
     summary.progress("in-memory procedure")
     started = time.perf_counter()
     polls = 0
-    first = worker.poll()
+    first = worker.poll(clock())
     polls += 1
     for ticket_id in ids:
         if "terceiro" not in helpdesk.ticket(ticket_id).tags:
             helpdesk.agent_note(ticket_id, AGENT, "#tentativa\n#tentativa\n#tentativa")
     clock.now += timedelta(minutes=1)
-    second = worker.poll()
+    second = worker.poll(clock())
     polls += 1
     clock.now += timedelta(days=7)
-    third = worker.poll()
-    sweep = worker.sweep()
+    third = worker.poll(clock())
+    sweep = worker.sweep(clock())
     polls += 1
     elapsed = time.perf_counter() - started
     steps = first.steps + second.steps + third.steps + sweep.steps

@@ -230,7 +230,7 @@ def drain(spec: Spec, sample_every: int, trace: bool = False) -> Result:
     while len(first_note) < spec.tickets and result.polls < MAX_POLLS:
         account.clock.now = max(account.clock.now, next_poll)
         next_poll = account.clock.now + POLL_EVERY
-        report = account.worker.poll()
+        report = account.worker.poll(account.clock())
         result.polls += 1
         result.steps += report.steps
         result.failed += len(report.failed)
@@ -252,18 +252,18 @@ def idle_cost(account: Account, open_tickets: int) -> Idle:
     fake = account.fake
     account.clock.advance(timedelta(minutes=2))
     mark = len(fake.requests)
-    account.worker.poll()
+    account.worker.poll(account.clock())
     echo = len(fake.requests) - mark
     account.clock.advance(POLL_EVERY)
     mark = len(fake.requests)
-    account.worker.poll()
+    account.worker.poll(account.clock())
     poll = len(fake.requests) - mark
     mark = len(fake.requests)
-    account.worker.sweep()  # the first sweep of a process lists every open one
+    account.worker.sweep(account.clock())  # the first sweep of a process lists every open one
     full = len(fake.requests) - mark
     account.clock.advance(POLL_EVERY)
     mark, before = len(fake.requests), account.clock.now
-    account.worker.sweep()
+    account.worker.sweep(account.clock())
     sweep = len(fake.requests) - mark
     seconds = (account.clock.now - before).total_seconds()
     return Idle(open_tickets, echo, poll, sweep, seconds, full)
@@ -656,7 +656,7 @@ def transports(tickets: int = 300) -> None:
             account.clock.advance(timedelta(minutes=2))
             before = len(account.fake.requests)
             wall = time.perf_counter()
-            account.worker.poll()
+            account.worker.poll(account.clock())
             wall = time.perf_counter() - wall
             measured.append(Transport(name, len(account.fake.requests) - before, wall))
         finally:

@@ -72,9 +72,9 @@ def measure(hours: float = HOURS, per_hour: int = PER_HOUR, seed: int = SEED) ->
             n += 1
         account.clock.now = max(account.clock.now, next_poll)
         next_poll = account.clock.now + poll_every
-        account.worker.poll()
+        account.worker.poll(account.clock())
         if result.polls % sweep_every == 0:
-            account.worker.sweep()
+            account.worker.sweep(account.clock())
         result.polls += 1
         if result.polls > 10 * count + 100:
             break

@@ -26,14 +26,13 @@ from bench.zendesk import table
 from worker.adapters.zendesk.adapter import ZendeskHelpdesk
 from worker.adapters.zendesk.http import Credentials, ZendeskClient
 from worker.adapters.zendesk.provision import setup
-from worker.config import PROJECT_ROOT, Config, Webhooks
+from worker.bootstrap import bootstrap
+from worker.config import Config, Webhooks
 from worker.metrics import Metrics, serve
-from worker.render import Renderer
 from worker.runner import Runner
 from worker.sandbox import FakeZendesk
 from worker.sandbox.server import SandboxServer
 from worker.sandbox.webhooks import Emitter
-from worker.service import Worker
 from worker.webhooks import Receiver, WakeQueue
 
 TICKETS = 40
@@ -70,13 +69,13 @@ def measure(tickets: int = TICKETS, seed: int = SEED) -> list[float]:
     credentials = Credentials(sandbox.url, "worker@empresa.com.br", "token", None)
     setup(ZendeskClient(credentials, config.zendesk), config, dry_run=False, out=io.StringIO())
     receiver.secrets["zendesk"] = sandbox.fake.store.webhooks[0]["_secret"]
-    worker = Worker(
-        ZendeskHelpdesk(ZendeskClient(credentials, config.zendesk), config),
+    app = bootstrap(
         config,
-        Renderer(PROJECT_ROOT / "templates"),
-        _wall,
+        helpdesk=ZendeskHelpdesk(ZendeskClient(credentials, config.zendesk), config),
+        clock=_wall,
+        contract=None,
     )
-    runner = Runner(worker, config.schedule, wake=receiver.queue)
+    runner = Runner(app, config.schedule, wake=receiver.queue)
     waker = threading.Thread(target=runner.wake_loop, daemon=True)
     waker.start()
     rng = random.Random(seed)

@@ -21,16 +21,14 @@ from bench import summary
 from bench.sim import ENTERPRISE, add_holder
 from bench.zendesk import bench_config, table
 from worker.adapters.zendesk.adapter import ZendeskHelpdesk
+from worker.adapters.zendesk.admin import READ_AHEAD
 from worker.adapters.zendesk.http import Credentials, ZendeskClient
 from worker.adapters.zendesk.provision import setup
-from worker.config import PROJECT_ROOT
-from worker.connect import READ_AHEAD
+from worker.bootstrap import bootstrap
 from worker.core.calendar import SAO_PAULO
-from worker.render import Renderer
 from worker.sandbox import FakeZendesk, Faults
 from worker.sandbox.clock import SandboxClock
 from worker.sandbox.server import SandboxServer
-from worker.service import Worker
 
 TICKETS = 1_000  # the floor for this measure
 LATENCY = 0.150  # seconds added to every answer
@@ -92,13 +90,15 @@ def drain(tickets: int, read_ahead: int, latency: float = LATENCY) -> Drain:
             add_holder(fake, n, created_at=created)
         fake.set_faults(Faults(slow_rate=1.0, slow_seconds=latency))
         helpdesk = ZendeskHelpdesk(ZendeskClient(credentials, config.zendesk), config)
-        renderer = Renderer(PROJECT_ROOT / "templates")
-        worker = Worker(helpdesk, config, renderer, clock, read_ahead=read_ahead)
+        app = bootstrap(
+            config, helpdesk=helpdesk, clock=clock, contract=None, read_ahead=read_ahead
+        )
+        worker = app.worker
         with lock:
             result.requests = 0
         started[0] = time.monotonic()
         while len(result.noted_at) < tickets and result.polls < MAX_POLLS:
-            worker.poll()
+            worker.poll(clock())
             result.polls += 1
         result.wall = time.monotonic() - started[0]
     finally:

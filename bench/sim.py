@@ -27,9 +27,9 @@ from requests.structures import CaseInsensitiveDict
 from worker.adapters.zendesk.adapter import ZendeskHelpdesk
 from worker.adapters.zendesk.http import Credentials, ZendeskClient, new_session
 from worker.adapters.zendesk.provision import setup
-from worker.config import PROJECT_ROOT, Config
+from worker.bootstrap import bootstrap
+from worker.config import Config
 from worker.core.calendar import SAO_PAULO
-from worker.render import Renderer
 from worker.sandbox import FakeZendesk, LostResponse, RateLimits
 from worker.sandbox.clock import SimulatedClock
 from worker.service import Worker
@@ -164,7 +164,7 @@ def new_account(
     setup(client(), config, dry_run=False, out=io.StringIO())
     worker_client = client()
     helpdesk = ZendeskHelpdesk(worker_client, config, monotonic=clock.monotonic)
-    worker = Worker(helpdesk, config, Renderer(PROJECT_ROOT / "templates"), clock)
+    worker = bootstrap(config, helpdesk=helpdesk, clock=clock, contract=None).worker
     account = Account(clock, fake, config, worker_client, helpdesk, worker, shortcuts)
     return account, stop
 

@@ -25,14 +25,14 @@ from bench import summary
 from worker.adapters.zendesk.adapter import ZendeskHelpdesk
 from worker.adapters.zendesk.http import Credentials, ZendeskClient, endpoint_of
 from worker.adapters.zendesk.provision import setup
-from worker.config import PROJECT_ROOT, Config, Safety
+from worker.bootstrap import bootstrap
+from worker.config import Config, Safety
 from worker.core.calendar import SAO_PAULO
 from worker.core.effects import FieldKey
-from worker.render import Renderer
 from worker.sandbox import FakeZendesk, RateLimits
 from worker.sandbox.clock import SimulatedClock
 from worker.sandbox.responses_binding import install
-from worker.service import PollReport, Worker
+from worker.service import PollReport
 
 TICKETS = 500  # default backlog; `--zendesk-tickets N` changes it
 START = datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO)  # a Monday
@@ -150,8 +150,9 @@ class Account:
         install(self.mock, self.fake)
         setup(self.new_client(), self.config, dry_run=False, out=io.StringIO())
         helpdesk = ZendeskHelpdesk(self.new_client(), self.config, monotonic=self.clock.monotonic)
-        renderer = Renderer(PROJECT_ROOT / "templates")
-        self.worker = Worker(helpdesk, self.config, renderer, self.clock)
+        self.worker = bootstrap(
+            self.config, helpdesk=helpdesk, clock=self.clock, contract=None
+        ).worker
         self.tickets = [
             self.company(n) if companies and n % 2 else self.holder(n) for n in range(size)
         ]
@@ -216,12 +217,12 @@ class Account:
             self.clock.now += wait
             before = self.clock.now
             mark = len(self.fake.urls)
-            report = self.worker.poll()
+            report = self.worker.poll(self.clock())
             polls.requests.update(self._since(mark))
             polls.reports.append(report)
             if with_sweep:
                 mark = len(self.fake.urls)
-                report = self.worker.sweep()
+                report = self.worker.sweep(self.clock())
                 sweeps.requests.update(self._since(mark))
                 sweeps.reports.append(report)
             whole.busy += self.clock.now - before
@@ -323,9 +324,9 @@ def idle_with_open(open_tickets: int = OPEN_BACKLOG) -> int:
         mark = len(account.fake.requests)
         for wait, with_sweep in idle_hour():
             account.clock.advance(wait)
-            account.worker.poll()
+            account.worker.poll(account.clock())
             if with_sweep:
-                account.worker.sweep()
+                account.worker.sweep(account.clock())
         return len(account.fake.requests) - mark
     finally:
         stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,7 @@ def test_credentials_echoed_by_the_helpdesk_or_in_its_url_are_never_printed(
 def test_an_unexpected_error_ends_with_a_masked_log_line_not_a_raw_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def explodes(self: Worker) -> None:
+    def explodes(self: Worker, now: datetime) -> None:
         raise ValueError(f"ficha de josé.araújo@padaria-pão.com.br, CPF 529.982.247-25, {TOKEN}")
 
     monkeypatch.setattr(Worker, "run_once", explodes)

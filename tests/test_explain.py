@@ -35,7 +35,7 @@ SECRETS = (
 def explained(world: World, ticket: str) -> str:
     writes, outbox = world.helpdesk.writes, len(world.helpdesk.outbox)
     comments = len(world.ticket(ticket).comments)
-    text = explain(world.worker, ticket)
+    text = explain(world.worker, ticket, world.clock())
     assert world.helpdesk.writes == writes, "explain never writes"
     assert len(world.helpdesk.outbox) == outbox, "explain never sends"
     assert len(world.ticket(ticket).comments) == comments
@@ -201,7 +201,7 @@ def test_manual_says_who_took_it_and_what_waits() -> None:
 def test_an_unknown_ticket_is_an_error_not_a_guess() -> None:
     world = World()
     with pytest.raises(HelpdeskError):
-        explain(world.worker, "9999")
+        explain(world.worker, "9999", world.clock())
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.backends.base import HookedHelpdesk
-from tests.world import TEMPLATES, World, person, worker_comments
+from tests.world import World, person, worker_comments
 from worker.config import Config, ContractCancellation, ContractHttp
 from worker.contract.memory import in_memory
 from worker.core.effects import ContractAnswer, ContractRequest
@@ -22,9 +22,7 @@ from worker.core.model import Ticket
 from worker.core.state import Phase
 from worker.explain import explain
 from worker.ports import ContractSystem, Helpdesk, RenderedStep
-from worker.render import Renderer
 from worker.sandbox.contracts import ContractStandIn
-from worker.service import Worker
 
 MARIA = person("Maria Souza", "maria@exemplo.com.br")
 ANA = person("Ana Lima", "ana@padaria.com.br")
@@ -56,19 +54,7 @@ def restart(world: World, contract: ContractSystem, helpdesk: Helpdesk | None = 
             journal_kept()
         else:
             hooked.adapter = hooked.world.new_adapter()[0]
-    world.worker = new_worker(world, contract, helpdesk)
-
-
-def new_worker(
-    world: World,
-    contract: ContractSystem,
-    helpdesk: Helpdesk | None = None,
-    *,
-    dry_run: bool = False,
-) -> Worker:
-    renderer = Renderer(TEMPLATES)
-    helpdesk = helpdesk or world.helpdesk
-    return Worker(helpdesk, world.config, renderer, world.clock, dry_run=dry_run, contract=contract)
+    world.app = world.wire(contract=contract, helpdesk=helpdesk)
 
 
 def dies_after_the_call(system: ContractSystem) -> ContractSystem:
@@ -247,6 +233,7 @@ def test_a_crash_after_the_systems_yes_is_noted_sends_the_email_without_calling_
 
 def test_explain_says_the_owed_call_and_makes_none() -> None:
     world, stand_in, ticket = crashed_after_the_call()
-    text = explain(new_worker(world, in_memory(ENDPOINT, stand_in), dry_run=True), ticket)
+    dry = world.wire(contract=in_memory(ENDPOINT, stand_in), dry_run=True)
+    text = explain(dry.worker, ticket, world.clock())
     assert f"pedir o cancelamento ao sistema de contratos (chave {world.config.helpdesk}-" in text
     assert stand_in.requests == 1, "explain only reads"

@@ -619,7 +619,8 @@ class Procedure(RuleBasedStateMachine):
         for tracked in self.tracked():
             if tracked.id not in visited:
                 continue
-            again = [step.key for step in self.world.worker.decide(self.world.ticket(tracked.id))]
+            ticket = self.world.ticket(tracked.id)
+            again = [step.key for step in self.world.worker.decide(ticket, self.world.clock())]
             assert not again, (
                 f"{tracked.kind.value}: deciding again on the unchanged ticket gives {again}"
             )

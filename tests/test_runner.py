@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from datetime import datetime
 
 from tests.world import World
 from worker.config import Schedule
@@ -23,11 +24,11 @@ class Times:
 def test_rejected_credentials_stop_the_worker_with_the_reason() -> None:
     world = World()
 
-    def poll() -> PollReport:
+    def poll(now: datetime) -> PollReport:
         raise CredentialsRejected("401 Couldn't authenticate you")
 
     world.worker.poll = poll  # type: ignore[method-assign]
-    runner = Runner(world.worker, Schedule())
+    runner = Runner(world.app, Schedule())
     thread = threading.Thread(target=runner.run_forever)
     thread.start()
     thread.join(timeout=20)
@@ -40,12 +41,12 @@ def test_an_unreachable_helpdesk_is_retried_with_a_growing_pause() -> None:
     calls: list[float] = []
     times = Times()
 
-    def poll() -> PollReport:
+    def poll(now: datetime) -> PollReport:
         calls.append(times.now)
         raise HelpdeskError("cannot reach")
 
     world.worker.poll = poll  # type: ignore[method-assign]
-    runner = Runner(world.worker, Schedule(), monotonic=times)
+    runner = Runner(world.app, Schedule(), monotonic=times)
     for _ in range(200):  # a poll job every 60 simulated seconds for 200 minutes
         runner.poll_job()
         times.now += 60
@@ -57,7 +58,7 @@ def test_an_unreachable_helpdesk_is_retried_with_a_growing_pause() -> None:
 
 def test_a_stop_request_ends_run_forever_promptly() -> None:
     world = World()
-    runner = Runner(world.worker, Schedule())
+    runner = Runner(world.app, Schedule())
     thread = threading.Thread(target=runner.run_forever)
     thread.start()
     runner.request_stop()

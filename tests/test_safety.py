@@ -5,6 +5,7 @@ ticket is noted once and never blocks the others, and logs stay free of personal
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ CARLOS = person("Carlos Nunes", "carlos@technova.com.br")
 
 def world_with(tmp_path: Path, **safety: object) -> World:
     world = World(config=Config(safety=Safety.model_validate(safety)))
-    world.worker.guard = Guard(world.config.safety, tmp_path / "PAUSE", world.clock)
+    world.app = world.wire(guard=Guard(world.config.safety, tmp_path / "PAUSE", world.clock))
     return world
 
 
@@ -37,15 +38,16 @@ def test_the_email_cap_pauses_the_worker_and_leaves_the_rest_for_later(tmp_path:
     world = world_with(tmp_path, max_emails_per_run=2)
     tickets = third_parties(world, 4)
     world.worker.guard.start_run()
-    report = world.worker.poll()
+    report = world.worker.poll(world.clock())
     assert len(world.helpdesk.outbox) == 2
     assert report.paused is not None and "max_emails_per_run" in report.paused
     assert "max_emails_per_run" in (tmp_path / "PAUSE").read_text()
     world.worker.guard.start_run()
-    assert world.worker.poll().paused is not None  # stays paused until an operator looks
+    # stays paused until an operator looks
+    assert world.worker.poll(world.clock()).paused is not None
     assert len(world.helpdesk.outbox) == 2
     (tmp_path / "PAUSE").unlink()
-    world.worker.run_once()
+    world.worker.run_once(world.clock())
     assert {e.ticket_id for e in world.helpdesk.outbox} == set(tickets)
 
 
@@ -56,7 +58,7 @@ def test_a_pause_stops_every_write_and_keeps_the_cursor(tmp_path: Path, how: str
         (tmp_path / "PAUSE").write_text("manutenção\n")
     third_parties(world, 2)
     writes, cursor = world.helpdesk.writes, world.worker.cursor
-    report = world.worker.run_once()
+    report = world.worker.run_once(world.clock())
     assert report.paused is not None
     assert world.helpdesk.writes == writes and world.worker.cursor == cursor
 
@@ -76,15 +78,11 @@ def test_widening_the_allow_list_rescans_from_the_lookback(tmp_path: Path) -> No
     world = World(config=narrow)
     world.pj("TechNova", [CARLOS])
     ticket = world.opens(CARLOS)
-    world.worker = Worker(
-        world.helpdesk, narrow, world.worker.renderer, world.clock, place_file=place
-    )
+    world.app = world.wire(config=narrow, place_file=place)
     world.poll()
     assert world.notes(ticket) == []  # outside the pilot; the cursor moved past it
     wide = Config()
-    world.worker = Worker(
-        world.helpdesk, wide, world.worker.renderer, world.clock, place_file=place
-    )
+    world.app = world.wire(config=wide, place_file=place)
     assert world.worker.cursor is None  # a different scope starts from the look-back
     world.poll()
     assert len(world.notes(ticket)) == 1
@@ -99,10 +97,12 @@ def test_a_ticket_that_cannot_be_decided_is_noted_once_and_never_blocks_the_othe
     fine = world.opens(person("Bia", "bia@exemplo.com.br"))
     original = Worker.decide
 
-    def fails_on_broken(self: Worker, ticket: Ticket, ficha: Ficha | None = None) -> object:
+    def fails_on_broken(
+        self: Worker, ticket: Ticket, now: datetime, ficha: Ficha | None = None
+    ) -> object:
         if ticket.id == broken:
             raise KeyError("documento de 529.982.247-25 carlos@technova.com.br")
-        return original(self, ticket, ficha)
+        return original(self, ticket, now, ficha)
 
     monkeypatch.setattr(Worker, "decide", fails_on_broken)
     report = world.poll()
@@ -112,7 +112,8 @@ def test_a_ticket_that_cannot_be_decided_is_noted_once_and_never_blocks_the_othe
     assert len(notes) == 2 and ERROR_MARK in notes[-1]
     assert "cancelamento-revisar" in world.ticket(broken).tags
     assert "529.982.247-25" not in notes[-1] and "carlos@" not in notes[-1]
-    world.worker._handle_into(broken, report)  # the same failure again: no second note
+    # the same failure again: no second note
+    world.worker._handle_into(broken, world.clock(), report)
     assert len(world.ticket(broken).comments) == 2
 
 
@@ -140,7 +141,7 @@ def test_logs_of_a_failing_ticket_mask_personal_data(
     world.pf(CARLOS)
     world.opens(CARLOS)
 
-    def explodes(self: Worker, ticket: Ticket) -> object:
+    def explodes(self: Worker, ticket: Ticket, now: datetime, ficha: Ficha | None = None) -> object:
         raise ValueError(
             "ficha de Carlos carlos@technova.com.br, CPF 529.982.247-25, tel (11) 98765-4321"
         )

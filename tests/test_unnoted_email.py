@@ -75,13 +75,13 @@ def test_a_step_decided_differently_after_an_email_went_out_goes_to_an_agent_say
 
 def test_explain_and_the_dry_run_show_that_no_email_goes_out_and_an_agent_is_asked() -> None:
     world, ticket = an_email_without_its_note_then_the_ticket_changed()
-    text = explain(world.worker, ticket)
+    text = explain(world.worker, ticket, world.clock())
     assert "2:manual — escreve uma nota interna, sem e-mail" in text
     assert f"+{REVIEW}" in text
     world.worker.dry_run = True
     writes = world.helpdesk.writes
     with structlog.testing.capture_logs() as logged:
-        world.worker.poll()
+        world.worker.poll(world.clock())
     assert world.helpdesk.writes == writes
     (planned,) = [e for e in logged if e["event"] == "write"]
     assert planned["step"] == "2:manual" and planned["email"] is False

@@ -293,12 +293,12 @@ def test_a_woken_ticket_waits_for_the_poll_in_flight() -> None:
     world = World()
     handled: list[str] = []
 
-    def wake(ticket_id: str) -> PollReport:
+    def wake(ticket_id: str, now: datetime) -> PollReport:
         handled.append(ticket_id)
         return PollReport(tickets=1)
 
     world.worker.wake = wake  # type: ignore[method-assign]
-    runner = Runner(world.worker, Schedule(), wake=WakeQueue(10))
+    runner = Runner(world.app, Schedule(), wake=WakeQueue(10))
     with runner.busy:  # a poll is handling tickets
         thread = threading.Thread(target=runner.woken, args=("42",))
         thread.start()
@@ -311,29 +311,29 @@ def test_a_woken_ticket_waits_for_the_poll_in_flight() -> None:
 def test_the_poll_slows_down_while_webhooks_are_healthy_and_not_otherwise() -> None:
     world = World()
     polls: list[float] = []
-    now = [0.0]
+    elapsed = [0.0]
     healthy = [True]
 
-    def poll() -> PollReport:
-        polls.append(now[0])
+    def poll(now: datetime) -> PollReport:
+        polls.append(elapsed[0])
         return PollReport()
 
     world.worker.poll = poll  # type: ignore[method-assign]
     runner = Runner(
-        world.worker,
+        world.app,
         Schedule(poll_seconds=60),
-        monotonic=lambda: now[0],
+        monotonic=lambda: elapsed[0],
         webhooks=Webhooks(poll_seconds_while_healthy=300),
         webhooks_healthy=lambda: healthy[0],
     )
     for _ in range(10):  # the scheduler's pace: every 60 s for 10 minutes
         runner.poll_job()
-        now[0] += 60
+        elapsed[0] += 60
     assert polls == [0, 300]
     healthy[0] = False
     for _ in range(3):
         runner.poll_job()
-        now[0] += 60
+        elapsed[0] += 60
     assert polls == [0, 300, 600, 660, 720]
 
 
@@ -355,7 +355,7 @@ def test_during_a_webhook_outage_the_poll_catches_up_nothing_lost_or_doubled() -
     world.pf(MARIA)
     ticket = world.opens(MARIA)
     queue = WakeQueue(10)
-    runner = Runner(world.worker, Schedule(), wake=queue)
+    runner = Runner(world.app, Schedule(), wake=queue)
     queue.put(ticket)  # the delivery of the ticket's creation
     runner.woken(str(queue.get(timeout=0)))
     first = list(world.notes(ticket))
@@ -368,7 +368,7 @@ def test_during_a_webhook_outage_the_poll_catches_up_nothing_lost_or_doubled() -
     assert "tentativa 1 de 3" in world.last_note(ticket)
     # Deliveries come back late, for changes already handled: nothing is done twice.
     for _ in range(2):
-        world.worker.wake(ticket)
+        world.worker.wake(ticket, world.clock())
     world.poll()
     assert len(world.notes(ticket)) == 2
     assert world.history(ticket).state.attempts == 1

@@ -77,7 +77,7 @@ def test_an_email_whose_note_never_followed_and_a_step_decided_differently_go_to
     world.fake.agent_updates(ticket, tags=[*tags, "cancelamento-enviado-2"])
     world.agent_says(ticket, "#manual")
     world.later(minutes=2)
-    text = explain(world.worker, str(ticket))
+    text = explain(world.worker, str(ticket), world.clock())
     assert "2:manual — escreve uma nota interna, sem e-mail" in text
     assert "+cancelamento-revisar" in text
     world.poll()
@@ -194,7 +194,7 @@ def test_a_lost_response_never_posts_a_comment_twice(world: ZendeskWorld, lost: 
 def test_a_restart_resumes_from_the_kept_cursor(world: ZendeskWorld) -> None:
     ticket = world.opens(world.holder(*HOLDER))
     world.poll()
-    world.worker = world.new_worker()
+    world.app = world.new_app()
     world.fake.requests.clear()
     world.poll()
     exports = [p for m, p in world.fake.requests if "incremental" in p]
@@ -205,7 +205,7 @@ def test_a_restart_resumes_from_the_kept_cursor(world: ZendeskWorld) -> None:
 
 def test_a_dry_run_decides_and_writes_nothing(world: ZendeskWorld) -> None:
     ticket = world.opens(world.holder(*HOLDER))
-    world.worker = world.new_worker(dry_run=True)
+    world.app = world.new_app(dry_run=True)
     world.fake.requests.clear()
     report = world.poll()
     assert report.steps == 1
@@ -277,7 +277,7 @@ def test_a_next_run_once_does_not_read_again_the_tickets_the_last_one_wrote(
 ) -> None:
     tickets = [world.opens(world.holder(f"Cliente {n}", f"c{n}@exemplo.com.br")) for n in range(3)]
     world.poll()
-    world.worker = world.new_worker()  # `run --once` from cron: a new process each time
+    world.app = world.new_app()  # `run --once` from cron: a new process each time
     world.fake.requests.clear()
     world.poll()  # the export returns the three tickets our writes changed
     layout = ("/api/v2/users/me.json", "/api/v2/custom_statuses.json", "/api/v2/ticket_fields.json")
@@ -348,7 +348,7 @@ def test_after_a_restart_the_tickets_to_retry_read_ahead_load_the_accounts_names
     from worker.adapters.zendesk.layout import AccountLayout
 
     tickets = [world.opens(world.holder(f"Cliente {n}", f"r{n}@exemplo.com.br")) for n in range(4)]
-    world.worker = world.new_worker()  # a restart: the layout is not read yet
+    world.app = world.new_app()  # a restart: the layout is not read yet
     world.worker.retry = {str(t) for t in tickets}  # they failed before it: first in the poll
     world.worker.read_ahead = 3
     load = AccountLayout.load
@@ -379,7 +379,7 @@ def test_while_export_pages_still_wait_one_ticket_search_answers_both_of_the_eng
     tickets = [world.opens(world.holder(f"Cliente {n}", f"c{n}@exemplo.com.br")) for n in range(3)]
     world.later(minutes=2)
     world.fake.requests.clear()
-    world.worker.poll()
+    world.worker.poll(world.clock())
     assert all(world.steps(t) == ["1:inicio"] for t in tickets)
     searches = [p for _, p in world.fake.requests if p == "/api/v2/search.json"]
     # each: the accounts registered to the e-mail; the first two, while pages wait, one ticket

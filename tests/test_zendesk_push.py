@@ -54,7 +54,7 @@ def push() -> Iterator[Push]:
 
     emitter = Emitter(deliver, clock=world.clock)
     world.fake.emitter = emitter
-    runner = Runner(world.worker, Schedule(), wake=receiver.queue)
+    runner = Runner(world.app, Schedule(), wake=receiver.queue)
     yield Push(world, emitter, receiver, runner, answers)
     world.close()
 

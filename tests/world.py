@@ -19,13 +19,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from worker.adapters.memory import MemoryHelpdesk, SentEmail
+from worker.bootstrap import App, bootstrap
 from worker.config import Config
 from worker.core.calendar import SAO_PAULO
 from worker.core.model import AuthorRole, Channel, Comment, Member, Person, Ticket
 from worker.core.state import MARKER_PREFIX, History, read_history
-from worker.render import Renderer
+from worker.ports import ContractSystem, Helpdesk
+from worker.safety import Guard
 from worker.sandbox.clock import SimulatedClock
 from worker.service import PollReport, Worker
+from worker.state_dir import PollPlaceFile
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -54,10 +57,14 @@ class AccountBook(Protocol):
     ) -> object: ...
 
 
+class WorldHelpdesk(AccountBook, Helpdesk, Protocol):
+    """A world's helpdesk: the port the worker uses, and the ficha the world writes."""
+
+
 class FichaSetup:
     """How every world writes the ficha and opens tickets: the same whatever the helpdesk."""
 
-    helpdesk: AccountBook
+    helpdesk: WorldHelpdesk
 
     def add_account(
         self,
@@ -88,7 +95,34 @@ class FichaSetup:
     # --- time and runs -----------------------------------------------------------------------
 
     clock: SimulatedClock
-    worker: Worker
+    config: Config
+    app: App
+
+    @property
+    def worker(self) -> Worker:
+        return self.app.worker
+
+    def wire(
+        self,
+        *,
+        config: Config | None = None,
+        helpdesk: Helpdesk | None = None,
+        contract: ContractSystem | None = None,
+        place_file: PollPlaceFile | None = None,
+        guard: Guard | None = None,
+        dry_run: bool = False,
+    ) -> App:
+        """The application on this world's helpdesk and clock, as a new process would be
+        wired, with what a test fakes besides (no contract system unless given)."""
+        return bootstrap(
+            config or self.config,
+            helpdesk=helpdesk or self.helpdesk,
+            clock=self.clock,
+            contract=contract,
+            place_file=place_file,
+            guard=guard,
+            dry_run=dry_run,
+        )
 
     def later(self, **delta: float) -> None:
         self.clock.now += timedelta(**delta)
@@ -100,9 +134,11 @@ class FichaSetup:
         """Whatever the helpdesk needs before a run sees the changes made so far."""
 
     def poll(self) -> PollReport:
+        """One run: a poll and a sweep, at the moment the run starts."""
         self.before_poll()
-        report = self.worker.poll()
-        sweep = self.worker.sweep()
+        now = self.clock()
+        report = self.worker.poll(now)
+        sweep = self.worker.sweep(now)
         report.steps += sweep.steps
         return report
 
@@ -165,7 +201,7 @@ class MemoryWorld(FichaSetup):
     def __post_init__(self) -> None:
         self.clock = SimulatedClock(self.start)
         self.helpdesk = MemoryHelpdesk(self.config, self.clock)
-        self.worker = Worker(self.helpdesk, self.config, Renderer(TEMPLATES), self.clock)
+        self.app = self.wire()
 
     # --- what people do ----------------------------------------------------------------------
 

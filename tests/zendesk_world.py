@@ -14,17 +14,16 @@ import responses
 from worker.adapters.zendesk.adapter import ZendeskHelpdesk
 from worker.adapters.zendesk.http import Credentials, ZendeskClient
 from worker.adapters.zendesk.provision import setup
+from worker.bootstrap import App, bootstrap
 from worker.config import Config
 from worker.core.calendar import SAO_PAULO
 from worker.core.state import MARKER_PREFIX
-from worker.render import Renderer
 from worker.sandbox import FakeZendesk, RateLimits
 from worker.sandbox.clock import SimulatedClock
 from worker.sandbox.responses_binding import install
 from worker.service import PollReport, Worker
 from worker.state_dir import PollPlaceFile
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CPF = "529.982.247-25"
 CNPJ = "11.222.333/0001-81"
 
@@ -44,7 +43,11 @@ class ZendeskWorld:
         install(self.mock, self.fake)
         self.client = self.new_client()
         setup(self.client, self.config, dry_run=False, out=io.StringIO())
-        self.worker = self.new_worker()
+        self.app = self.new_app()
+
+    @property
+    def worker(self) -> Worker:
+        return self.app.worker
 
     def new_client(self) -> ZendeskClient:
         credentials = Credentials(self.fake.base_url, "worker@empresa.com.br", "token", None)
@@ -56,8 +59,8 @@ class ZendeskWorld:
             jitter=lambda low, high: high,
         )
 
-    def new_worker(self, *, dry_run: bool = False) -> Worker:
-        """A worker as after a restart: nothing in memory, only the state directory."""
+    def new_app(self, *, dry_run: bool = False) -> App:
+        """The application as after a restart: nothing in memory, only the state directory."""
         place = PollPlaceFile(self.place) if self.place is not None else None
         helpdesk = ZendeskHelpdesk(
             self.new_client(),
@@ -65,13 +68,13 @@ class ZendeskWorld:
             monotonic=self.clock.monotonic,
             written=self.place.with_name("zendesk-written.tsv") if self.place else None,
         )
-        return Worker(
-            helpdesk,
+        return bootstrap(
             self.config,
-            Renderer(TEMPLATES),
-            self.clock,
-            dry_run=dry_run,
+            helpdesk=helpdesk,
+            clock=self.clock,
+            contract=None,
             place_file=place,
+            dry_run=dry_run,
         )
 
     def close(self) -> None:
@@ -117,8 +120,9 @@ class ZendeskWorld:
     def poll(self) -> PollReport:
         """What one run does: a poll and a sweep, after the export's one-minute horizon."""
         self.later(minutes=2)
-        polled = self.worker.poll()
-        swept = self.worker.sweep()
+        now = self.clock()
+        polled = self.worker.poll(now)
+        swept = self.worker.sweep(now)
         polled.tickets += swept.tickets
         polled.steps += swept.steps
         polled.emails += swept.emails

@@ -7,24 +7,24 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
 import structlog
 
 from worker import logs
+from worker.bootstrap import App, bootstrap, connect, wall_clock
 from worker.config import DEFAULT_CONFIG_PATH, PROJECT_ROOT, Config, ConfigError, load_config
-from worker.connect import Connection, connect
 from worker.contract import ContractSecretMissing, contract_system
 from worker.metrics import Metrics, serve
-from worker.ports import HelpdeskError
+from worker.ports import Admin, HelpdeskError
 from worker.render import Renderer, check_templates
 from worker.runner import Runner
 from worker.safety import PAUSE_FILE, Guard
 from worker.sandbox.cli import sandbox_command
-from worker.service import PollReport, Worker
-from worker.state_dir import AlreadyRunning, InstanceLock, PollPlaceFile, StateFileError
+from worker.service import PollReport
+from worker.state_dir import AlreadyRunning, InstanceLock, StateFileError
 from worker.webhooks import Receiver, WakeQueue, secret_env, setup_problems
 
 log = structlog.get_logger("worker")
@@ -160,44 +160,41 @@ def run(ctx: click.Context, once: bool, dry_run: bool, now: str | None) -> None:
     """Poll the configured helpdesk and run the procedure (forever, or --once)."""
     config, path = _load(ctx.obj["config_path"])
     state_dir: Path = ctx.obj["state_dir"]
-    connection = _connect(config, ctx.obj["state_dir"])
+    admin = _connect(config, state_dir)
     try:
         contract = contract_system(config, os.environ)
     except ContractSecretMissing as problem:
         raise click.ClickException(str(problem)) from None
-    clock = _clock(now, loopback=connection.is_loopback, dry_run=dry_run)
+    clock = _clock(now, loopback=admin.is_loopback, dry_run=dry_run)
     lock = InstanceLock(state_dir)
     try:
         lock.acquire()
     except (AlreadyRunning, StateFileError) as problem:
         raise click.ClickException(str(problem)) from None
-    metrics = Metrics(helpdesk=config.helpdesk, dry_run=dry_run)
     try:
-        worker = Worker(
-            connection.helpdesk,
+        app = bootstrap(
             config,
-            Renderer(config.resolved_templates_dir(path)),
-            clock,
-            dry_run=dry_run,
-            place_file=PollPlaceFile.in_dir(state_dir, config.helpdesk),
-            guard=Guard(config.safety, state_dir / PAUSE_FILE, clock, lock.still_held),
-            metrics=metrics,
+            admin=admin,
+            clock=clock,
+            config_path=path,
             contract=contract,
-            read_ahead=connection.read_ahead,
+            state_dir=state_dir,
+            lock_held=lock.still_held,
+            dry_run=dry_run,
         )
         if once:
-            _run_once(worker, config, connection, dry_run)
+            _run_once(app, admin, config, dry_run)
         else:
-            _run_forever(worker, config, connection, metrics, ctx.obj["metrics_port"])
+            _run_forever(app, admin, config, ctx.obj["metrics_port"])
     except StateFileError as problem:
         raise click.ClickException(str(problem)) from None
     finally:
         lock.release()
 
 
-def _run_once(worker: Worker, config: Config, connection: Connection, dry_run: bool) -> None:
+def _run_once(app: App, admin: Admin, config: Config, dry_run: bool) -> None:
     try:
-        report = worker.run_once()
+        report = app.worker.run_once(app.clock())
     except HelpdeskError as problem:
         raise click.ClickException(f"{config.helpdesk}: {problem}") from None
     log.info(
@@ -209,17 +206,13 @@ def _run_once(worker: Worker, config: Config, connection: Connection, dry_run: b
         failed=len(report.failed),
         paused=report.paused,
         dry_run=dry_run,
-        **connection.cost(),
+        **admin.cost(),
     )
 
 
-def _run_forever(
-    worker: Worker, config: Config, connection: Connection, metrics: Metrics, port: int | None
-) -> None:
-
-    def wall_clock() -> datetime:  # health is about real time, not a --now rehearsal clock
-        return datetime.now(UTC)
-
+def _run_forever(app: App, admin: Admin, config: Config, port: int | None) -> None:
+    # Health is about real time (wall_clock), not a --now rehearsal clock.
+    metrics = app.metrics
     for problem in setup_problems(config.helpdesk, config.webhooks.public_url, os.environ):
         log.warning(problem)
     receiver = _receiver(config, metrics, wall_clock)
@@ -241,13 +234,13 @@ def _run_forever(
         log.info("metrics serving", port=server.port)
 
     def reported(job: str, report: PollReport | None) -> None:
-        metrics.run_finished(job, report, wall_clock(), connection.cost())
-        if job == "sweep" and (waiting := connection.waiting()) is not None:
+        metrics.run_finished(job, report, wall_clock(), admin.cost())
+        if job == "sweep" and (waiting := admin.waiting()) is not None:
             metrics.waiting(*waiting)
 
     healthy_within = timedelta(seconds=config.webhooks.healthy_seconds)
     runner = Runner(
-        worker,
+        app,
         config.schedule,
         on_report=reported,
         wake=None if receiver is None else receiver.queue,
@@ -278,7 +271,7 @@ def _receiver(config: Config, metrics: Metrics, clock: Callable[[], datetime]) -
     )
 
 
-def _connect(config: Config, state_dir: Path) -> Connection:
+def _connect(config: Config, state_dir: Path) -> Admin:
     try:
         return connect(config, state_dir=state_dir)
     except HelpdeskError as problem:
@@ -289,7 +282,7 @@ def _clock(now: str | None, *, loopback: bool, dry_run: bool) -> Callable[[], da
     """The real clock, or a fixed one for rehearsals. A wrong clock against a live account would
     fire every deadline, so a fixed one writes only to a loopback helpdesk (CONTRACT)."""
     if now is None:
-        return lambda: datetime.now(UTC)
+        return wall_clock
     try:
         fixed = datetime.fromisoformat(now)
     except ValueError:
@@ -319,17 +312,12 @@ def explain(ctx: click.Context, ticket_id: str, now: str | None) -> None:
     from worker.explain import explain as explain_ticket
 
     config, path = _load(ctx.obj["config_path"])
-    connection = _connect(config, ctx.obj["state_dir"])
+    admin = _connect(config, ctx.obj["state_dir"])
     clock = _clock(now, loopback=True, dry_run=True)  # it never writes, any clock is safe
-    worker = Worker(
-        connection.helpdesk,
-        config,
-        Renderer(config.resolved_templates_dir(path)),
-        clock,
-        dry_run=True,
-    )
+    # A dry run never calls the contract system, so its secret is not needed here.
+    app = bootstrap(config, admin=admin, clock=clock, config_path=path, contract=None, dry_run=True)
     try:
-        click.echo(explain_ticket(worker, ticket_id))
+        click.echo(explain_ticket(app.worker, ticket_id, app.clock()))
     except HelpdeskError as problem:
         raise click.ClickException(f"{config.helpdesk}: {problem}") from None
 
@@ -341,9 +329,9 @@ def setup(ctx: click.Context, dry_run: bool) -> None:
     """Create in the helpdesk what the worker needs: statuses, fields, macros, views, and the
     webhook with its trigger when webhooks.public_url is set."""
     config, _ = _load(ctx.obj["config_path"])
-    connection = _connect(config, ctx.obj["state_dir"])
+    admin = _connect(config, ctx.obj["state_dir"])
     try:
-        connection.setup(dry_run=dry_run, out=sys.stdout)
+        admin.setup(dry_run=dry_run, out=sys.stdout)
     except HelpdeskError as problem:
         raise click.ClickException(f"{config.helpdesk}: {problem}") from None
 
@@ -364,16 +352,16 @@ def check(ctx: click.Context) -> None:
     except ContractSecretMissing as missing:
         problems.append(str(missing))
     try:
-        connection = connect(config, state_dir=state_dir)
-        problems.extend(connection.check())
-        checked = connection.checked
+        admin = connect(config, state_dir=state_dir)
+        problems.extend(admin.check())
+        checked = admin.checked
     except HelpdeskError as failure:
         problems.append(f"{config.helpdesk}: {failure}")
     if problems:
         for problem in problems:
             click.echo(f"PROBLEM  {logs.shown(problem)}", err=True)
         raise click.ClickException(f"{len(problems)} problem(s); fix each as it says")
-    paused = Guard(config.safety, state_dir / PAUSE_FILE, lambda: datetime.now(UTC)).paused_reason()
+    paused = Guard(config.safety, state_dir / PAUSE_FILE, wall_clock).paused_reason()
     if paused is not None:
         click.echo(f"PAUSED: the worker writes nothing while {logs.shown(paused)}")
     click.echo(f"OK: {config.helpdesk} is ready for the worker; checked:")
@@ -458,16 +446,16 @@ def report(ctx: click.Context, since: datetime, until: datetime, out: Path) -> N
     if until < since:
         raise click.BadParameter("--until is before --since", param_hint="--until")
     config, _ = _load(ctx.obj["config_path"])
-    connection = _connect(config, ctx.obj["state_dir"])
+    helpdesk = _connect(config, ctx.obj["state_dir"]).helpdesk
     start = since.replace(tzinfo=SAO_PAULO)
     end = until.replace(tzinfo=SAO_PAULO) + timedelta(days=1)
     try:
-        tickets = tickets_created(connection.helpdesk, start, end)
+        tickets = tickets_created(helpdesk, start, end)
     except HelpdeskError as problem:
         raise click.ClickException(f"{config.helpdesk}: {problem}") from None
     rows = rows_of(tickets, logs.shown)
     period = Period(since.date(), until.date())
-    page = write_report(rows, period, datetime.now(UTC), out)
+    page = write_report(rows, period, wall_clock(), out)
     for line in summary_lines(rows, period):
         click.echo(line)
     click.echo(f"Relatório: {page.resolve()} · planilha: {page.with_name('outcomes.csv')}")

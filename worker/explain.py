@@ -9,7 +9,6 @@ text a person reads: a ticket may quote a credential as well as personal data (C
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from datetime import datetime
 
@@ -67,16 +66,15 @@ STATUS_LABELS = {
 }
 
 
-def explain(worker: Worker, ticket_id: str) -> str:
-    """Where `ticket_id` stands and what the worker would do now, as masked pt-BR text.
+def explain(worker: Worker, ticket_id: str, now: datetime) -> str:
+    """Where `ticket_id` stands and what the worker would do at `now`, as masked pt-BR text.
 
     Only reads: the ticket, its ficha, the related tickets the decision asks for."""
     ticket = worker.helpdesk.read_ticket(ticket_id)
-    now = worker.clock()
     ficha = worker.helpdesk.read_ficha(ticket)
     identification = identify(ticket.requester, ficha)
     state = read_history(ticket).state
-    steps = worker.decide(ticket, ficha)
+    steps = worker.decide(ticket, now, ficha)
     view = _View(worker, ticket, identification, state, now)
     lines = [
         *view.header(),
@@ -399,10 +397,8 @@ class _View:
         lines = [f"  nada agora: aguardando {who} até o fim de {last}"]
         if self.now >= deadline:
             return lines
-        # The same worker with its clock at the deadline: `decide` only reads.
-        at_deadline = copy.copy(self.worker)
-        at_deadline.clock = lambda: deadline
-        then = at_deadline.decide(self.ticket)
+        # The same decision at the deadline: `decide` only reads.
+        then = self.worker.decide(self.ticket, deadline)
         if then:
             keys = ", ".join(step.key for step in then)
             lines.append(

@@ -19,7 +19,7 @@ import math
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import metadata
@@ -72,7 +72,14 @@ class Metrics:
     Times passed in (`at`) should be wall-clock, timezone-aware datetimes, the same clock that
     `serve` is given (not a rehearsal clock fixed with `--now`)."""
 
-    def __init__(self, *, helpdesk: str = "zendesk", dry_run: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        helpdesk: str = "zendesk",
+        dry_run: bool = False,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.clock = clock  # the wall clock, for what is stamped as it happens (ticket_handled)
         self.registry = CollectorRegistry(auto_describe=True)
         self._lock = threading.Lock()
         self._last_ok_poll: datetime | None = None
@@ -167,8 +174,11 @@ class Metrics:
         if ok:
             self._last_sweep_ts.set(at.timestamp())
 
-    def ticket_handled(self, at: datetime) -> None:
-        """A ticket got through: a poll working through a long backlog is alive."""
+    def ticket_handled(self, at: datetime | None = None) -> None:
+        """A ticket got through: a poll working through a long backlog is alive. Stamped now by
+        the wall clock unless `at` says when: a run's own `now` is when it started, and may be a
+        rehearsal's."""
+        at = self.clock() if at is None else at
         self._handled.inc()
         with self._lock:
             self._last_progress = at

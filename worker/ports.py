@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 
 from worker.core.effects import ContractAnswer, ContractRequest, FieldKey, TargetStatus
 from worker.core.model import Ficha, RelatedTicket, Ticket
@@ -134,4 +134,47 @@ class ContractSystem(Protocol):
         """Ask the company's system to cancel the contract, under `request.key` (the system
         dedupes on it, so sending it again is safe). Retries are the implementation's; a refusal
         or an outage is an answer, not an exception, since the engine hands the ticket over."""
+        ...
+
+
+class Admin(Protocol):
+    """What the operator's commands need of one vendor beside the port: `setup`, `check`, what
+    the run cost, and what the last sweep saw waiting. Each vendor package offers one, built by
+    the composition root (`worker/bootstrap.py`), so the CLI stays vendor-neutral and nothing
+    asks the helpdesk for attributes it may not have."""
+
+    @property
+    def helpdesk(self) -> Helpdesk: ...
+
+    @property
+    def is_loopback(self) -> bool:
+        """The helpdesk URL is this machine (a sandbox): rehearsal clocks may write there."""
+        ...
+
+    @property
+    def read_ahead(self) -> int:
+        """Threads that may read the next tickets while one is written (`service.ReadAhead`):
+        0 where the adapter's reads may not run side by side."""
+        ...
+
+    @property
+    def checked(self) -> tuple[str, ...]:
+        """What an OK from `check` covered, for the operator."""
+        ...
+
+    def setup(self, *, dry_run: bool, out: TextIO) -> None:
+        """Raises HelpdeskError when something is left that setup will not change by itself."""
+        ...
+
+    def check(self) -> list[str]:
+        """Every problem found, each with its fix, as text for the operator."""
+        ...
+
+    def cost(self) -> dict[str, int]:
+        """Requests made so far, for the run's summary line and the metrics."""
+        ...
+
+    def waiting(self) -> tuple[int, datetime | None] | None:
+        """Tickets with a deadline running and the earliest deadline, as the last sweep saw
+        them; None where the vendor's sweep does not count them."""
         ...

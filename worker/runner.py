@@ -20,9 +20,10 @@ import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from worker.bootstrap import App
 from worker.config import Schedule, Webhooks
 from worker.ports import CredentialsRejected, HelpdeskError
-from worker.service import PollReport, Worker
+from worker.service import PollReport
 from worker.state_dir import StateFileError
 from worker.webhooks import WakeQueue
 
@@ -34,7 +35,7 @@ MAX_BACKOFF = timedelta(minutes=15)
 class Runner:
     def __init__(
         self,
-        worker: Worker,
+        app: App,
         schedule: Schedule,
         *,
         on_report: Callable[[str, PollReport | None], None] = lambda job, report: None,
@@ -43,7 +44,8 @@ class Runner:
         webhooks: Webhooks | None = None,
         webhooks_healthy: Callable[[], bool] = lambda: False,
     ) -> None:
-        self.worker = worker
+        self.app = app
+        self.worker = app.worker
         self.schedule = schedule
         self.wake = wake
         self.webhooks = webhooks or Webhooks()
@@ -51,12 +53,11 @@ class Runner:
         self.last_poll: float | None = None
         self.on_report = on_report
         self.monotonic = monotonic
-        self.stop_event = threading.Event()
+        self.stop_event = app.stop  # the worker checks it between steps
         self.busy = threading.Lock()
         self.failures = 0
         self.resume_at = 0.0
         self.fatal: str | None = None  # why the runner stopped by itself (exit non-zero)
-        worker.stop_requested = self.stop_event.is_set
 
     def request_stop(self) -> None:
         if not self.stop_event.is_set():
@@ -129,19 +130,20 @@ class Runner:
 
     def woken(self, ticket_id: str) -> None:
         """One ticket a webhook named, read afresh, under the poll's lock."""
-        self._job("webhook", lambda: self.worker.wake(ticket_id))
+        self._job("webhook", lambda now: self.worker.wake(ticket_id, now))
 
     def sweep_job(self) -> None:
         self._job("sweep", self.worker.sweep)
 
-    def _job(self, name: str, work: Callable[[], PollReport]) -> None:
+    def _job(self, name: str, work: Callable[[datetime], PollReport]) -> None:
+        """`work` at one moment, the application's clock read once the lock is held."""
         if self.stop_event.is_set() or self.monotonic() < self.resume_at:
             return
         with self.busy:
             if self.stop_event.is_set():
                 return
             try:
-                report = work()
+                report = work(self.app.clock())
             except (CredentialsRejected, StateFileError) as problem:
                 # Retrying cannot help: an operator must act.
                 rejected = isinstance(problem, CredentialsRejected)

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -147,25 +147,26 @@ class Worker:
         helpdesk: Helpdesk,
         config: Config,
         renderer: Renderer,
-        clock: Callable[[], datetime],
         *,
+        guard: Guard,
         dry_run: bool = False,
         place_file: PollPlaceFile | None = None,
-        guard: Guard | None = None,
         stop_requested: Callable[[], bool] = lambda: False,
         metrics: Metrics | None = None,
         contract: ContractSystem | None = None,
         read_ahead: int = 0,
     ) -> None:
+        """Built by `worker.bootstrap`, the one place that wires the application. No clock:
+        each run is given its `now` by its caller, read once, so every ticket of a run (and
+        every replay of its decision) is decided at the same moment."""
         self.helpdesk = helpdesk
         self.config = config
         self.settings = procedure_settings(config)  # what the core reads of it
         self.renderer = renderer
-        self.clock = clock
         self.calendar = BusinessCalendar.from_config(config.calendar)
         self.dry_run = dry_run
         self.place_file = place_file
-        self.guard = guard or Guard(config.safety, None, clock)
+        self.guard = guard
         self.stop_requested = stop_requested
         self.metrics = metrics or Metrics()
         self.contract = contract
@@ -179,29 +180,29 @@ class Worker:
 
     # --- one run: the poll and the sweep -----------------------------------------------------
 
-    def run_once(self) -> PollReport:
-        """One poll and one sweep, as `run --once` does."""
-        report = self.poll()
+    def run_once(self, now: datetime) -> PollReport:
+        """One poll and one sweep, as `run --once` does, both at `now`."""
+        report = self.poll(now)
         if report.paused or report.stopped:
             return report
-        return report.add(self.sweep())
+        return report.add(self.sweep(now))
 
-    def poll(self) -> PollReport:
+    def poll(self, now: datetime) -> PollReport:
         """Every ticket changed since the last poll (on the first, the configured look-back),
         after the tickets that failed last time: the cursor moved past them, so they are kept
         here until a poll gets through them. A poll starts a run: the e-mail cap counts from
         here (the sweep after it included)."""
         self.guard.start_run()
-        return self._run("poll", self._poll_pages)
+        return self._run("poll", lambda report: self._poll_pages(now, report))
 
-    def sweep(self) -> PollReport:
+    def sweep(self, now: datetime) -> PollReport:
         """Tickets whose deadline passed, though nothing on them changed."""
-        return self._run("sweep", self._sweep_due)
+        return self._run("sweep", lambda report: self._sweep_due(now, report))
 
-    def wake(self, ticket_id: str) -> PollReport:
+    def wake(self, ticket_id: str, now: datetime) -> PollReport:
         """A webhook named this ticket: handle it now, read afresh as the poll would (a failure
         goes to the retry list the next poll works through)."""
-        return self._run("webhook", lambda report: self._handle_into(ticket_id, report))
+        return self._run("webhook", lambda report: self._handle_into(ticket_id, now, report))
 
     def _run(self, name: str, work: Callable[[PollReport], None]) -> PollReport:
         """Paused, a run reads nothing and keeps its place; a pause tripped or a stop requested
@@ -223,23 +224,24 @@ class Worker:
             report.stopped = True
         return report
 
-    def _poll_pages(self, report: PollReport) -> None:
-        self._handle_all(sorted(self.retry), report)
-        since = self.clock() - timedelta(days=self.config.procedure.first_run_lookback_days)
+    def _poll_pages(self, now: datetime, report: PollReport) -> None:
+        self._handle_all(sorted(self.retry), now, report)
+        since = now - timedelta(days=self.config.procedure.first_run_lookback_days)
         while True:
             page = self.helpdesk.changed_tickets(self.cursor, since)
-            self._handle_all(page.ticket_ids, report, page.headers)
+            self._handle_all(page.ticket_ids, now, report, page.headers)
             self.cursor = page.cursor
             self._save_place()
             if not page.more:
                 return
 
-    def _sweep_due(self, report: PollReport) -> None:
-        self._handle_all(self.helpdesk.due_tickets(self.clock()), report)
+    def _sweep_due(self, now: datetime, report: PollReport) -> None:
+        self._handle_all(self.helpdesk.due_tickets(now), now, report)
 
     def _handle_all(
         self,
         ticket_ids: Sequence[str],
+        now: datetime,
         report: PollReport,
         headers: Mapping[str, TicketHeader] | None = None,
     ) -> None:
@@ -249,7 +251,7 @@ class Worker:
             ahead.plan(ticket_ids)
             for ticket_id in ticket_ids:
                 read = ahead.take(ticket_id)
-                self._handle_into(ticket_id, report, read, headers.get(ticket_id))
+                self._handle_into(ticket_id, now, report, read, headers.get(ticket_id))
         finally:
             ahead.close()
 
@@ -261,6 +263,7 @@ class Worker:
     def _handle_into(
         self,
         ticket_id: str,
+        now: datetime,
         report: PollReport,
         read: Read | None = None,
         header: TicketHeader | None = None,
@@ -269,7 +272,7 @@ class Worker:
             raise Stopping
         report.tickets += 1
         try:
-            outcome = self.handle(ticket_id, read=read, header=header)
+            outcome = self.handle(ticket_id, now, read=read, header=header)
         except (Paused, Stopping):
             raise
         except TicketGone:
@@ -294,7 +297,7 @@ class Worker:
             self._note_failure(ticket_id, problem)
             return
         self.retry.discard(ticket_id)
-        self.metrics.ticket_handled(datetime.now(UTC))
+        self.metrics.ticket_handled()
         report.steps += len(outcome.steps)
         report.emails += outcome.emails
         report.conflicts += outcome.conflicts
@@ -330,14 +333,13 @@ class Worker:
 
     # --- one ticket ---------------------------------------------------------------------------
 
-    def decide(self, ticket: Ticket, ficha: Ficha | None = None) -> tuple[Step, ...]:
+    def decide(self, ticket: Ticket, now: datetime, ficha: Ficha | None = None) -> tuple[Step, ...]:
         """The engine's decision, with the related tickets it asks for read on demand (and the
         ficha, unless the caller read it already)."""
         ficha = ficha if ficha is not None else self.helpdesk.read_ficha(ticket)
         related: dict[RelatedQuery, tuple[RelatedTicket, ...]] = {}
         contracts: dict[str, ContractAnswer] = {}
         for _ in range(MAX_LOOKUPS):
-            now = self.clock()
             context = Context(ticket, ficha, self.settings, self.calendar, now, related, contracts)
             decision = decide(context)
             if (request := decision.needs_contract) is not None:
@@ -393,6 +395,7 @@ class Worker:
     def handle(
         self,
         ticket_id: str,
+        now: datetime,
         *,
         follow_ups: bool = True,
         read: Read | None = None,
@@ -402,17 +405,21 @@ class Worker:
         else read with `header`, what its page showed of it); then the tickets its steps point
         to (a new ticket linked to an account's cancellation under way is handled there at
         once)."""
-        outcome = self._handle_one(ticket_id, read, header)
+        outcome = self._handle_one(ticket_id, now, read, header)
         if follow_ups:
             for other in outcome.follow_ups:
-                more = self._handle_one(other)
+                more = self._handle_one(other, now)
                 outcome.steps.extend(more.steps)
                 outcome.emails += more.emails
                 outcome.conflicts += more.conflicts
         return outcome
 
     def _handle_one(
-        self, ticket_id: str, read: Read | None = None, header: TicketHeader | None = None
+        self,
+        ticket_id: str,
+        now: datetime,
+        read: Read | None = None,
+        header: TicketHeader | None = None,
     ) -> TicketOutcome:
         outcome = TicketOutcome(ticket_id)
         for _ in range(MAX_REDECISIONS):
@@ -425,7 +432,7 @@ class Worker:
             if not self.guard.allows(ticket):
                 log.info("outside the allow-list; skipped", ticket_id=ticket_id)
                 return outcome
-            steps = self.decide(ticket, ficha)
+            steps = self.decide(ticket, now, ficha)
             log.info(
                 "decision",
                 ticket_id=ticket_id,

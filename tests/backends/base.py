@@ -16,7 +16,7 @@ from datetime import datetime
 
 import responses
 
-from tests.world import TEMPLATES, FichaSetup, worker_comments
+from tests.world import FichaSetup, worker_comments
 from worker.adapters.memory import SentEmail
 from worker.adapters.zendesk.http import RequestStats
 from worker.config import Config
@@ -40,9 +40,7 @@ from worker.ports import (
     TicketHeader,
     TicketPage,
 )
-from worker.render import Renderer
 from worker.sandbox.clock import SimulatedClock
-from worker.service import Worker
 
 START = datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO)  # a Monday, as MemoryWorld's
 _OPEN: list[BackendWorld] = []
@@ -150,7 +148,7 @@ class BackendWorld(FichaSetup, abc.ABC):
         adapter, stats = self.new_adapter()
         self.helpdesk = HookedHelpdesk(self, adapter, stats)
         self.reader, _ = self.new_adapter()  # what tests look at: its own caches
-        self.worker = Worker(self.helpdesk, self.config, Renderer(TEMPLATES), self.clock)
+        self.app = self.wire()
 
     def close(self) -> None:
         self.mock.stop()

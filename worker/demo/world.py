@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from worker.adapters.zendesk.adapter import ZendeskHelpdesk
 from worker.adapters.zendesk.http import Credentials, ZendeskClient, endpoint_of
 from worker.adapters.zendesk.provision import setup
+from worker.bootstrap import bootstrap
 from worker.config import Config
 from worker.contract.http import HttpContractSystem
 from worker.core.model import AuthorRole, Ticket
@@ -30,7 +31,7 @@ from worker.sandbox.clock import SimulatedClock as BaseSimulatedClock
 from worker.sandbox.contracts import PATH as CONTRACTS_PATH
 from worker.sandbox.contracts import ContractStandIn
 from worker.sandbox.server import SandboxServer
-from worker.service import PollReport, Worker
+from worker.service import PollReport
 
 # The incremental export leaves out the last minute of changes, so each run of the jobs comes
 # a little after the quarter hour: what people did up to the quarter is seen at once.
@@ -219,10 +220,16 @@ def run_demo(config: Config, renderer: Renderer) -> DemoResult:
         provisioning = world.provision()
         world.seed()
         helpdesk = ZendeskHelpdesk(world.client("demo"), config, monotonic=world.clock.monotonic)
-        worker = Worker(helpdesk, config, renderer, world.clock, contract=world.contract_system())
+        app = bootstrap(
+            config,
+            helpdesk=helpdesk,
+            clock=world.clock,
+            renderer=renderer,
+            contract=world.contract_system(),
+        )
         reports: list[PollReport | None] = []
         runner = Runner(
-            worker,
+            app,
             config.schedule,
             on_report=lambda job, report: reports.append(report),
             monotonic=world.clock.monotonic,
