@@ -3,7 +3,7 @@
 Everything the shell depends on is built here from the configuration and the environment: the
 helpdesk the configuration names (with its vendor's `Admin`), the clock, the renderer, the
 operator's guard, the metrics, the contract system, the poll's place in the state directory and
-the read-ahead. The CLI takes every default; the demo, the tests' worlds and the benchmarks
+the read-ahead. The CLI takes the defaults; the demo, the tests' worlds and the benchmarks
 override only what they fake (a helpdesk on a fake, a simulated clock, a contract stand-in), so
 they run the application as it is wired for production, not a copy of its wiring that can
 drift. No other module builds a `Worker` (a test walks the source).
