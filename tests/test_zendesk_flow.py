@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.zendesk_world import ZendeskWorld
+from tests.zendesk_world import CNPJ, ZendeskWorld
 from worker.adapters.zendesk.check import check
 from worker.adapters.zendesk.provision import setup
 from worker.core.effects import FieldKey
@@ -21,6 +21,7 @@ from worker.ports import RenderedStep, TicketHeader
 from worker.sandbox import RateLimits
 
 HOLDER = ("Ana Souza", "ana@cliente.com.br")
+CNPJ_2 = "45.723.174/0001-10"
 
 
 @pytest.fixture
@@ -385,3 +386,37 @@ def test_while_export_pages_still_wait_one_ticket_search_answers_both_of_the_eng
     # each: the accounts registered to the e-mail; the first two, while pages wait, one ticket
     # search for "an open cancellation in a year?" that also answers "any ticket since this one?"
     assert len(searches) == 3 + 2
+
+
+def test_a_partner_of_two_companies_asking_in_one_poll_has_their_accounts_counted_once(
+    world: ZendeskWorld,
+) -> None:
+    """Bruno manages Empresa A and Empresa B; a partner of each asks before the same poll.
+    Both tickets go to an agent (CONTRACT 15), and how many accounts Bruno has is read once:
+    the second ficha reuses the count the first one read, within the poll's memory."""
+    company_a = world.fake.add_organization(
+        "Empresa A", {"documento": CNPJ, "email_cadastro": "contato@a.com.br"}
+    )
+    company_b = world.fake.add_organization(
+        "Empresa B", {"documento": CNPJ_2, "email_cadastro": "contato@b.com.br"}
+    )
+    partner = {"socio_administrador": True}
+    world.fake.add_user(
+        "Bruno",
+        "bruno@exemplo.com.br",
+        organization_ids=[company_a, company_b],
+        user_fields=partner,
+    )
+    ana = world.fake.add_user(
+        "Ana", "ana@a.com.br", organization_ids=[company_a], user_fields=partner
+    )
+    carla = world.fake.add_user(
+        "Carla", "carla@b.com.br", organization_ids=[company_b], user_fields=partner
+    )
+    tickets = [world.opens(ana), world.opens(carla)]
+    world.fake.requests.clear()
+    world.poll()
+    for ticket in tickets:
+        assert "pertence a mais de uma conta" in world.notes(ticket)[0]
+    counted = [p for _, p in world.fake.requests if p.endswith("/organization_memberships.json")]
+    assert len(counted) == 1

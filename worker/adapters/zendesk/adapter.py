@@ -52,15 +52,25 @@ class _Cache:
     user_ids: Recent[str] = field(init=False)  # by e-mail, from the requesters and members read
     members: Recent[tuple[Member, ...]] = field(init=False)
     by_registered_email: Recent[list[Json]] = field(init=False)
+    # How many accounts a person belongs to, by user id: from a requester's accounts or a
+    # membership count, so a partner of two companies asking in one poll is counted once.
+    account_counts: Recent[int] = field(init=False)
 
     def __post_init__(self) -> None:
         self.requesters = Recent(self.clock)
         self.user_ids = Recent(self.clock)
         self.members = Recent(self.clock)
         self.by_registered_email = Recent(self.clock)
+        self.account_counts = Recent(self.clock)
 
     def prune(self) -> None:
-        for memory in (self.requesters, self.user_ids, self.members, self.by_registered_email):
+        for memory in (
+            self.requesters,
+            self.user_ids,
+            self.members,
+            self.by_registered_email,
+            self.account_counts,
+        ):
             memory.prune()
 
 
@@ -249,15 +259,15 @@ class ZendeskHelpdesk:
     def read_ficha(self, ticket: Ticket) -> Ficha:
         """Every account the requester belongs to or whose registered e-mail is theirs."""
         _, organizations = self._requester(ticket.requester.id)
+        # the requester's own number of accounts is known already: no count to read for them
+        self.cache.account_counts.put(ticket.requester.id, len(organizations))
         by_id = {str(o["id"]): o for o in organizations}
         email = ticket.requester.key
         if email:
             for organization in self._registered_to(email):
                 by_id.setdefault(str(organization["id"]), organization)
-        # The requester's own number of accounts is known already: no look-up for them.
-        known = {ticket.requester.id: len(organizations)}
         accounts: list[Account] = [
-            mapping.account(organization, self._members(organization_id, known), self.config)
+            mapping.account(organization, self._members(organization_id), self.config)
             for organization_id, organization in sorted(by_id.items())
         ]
         return Ficha(tuple(accounts))
@@ -277,7 +287,7 @@ class ZendeskHelpdesk:
         ]
         return self.cache.by_registered_email.put(email, found)
 
-    def _members(self, organization_id: str, known: dict[str, int]) -> tuple[Member, ...]:
+    def _members(self, organization_id: str) -> tuple[Member, ...]:
         cached = self.cache.members.get(organization_id)
         if cached is not None:
             return cached
@@ -285,18 +295,20 @@ class ZendeskHelpdesk:
         for user in self._each(f"/api/v2/organizations/{organization_id}/users.json", "users"):
             self._know(user)
             holder, partner = mapping.marks(user, self.config)
-            count = known.get(str(user["id"]), 1)
-            if (holder or partner) and str(user["id"]) not in known:
-                # only marked people can be ambiguous (CONTRACT 15)
-                count = sum(
-                    1
-                    for _ in self._each(
-                        f"/api/v2/users/{user['id']}/organization_memberships.json",
-                        "organization_memberships",
-                    )
-                )
+            # only marked people can be ambiguous (CONTRACT 15)
+            count = self._account_count(str(user["id"])) if holder or partner else 1
             members.append(Member(records.person(user, user["id"]), holder, partner, max(1, count)))
         return self.cache.members.put(organization_id, tuple(members))
+
+    def _account_count(self, user_id: str) -> int:
+        """Read once per person per poll: a requester's accounts came with them, and a partner
+        of several companies is met again in each company's ficha."""
+        known = self.cache.account_counts.get(user_id)
+        if known is not None:
+            return known
+        path = f"/api/v2/users/{user_id}/organization_memberships.json"
+        count = sum(1 for _ in self._each(path, "organization_memberships"))
+        return self.cache.account_counts.put(user_id, count)
 
     def _each(self, path: str, key: str) -> Iterator[Json]:
         for page in self.client.pages(path, {"page[size]": 100}):
