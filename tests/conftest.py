@@ -1,5 +1,5 @@
-"""Which helpdesk the scenario worlds run on (`WORLD_BACKEND`, see tests/world.py), and the
-checkout left as the tests found it."""
+"""Which helpdesk the scenario worlds run on (`WORLD_BACKEND`, see tests/world.py), the
+checkout left as the tests found it, and no decision that needed a read `engine.reads` left out."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.world import backend
+from worker.core.case import MissingRead
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -33,6 +34,23 @@ def _close_backend_worlds() -> Iterator[None]:
         from tests.backends.base import close_all
 
         close_all()
+
+
+@pytest.fixture(autouse=True)
+def _no_missing_read(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The worker notes a failed decision for an agent and goes on, so a `MissingRead` (a read
+    `engine.reads` should have asked for) would pass unseen inside a poll: any test that meets
+    one fails, whatever it checks."""
+    met: list[str] = []
+    original = MissingRead.__init__
+
+    def record(self: MissingRead, *args: object) -> None:
+        met.append(str(args))
+        original(self, *args)
+
+    monkeypatch.setattr(MissingRead, "__init__", record)
+    yield
+    assert not met, f"a decision needed what engine.reads did not read: {met}"
 
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,6 +8,7 @@ import pytest
 
 from tests.world import CPF_2, World, person
 from worker.core.calendar import SAO_PAULO
+from worker.core.procedure.run import Context, Run
 from worker.core.state import Phase
 
 MARIA = person("Maria Souza", "maria@exemplo.com.br")
@@ -37,6 +38,28 @@ def test_first_step_registers_in_the_ficha_at_once_and_sets_em_atendimento() -> 
     assert world.status(ticket) == "Em atendimento"
     assert world.ticket(ticket).fields["situation"] == "titular"
     assert world.emails(ticket) == []
+
+
+def test_a_new_holders_ticket_is_decided_in_one_run_of_the_procedure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The account's other tickets the first step depends on (an open cancellation to join, a
+    newer e-mail of the account's people) are read before deciding, so the procedure runs once
+    on the ticket: it never stops midway to ask for them and starts over (issue 16)."""
+    world = World()
+    world.pf(MARIA)
+    ticket = world.opens(MARIA)
+    runs: list[str] = []
+    start_run = Run.__init__
+
+    def counted(run: Run, context: Context) -> None:
+        start_run(run, context)
+        runs.append(run.ticket.id)
+
+    monkeypatch.setattr(Run, "__init__", counted)
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.CALLING
+    assert runs.count(ticket) == 1
 
 
 def test_each_failed_call_is_confirmed_as_tentativa_n_de_3() -> None:

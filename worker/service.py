@@ -20,11 +20,11 @@ from datetime import datetime, timedelta
 import structlog
 
 from worker.config import Config, procedure_settings
+from worker.core import engine
 from worker.core import messages as msg
 from worker.core.calendar import BusinessCalendar
-from worker.core.effects import ContractAnswer, ContractRequest, RelatedQuery, Step
-from worker.core.engine import Context, decide
-from worker.core.model import AuthorRole, Ficha, RelatedTicket, Ticket
+from worker.core.effects import ContractAnswer, ContractRequest, Step
+from worker.core.model import AuthorRole, Ficha, Ticket
 from worker.core.state import parse_marker, read_history
 from worker.metrics import Metrics
 from worker.ports import (
@@ -42,7 +42,6 @@ from worker.safety import Guard, Paused
 from worker.state_dir import PollPlace, PollPlaceFile
 
 MAX_REDECISIONS = 5  # conflicts in a row before a ticket waits for the next poll
-MAX_LOOKUPS = 4  # related-ticket queries and a contract call, per decision
 
 log = structlog.get_logger("worker")
 
@@ -334,23 +333,22 @@ class Worker:
     # --- one ticket ---------------------------------------------------------------------------
 
     def decide(self, ticket: Ticket, now: datetime, ficha: Ficha | None = None) -> tuple[Step, ...]:
-        """The engine's decision, with the related tickets it asks for read on demand (and the
-        ficha, unless the caller read it already)."""
+        """The engine's decision on the ticket's case: the ficha (unless the caller read it
+        already), then what `engine.reads` says the decision may need (the account's other
+        tickets, the contract call a note recorded), each read once; then one decision."""
         ficha = ficha if ficha is not None else self.helpdesk.read_ficha(ticket)
-        related: dict[RelatedQuery, tuple[RelatedTicket, ...]] = {}
-        contracts: dict[str, ContractAnswer] = {}
-        for _ in range(MAX_LOOKUPS):
-            context = Context(ticket, ficha, self.settings, self.calendar, now, related, contracts)
-            decision = decide(context)
-            if (request := decision.needs_contract) is not None:
-                if (answer := self._cancel_contract(request)) is None:
-                    return ()
-                contracts[request.key] = answer
-            elif (query := decision.needs_related) is not None:
-                related[query] = self._related(query, related)
-            else:
-                return decision.steps
-        raise RuntimeError(f"ticket {ticket.id}: the decision kept asking for more")
+        needs = engine.reads(ticket, ficha, self.settings, now)
+        answer: ContractAnswer | None = None
+        if needs.contract is not None and (answer := self._cancel_contract(needs.contract)) is None:
+            return ()
+        found = {
+            query: self.helpdesk.related_tickets(
+                query.emails, query.since, open_cancellations=query.open_cancellations
+            )
+            for query in needs.queries()
+        }
+        case = needs.case(ticket, ficha, found, answer)
+        return engine.decide(case, self.settings, self.calendar, now).steps
 
     def _cancel_contract(self, request: ContractRequest) -> ContractAnswer | None:
         """The one call outside the helpdesk. The engine asks for it only once a note records
@@ -374,23 +372,6 @@ class Worker:
             **event,
         )
         return answer
-
-    def _related(
-        self, query: RelatedQuery, known: dict[RelatedQuery, tuple[RelatedTicket, ...]]
-    ) -> tuple[RelatedTicket, ...]:
-        """A query for the same people over a shorter period is answered from the longer one
-        already read (a search costs a request; the engine often asks both), unless that one
-        asked only for open cancellations and this one for every ticket."""
-        for earlier, tickets in known.items():
-            if (
-                set(earlier.emails) == set(query.emails)
-                and earlier.since <= query.since
-                and (query.open_cancellations or not earlier.open_cancellations)
-            ):
-                return tuple(t for t in tickets if t.created_at >= query.since)
-        return self.helpdesk.related_tickets(
-            query.emails, query.since, open_cancellations=query.open_cancellations
-        )
 
     def handle(
         self,

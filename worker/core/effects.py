@@ -65,9 +65,10 @@ class Step:
 
 @dataclass(frozen=True)
 class RelatedQuery:
-    """Tickets created by any of `emails` since `since` (CONTRACT 4 and 16). With
-    `open_cancellations` only the unresolved cancellation tickets among them matter (the others
-    may be left out), so a helpdesk that already keeps those can answer without a search."""
+    """Tickets created by any of `emails` since `since` (CONTRACT 4 and 16), read for a case
+    (`core/case.py`). With `open_cancellations` only the unresolved cancellation tickets among
+    them matter (the others may be left out), so a helpdesk that already keeps those can answer
+    without a search."""
 
     emails: tuple[str, ...]
     since: datetime
@@ -103,10 +104,6 @@ class ContractAnswer:
 
 @dataclass(frozen=True)
 class Decision:
-    """The engine's answer. When it needs related tickets it asks for them instead of guessing;
-    the shell reads them and asks again with the answer in the context. The same for a contract
-    to cancel in the company's system: the shell calls it and asks again with its answer."""
+    """The engine's answer on one case: every step to take now, in order."""
 
     steps: tuple[Step, ...] = ()
-    needs_related: RelatedQuery | None = None
-    needs_contract: ContractRequest | None = None

@@ -9,36 +9,35 @@ again yields nothing: the fixed point that makes retries, restarts and duplicate
 The parts live in `worker/core/procedure/`: `start` (how a ticket enters), `agent_commands`,
 `incoming` (what customers and partners write), `outcomes` (confirmations, cancelling, deadlines,
 the call to the company's contract system), all working on one `Run`.
+
+A decision is taken on the account's cancellation case (`core/case.py`), not on the ticket
+alone: `reads` says, from the snapshot, which of the account's other tickets and which contract
+answer the decision may need; the shell reads them once and `decide` runs once on the whole.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from worker.core.calendar import BusinessCalendar
+from worker.core.case import CancellationCase
 from worker.core.effects import Decision, Step
 from worker.core.procedure import agent_commands, incoming, outcomes, start
-from worker.core.procedure.run import (
-    FINAL_STATUSES,
-    Context,
-    NeedContract,
-    NeedRelated,
-    Run,
-    ticket_events,
-)
+from worker.core.procedure.reads import reads
+from worker.core.procedure.run import FINAL_STATUSES, Context, Run, ticket_events
+from worker.core.settings import ProcedureSettings
 from worker.core.state import Phase
 from worker.core.unnoted import settle_unnoted_email
 
-__all__ = ["Context", "decide", "ticket_events"]
+__all__ = ["decide", "reads", "ticket_events"]
 
 
-def decide(context: Context) -> Decision:
-    """The steps to take now, or a request for the related tickets the decision depends on."""
-    try:
-        steps = tuple(_play(Run(context)))
-        review = context.settings.tags.review
-        return Decision(steps=settle_unnoted_email(context.ticket, steps, review))
-    except NeedRelated as need:
-        return Decision(needs_related=need.query)
-    except NeedContract as need:
-        return Decision(needs_contract=need.request)
+def decide(
+    case: CancellationCase, settings: ProcedureSettings, calendar: BusinessCalendar, now: datetime
+) -> Decision:
+    """The steps to take now on the case's ticket."""
+    steps = tuple(_play(Run(Context(case, settings, calendar, now))))
+    return Decision(steps=settle_unnoted_email(case.ticket, steps, settings.tags.review))
 
 
 def _play(run: Run) -> list[Step]:

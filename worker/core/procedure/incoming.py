@@ -4,14 +4,13 @@ the ticket, and other tickets of the account's people."""
 from __future__ import annotations
 
 from worker.core import messages as msg
-from worker.core.effects import FieldKey, RelatedQuery, TargetStatus
+from worker.core.effects import FieldKey, TargetStatus
 from worker.core.model import Member, RelatedTicket, Situation
 from worker.core.procedure import outcomes, start, trust
 from worker.core.procedure.run import (
     WATCHING,
     Event,
     Run,
-    day_start,
     numeric,
 )
 from worker.core.replies import classify_confirmation, excerpt, is_auto_reply, read_answer
@@ -177,9 +176,8 @@ def on_other_tickets(run: Run) -> None:
     situation = run.situation()
     if situation not in (Situation.HOLDER, Situation.PARTNER) or phase not in WATCHING:
         return
-    # The query depends only on the ticket, so deciding again asks (and finds) the same.
     created = run.ticket.created_at
-    related = run.related(RelatedQuery(run.account_people(), day_start(created)))
+    related = run.account_tickets()
     newer: list[RelatedTicket] = []
     for other in sorted(related, key=lambda t: (t.created_at, numeric(t.id))):
         ref = f"t{other.id}"

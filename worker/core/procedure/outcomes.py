@@ -53,7 +53,7 @@ def contract_call(run: Run) -> None:
         return
     if state.contract_key is None:
         return
-    answer = run.contract_answer(state.contract_key)
+    answer = run.contract_answer()
     facts = run.facts()
     if answer.cancelled:
         run.step(

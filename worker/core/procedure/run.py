@@ -3,12 +3,14 @@ part of the procedure asks about the ticket, its people and the texts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from worker.core import messages as msg
 from worker.core.calendar import SAO_PAULO, BusinessCalendar, format_date, format_datetime
+from worker.core.case import CancellationCase, MissingRead
 from worker.core.commands import Command, InvalidCommand, parse_commands
 from worker.core.detection import DetectionResult
 from worker.core.effects import (
@@ -17,14 +19,12 @@ from worker.core.effects import (
     Email,
     FieldKey,
     Message,
-    RelatedQuery,
     Step,
     TargetStatus,
 )
 from worker.core.model import (
     AuthorRole,
     Comment,
-    Ficha,
     Member,
     RelatedTicket,
     Situation,
@@ -32,36 +32,17 @@ from worker.core.model import (
     Ticket,
 )
 from worker.core.settings import ProcedureSettings
-from worker.core.situation import identify
+from worker.core.situation import Identification, identify
 from worker.core.state import WAITING_PHASES, Marker, Phase, ProcedureState, read_history
 from worker.core.text import normalize
 
 
 @dataclass(frozen=True)
 class Context:
-    ticket: Ticket
-    ficha: Ficha
+    case: CancellationCase
     settings: ProcedureSettings
     calendar: BusinessCalendar
     now: datetime
-    related: Mapping[RelatedQuery, tuple[RelatedTicket, ...]] = field(default_factory=dict)
-    contracts: Mapping[str, ContractAnswer] = field(default_factory=dict)  # by request key
-
-
-class NeedRelated(Exception):
-    """Raised inside a run when a decision depends on tickets the shell has not read yet."""
-
-    def __init__(self, query: RelatedQuery) -> None:
-        super().__init__(query)
-        self.query = query
-
-
-class NeedContract(Exception):
-    """Raised inside a run when the company's system must be called before deciding on."""
-
-    def __init__(self, request: ContractRequest) -> None:
-        super().__init__(request)
-        self.request = request
 
 
 SITUATION_LABELS = {
@@ -175,19 +156,20 @@ class Run:
     def __init__(self, context: Context) -> None:
         self.context = context
         self.settings = context.settings
-        self.ticket = context.ticket
-        history = read_history(context.ticket)
+        self.case = context.case
+        self.ticket = context.case.ticket
+        history = read_history(self.ticket)
         self.state = history.state
         self.consumed = history.consumed
         self.step_number = history.steps
         self.skipped: list[str] = []
         self.out: list[Step] = []
-        self.identification = identify(context.ticket.requester, context.ficha)
+        self.identification = identify(self.ticket.requester, context.case.ficha)
         self.detection: DetectionResult | None = None
-        self.deadline_shown = context.ticket.fields.get(FieldKey.DEADLINE.value)
+        self.deadline_shown = self.ticket.fields.get(FieldKey.DEADLINE.value)
         # Whether the ticket shows "waiting" now: the helpdesk moves a waiting ticket back to
         # open when anyone of the customer's side writes, though the procedure may still wait.
-        self.shows_waiting = context.ticket.status is StatusCategory.PENDING
+        self.shows_waiting = self.ticket.status is StatusCategory.PENDING
         self.last_message: str | None = None
         self.prior_messages: list[str] = []  # customers' messages before the first step
 
@@ -351,52 +333,92 @@ class Run:
         return event.comment.author.name or "agente"
 
     def account_people(self) -> tuple[str, ...]:
-        people = {self.ticket.requester.key}
-        account = self.identification.account
-        if account is not None:
-            people.update(m.person.key for m in account.members)
-            if account.registered_email:
-                people.add(account.registered_email.strip().lower())
-        return tuple(sorted(people))
+        return account_people(self.ticket, self.identification)
 
-    def related(self, query: RelatedQuery) -> tuple[RelatedTicket, ...]:
-        if query not in self.context.related:
-            raise NeedRelated(query)
-        return self.context.related[query]
+    def open_cancellations(self) -> tuple[RelatedTicket, ...]:
+        """The account's unresolved cancellation tickets (a new request joins the first)."""
+        return _read(self.case.open_cancellations, "open_cancellations")
+
+    def account_tickets(self) -> tuple[RelatedTicket, ...]:
+        """Tickets the account's people opened since this one (CONTRACT 16)."""
+        return _read(self.case.account_tickets, "account_tickets")
+
+    def requester_tickets(self) -> tuple[RelatedTicket, ...]:
+        """The requester's tickets in the third-party window (CONTRACT 4)."""
+        return _read(self.case.requester_tickets, "requester_tickets")
 
     def contract_key(self) -> str:
         """The idempotency key of a call decided by the next step: helpdesk, ticket and step
         number, the same however often the decision is taken again."""
         return f"{self.settings.helpdesk}-{self.ticket.id}-{self.step_number + 1}"
 
-    def contract_answer(self, key: str) -> ContractAnswer:
-        if key not in self.context.contracts:
-            account = self.identification.account
-            document = account.parsed_document if account else None
-            raise NeedContract(
-                ContractRequest(
-                    key=key,
-                    ticket_id=self.ticket.id,
-                    document=document.number if document else "",
-                    account_name=account.name if account else "",
-                    reason=self.state.reason or "",
-                    why=self.state.cancel_why or "",
-                )
-            )
-        return self.context.contracts[key]
+    def contract_answer(self) -> ContractAnswer:
+        """What the company's system answered to the call the last note recorded."""
+        return _read(self.case.contract, "contract")
 
     def situation_field(self) -> Situation | None:
-        raw = self.ticket.fields.get(FieldKey.SITUATION.value)
-        try:
-            return Situation(raw) if raw else None
-        except ValueError:
-            return None
+        return situation_field(self.ticket)
 
     def finished_tags(self) -> frozenset[str]:
         tags = self.settings.tags
         return frozenset(
             {tags.linked, tags.retained, tags.cancelled, tags.not_cancelled, tags.third_party}
         )
+
+
+_T = TypeVar("_T")
+
+
+def _read(value: _T | None, what: str) -> _T:
+    if value is None:
+        raise MissingRead(f"the decision needs {what}, which reads() did not ask for")
+    return value
+
+
+def situation_field(ticket: Ticket) -> Situation | None:
+    """The situation an agent set by hand in the ticket's field (§2), if any."""
+    raw = ticket.fields.get(FieldKey.SITUATION.value)
+    try:
+        return Situation(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def account_people(ticket: Ticket, identification: Identification) -> tuple[str, ...]:
+    """Who speaks for the account: the requester, its members, its registered e-mail."""
+    people = {ticket.requester.key}
+    account = identification.account
+    if account is not None:
+        people.update(m.person.key for m in account.members)
+        if account.registered_email:
+            people.add(account.registered_email.strip().lower())
+    return tuple(sorted(people))
+
+
+def contract_request_pending(state: ProcedureState) -> bool:
+    return (
+        state.phase is Phase.CANCEL_PENDING
+        and not state.contract_cancelled
+        and state.contract_key is not None
+    )
+
+
+def contract_request(
+    ticket: Ticket, identification: Identification, state: ProcedureState
+) -> ContractRequest | None:
+    """The call a `cancelar-contrato` note recorded (HTTP mode) and no note answered yet."""
+    if not contract_request_pending(state) or state.contract_key is None:
+        return None
+    account = identification.account
+    document = account.parsed_document if account else None
+    return ContractRequest(
+        key=state.contract_key,
+        ticket_id=ticket.id,
+        document=document.number if document else "",
+        account_name=account.name if account else "",
+        reason=state.reason or "",
+        why=state.cancel_why or "",
+    )
 
 
 def sp_date(moment: datetime) -> date:

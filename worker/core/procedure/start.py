@@ -4,14 +4,12 @@ and the answers to a third party with their mail-loop guard (CONTRACT 4)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from worker.core import messages as msg
 from worker.core.calendar import format_datetime
 from worker.core.commands import Command, CommandKind
 from worker.core.detection import DetectionResult, detect
-from worker.core.effects import Email, FieldKey, RelatedQuery, TargetStatus
-from worker.core.model import AuthorRole, RelatedTicket, Situation, StatusCategory
+from worker.core.effects import Email, FieldKey, TargetStatus
+from worker.core.model import AuthorRole, RelatedTicket, Situation, StatusCategory, Ticket
 from worker.core.procedure import trust
 from worker.core.procedure.run import (
     CHANNEL_LABELS,
@@ -19,10 +17,10 @@ from worker.core.procedure.run import (
     OUTCOME_THIRD_PARTY,
     Event,
     Run,
-    day_start,
     numeric,
     ticket_events,
 )
+from worker.core.settings import ProcedureSettings
 from worker.core.state import Phase, ProcedureState, ReviewReason
 
 
@@ -37,7 +35,7 @@ def start(run: Run) -> None:
         event.ref for event in ticket_events(run.ticket, run.consumed) if event.command is None
     ]
     run.skipped.extend(run.prior_messages)
-    evidence = agents_already_handling(run)
+    evidence = agents_already_handling(run.ticket)
     if evidence:
         run.step(
             "em-andamento",
@@ -72,13 +70,13 @@ def enter(run: Run) -> bool:
     """Whether the procedure starts now on a ticket it has not started on. An agent's
     #iniciar-cancelamento starts it whatever detection said; a request starts it; a maybe gets
     one note (once) and waits for an agent; anything else is left alone."""
-    command = _start_command(run)
+    command = start_command(run.ticket, run.consumed)
     if command is not None:
         run.detection = DetectionResult(by_tag=False, by_agent=run.agent(command))
         run.skipped.append(command.ref)
         start(run)
         return True
-    detection = detect_request(run)
+    detection = detect_request(run.ticket, run.settings)
     if detection is None:
         return False
     if detection.outcome == "request" or _joins_open_cancellation(run):
@@ -106,34 +104,34 @@ def _joins_open_cancellation(run: Run) -> bool:
     )
 
 
-def _start_command(run: Run) -> Event | None:
-    for event in ticket_events(run.ticket, run.consumed):
+def start_command(ticket: Ticket, consumed: frozenset[str]) -> Event | None:
+    for event in ticket_events(ticket, consumed):
         if isinstance(event.command, Command) and event.command.kind is CommandKind.START:
             return event
     return None
 
 
-def detect_request(run: Run) -> DetectionResult | None:
-    first = run.ticket.comments[0].body if run.ticket.comments else ""
+def detect_request(ticket: Ticket, settings: ProcedureSettings) -> DetectionResult | None:
+    first = ticket.comments[0].body if ticket.comments else ""
     return detect(
-        run.ticket.subject,
+        ticket.subject,
         first,
-        run.ticket.channel,
-        run.ticket.tags,
-        run.settings.tags.cancellation,
-        run.settings.detection,
+        ticket.channel,
+        ticket.tags,
+        settings.tags.cancellation,
+        settings.detection,
     )
 
 
-def agents_already_handling(run: Run) -> str:
+def agents_already_handling(ticket: Ticket) -> str:
     """CONTRACT 17: an agent's public reply, or a status an agent moved past open."""
-    for comment in run.ticket.comments:
+    for comment in ticket.comments:
         if comment.role is AuthorRole.AGENT and comment.public:
             return f"resposta pública de {comment.author.name} em " + format_datetime(
                 comment.created_at
             )
-    if run.ticket.status in (StatusCategory.PENDING, StatusCategory.HOLD):
-        name = run.ticket.custom_status or run.ticket.status.value
+    if ticket.status in (StatusCategory.PENDING, StatusCategory.HOLD):
+        name = ticket.custom_status or ticket.status.value
         return f'o ticket já estava com o status "{name}"'
     return ""
 
@@ -238,11 +236,6 @@ def adopt(run: Run, event: Event) -> str | None:
     return None
 
 
-# How far back an unresolved cancellation of the same account is looked for. Longer than any
-# procedure runs (calls, two deadlines, an agent's review), so a request is never started twice.
-OPEN_CANCELLATION_WINDOW = timedelta(days=365)
-
-
 def linked_tag(run: Run, main_ticket: str) -> str:
     """Names the ticket a linked one belongs to, so only that ticket takes its message."""
     return f"{run.settings.tags.linked}-{main_ticket}"
@@ -250,11 +243,9 @@ def linked_tag(run: Run, main_ticket: str) -> str:
 
 def open_cancellation_elsewhere(run: Run) -> RelatedTicket | None:
     """An older, unresolved cancellation ticket of the same account: this one joins it."""
-    since = day_start(run.context.now - OPEN_CANCELLATION_WINDOW)
-    query = RelatedQuery(run.account_people(), since, open_cancellations=True)
     candidates = [
         t
-        for t in run.related(query)
+        for t in run.open_cancellations()
         if t.id != run.ticket.id
         and run.settings.tags.cancellation in t.tags
         and not t.tags & run.finished_tags()
@@ -281,12 +272,9 @@ def link_to(run: Run, main: RelatedTicket, tags: frozenset[str]) -> None:
 
 def third_party_answered_before(run: Run) -> int:
     """E-mails already sent to this requester as a third party in the window (CONTRACT 4)."""
-    window = timedelta(days=run.settings.procedure.third_party_window_days)
-    query = RelatedQuery((run.ticket.requester.key,), day_start(run.context.now - window))
-    related = run.related(query)
     others = sum(
         1
-        for ticket in related
+        for ticket in run.requester_tickets()
         if ticket.id != run.ticket.id and run.settings.tags.third_party in ticket.tags
     )
     return others + run.state.third_party_replies
