@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.world import World, person
+from worker.core.model import StatusCategory
 from worker.core.state import Phase
 
 ANA = person("Ana Ribeiro", "ana@padaria.com.br")
@@ -245,3 +246,32 @@ def test_the_requester_withdrawing_in_a_new_email_stops_it() -> None:
     world.opens(ANA, "Cancelamento", "Não quero cancelar mais, desconsiderem.", tags=())
     world.poll()
     assert world.history(ticket).state.phase is Phase.REVIEW
+
+
+def test_a_refusal_in_a_new_email_reaches_every_open_cancellation_of_the_account() -> None:
+    """§4.5 for the account, not for one ticket: two cancellations of the same account can be
+    under way at once (an agent solved Ana's first ticket, she asked again in a new e-mail, then
+    wrote on the first, which reopened it). Bruno's refusal, sent as a new e-mail, is linked to
+    the first; it must stop the second too, which otherwise keeps asking agents to cancel."""
+    world = World()
+    world.pj("Padaria Pão Quente Ltda", [ANA, BRUNO])
+    first = world.opens(ANA)
+    world.poll()
+    world.helpdesk.agent_sets(first, status=StatusCategory.SOLVED)
+    world.later(hours=1)
+    second = world.opens(ANA, "Cancelamento", "Quero cancelar o contrato da padaria.")
+    world.poll()
+    world.agent_says(second, "#socio-confirmou bruno@padaria.com.br")
+    world.poll()
+    assert "cancelamento-executar" in world.ticket(second).tags
+    world.customer_writes(first, ANA, "Vou pensar.")
+    world.poll()
+    assert world.ticket(first).status is not StatusCategory.SOLVED, "reopened: under way again"
+    world.later(hours=1)
+    refusal = world.opens(BRUNO, "Cancelamento Padaria", "Não autorizo o cancelamento!", tags=())
+    world.poll()
+    assert f"#{first}" in world.last_note(refusal), "linked to the first of the account"
+    for ticket in (first, second):
+        assert world.history(ticket).state.phase is Phase.REVIEW, ticket
+        assert "cancelamento-executar" not in world.ticket(ticket).tags
+        assert "cancelamento-revisar" in world.ticket(ticket).tags

@@ -45,7 +45,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-import pytest
 import structlog.testing
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -226,10 +225,6 @@ CHANGES: st.SearchStrategy[Change] = st.one_of(
 
 # --- the procedure's vocabulary ------------------------------------------------------------------
 
-ACTIVE_PHASES = frozenset(
-    {Phase.CALLING, Phase.WAITING_CUSTOMER, Phase.WAITING_PARTNERS, Phase.CANCEL_PENDING}
-    | {Phase.REVIEW, Phase.MANUAL}
-)
 COUNTING_PHASES = frozenset({Phase.CALLING, Phase.WAITING_CUSTOMER, Phase.WAITING_PARTNERS})
 FINAL = frozenset({StatusCategory.SOLVED, StatusCategory.CLOSED})
 # Steps only an agent's command may cause, never a customer's e-mail.
@@ -327,11 +322,6 @@ def current_state(ticket: Ticket) -> ProcedureState:
 
 
 class Procedure(RuleBasedStateMachine):
-    # Whether the refusal check still applies once the account has two Situação 2 procedures
-    # running side by side. Off while the engine starts them (the xfail
-    # `test_a_refusal_reaches_every_cancellation_of_the_account`): turn it on then.
-    parallel_refusals = False
-
     def __init__(self) -> None:
         super().__init__()
         self.world = World()
@@ -340,7 +330,6 @@ class Procedure(RuleBasedStateMachine):
         self.partners: tuple[Person, ...] = ()
         # Tickets an agent solved (until reopened) -> the worker's comments on it at that moment.
         self.solved_by_agent: dict[str, int] = {}
-        self.parallel = False  # two Situação 2 procedures of the account were active at once
 
     @initialize(partners=st.integers(2, 3))
     def open_the_four_tickets(self, partners: int) -> None:
@@ -554,14 +543,12 @@ class Procedure(RuleBasedStateMachine):
                 self.world.poll()
         finally:
             delattr(helpdesk, "read_ticket")
-        active = [t for t in self.tracked() if t.kind is Kind.PARTNER and self._active(t)]
-        self.parallel = self.parallel or len(active) > 1
         for tracked, then in before:
             self._after_poll(tracked, then, exact=tracked is not raced)
         self._fixed_point(visited)
 
     def _after_poll(self, tracked: Tracked, before: Before, *, exact: bool) -> None:
-        if tracked.kind is Kind.PARTNER and (self.parallel_refusals or not self.parallel):
+        if tracked.kind is Kind.PARTNER:
             self._a_refusal_stops_the_cancellation(tracked, before)
         # Property 6: customers' text never counts, each agent line counts at most once ...
         state = current_state(self.world.ticket(tracked.id))
@@ -590,10 +577,6 @@ class Procedure(RuleBasedStateMachine):
             )
         if exact and before.status in FINAL:
             assert state.attempts == before.attempts, f"{tracked.kind.value}: counted when solved"
-
-    def _active(self, tracked: Tracked) -> bool:
-        ticket = self.world.ticket(tracked.id)
-        return ticket.status not in FINAL and current_state(ticket).phase in ACTIVE_PHASES
 
     def _a_refusal_stops_the_cancellation(self, tracked: Tracked, before: Before) -> None:
         """§4.5: "a refusal stops the cancellation and goes to an agent": once the worker has
@@ -915,28 +898,16 @@ def test_a_refusal_before_the_worker_started_stops_the_cancellation() -> None:
     )
 
 
-# --- engine bugs the properties found, still open: xfail until the engine heeds them -------------
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "engine bug (§4.5 and one procedure per account): procedure/start.start begins a new "
-        "procedure on a reopened older ticket although a newer one of the account is under way "
-        "(open_cancellation_elsewhere only looks at older tickets), and a new e-mail is linked "
-        "to the oldest open one only, so a refusal never reaches the other, which cancels. "
-        "Shrunk: open the four tickets (two partners); an agent solves Ana's ticket; Ana opens "
-        "a new request (starts its own procedure); Bruno confirms in a new e-mail (linked to "
-        "it); poll (that one goes to cancelar-contrato); Ana writes 'Vou pensar.' on her old "
-        "ticket (reopens it: a second procedure, which counts Bruno's e-mail too and goes to "
-        "cancelar-contrato); Ana refuses in a new e-mail; poll -> linked to the old ticket "
-        "only ('recusa' there); the newer one keeps cancelamento-executar"
-    ),
-)
 def test_a_refusal_reaches_every_cancellation_of_the_account() -> None:
+    """§4.5 and one procedure per account: a new e-mail was linked to the account's oldest open
+    cancellation only, so a refusal never reached a second one under way, which cancelled.
+    Shrunk: open the four tickets (two partners); an agent solves Ana's ticket; Ana opens a new
+    request (starts its own procedure); Bruno confirms in a new e-mail (linked to it); poll
+    (that one goes to cancelar-contrato); Ana writes 'Vou pensar.' on her old ticket (reopens
+    it: a second procedure, which counts Bruno's e-mail too and goes to cancelar-contrato); Ana
+    refuses in a new e-mail; poll -> linked to the old ticket, and both stop ('recusa'); the
+    newer one kept cancelamento-executar (now the link names every open cancellation)."""
     machine = Procedure()
-    machine.parallel_refusals = True
     machine.open_the_four_tickets(partners=2)
     then(
         machine,

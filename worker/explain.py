@@ -270,8 +270,9 @@ class _View:
         tags += [f"−{tag}" for tag in sorted(step.remove_tags & self.ticket.tags)]
         if tags:
             parts.append("tags " + " ".join(tags))
-        if step.follow_up:
-            parts.append(f"e segue no ticket #{step.follow_up}")
+        if step.follow_ups:
+            where = "no ticket" if len(step.follow_ups) == 1 else "nos tickets"
+            parts.append(f"e segue {where} " + ", ".join(f"#{t}" for t in step.follow_ups))
         return "; ".join(parts)
 
     def _status(self, status: TargetStatus) -> str:
@@ -296,7 +297,7 @@ class _View:
             ),
             "em-andamento": lambda: "agentes já atendiam o ticket antes do worker",
             "vinculado": lambda: (
-                f"a conta já tem um cancelamento em andamento no ticket #{step.follow_up}"
+                f"a conta já tem um cancelamento em andamento no ticket #{step.follow_ups[0]}"
             ),
             "terceiro": lambda: "quem pede não é titular nem sócio-administrador (Situação 3)",
             "terceiro-reforco": lambda: "o terceiro escreveu de novo",

@@ -388,7 +388,7 @@ class Worker:
         once)."""
         outcome = self._handle_one(ticket_id, now, read, header)
         if follow_ups:
-            for other in outcome.follow_ups:
+            for other in dict.fromkeys(outcome.follow_ups):
                 more = self._handle_one(other, now)
                 outcome.steps.extend(more.steps)
                 outcome.emails += more.emails
@@ -427,8 +427,7 @@ class Worker:
                     ticket = self._write(ticket, step, _situation(step), last=n == len(steps))
                     outcome.steps.append(step.key)
                     outcome.emails += step.email is not None
-                    if step.follow_up is not None:
-                        outcome.follow_ups.append(step.follow_up)
+                    outcome.follow_ups.extend(step.follow_ups)
                 return outcome
             except StaleTicket:
                 outcome.conflicts += 1

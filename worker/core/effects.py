@@ -58,9 +58,10 @@ class Step:
     fields: tuple[tuple[FieldKey, str | None], ...] = ()
     add_tags: frozenset[str] = frozenset()
     remove_tags: frozenset[str] = frozenset()
-    # A ticket to handle right after this step: the first ticket of an account (linking), or
-    # this one when the step recorded a call to the contract system still to be made.
-    follow_up: str | None = None
+    # Tickets to handle right after this step: every open cancellation of the account (linking
+    # a new ticket: each must see it), or this one when the step recorded a call to the
+    # contract system still to be made.
+    follow_ups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -185,7 +185,7 @@ class Run:
         fields: tuple[tuple[FieldKey, str | None], ...] = (),
         add_tags: frozenset[str] = frozenset(),
         remove_tags: frozenset[str] = frozenset(),
-        follow_up: str | None = None,
+        follow_ups: tuple[str, ...] = (),
     ) -> None:
         self.step_number += 1
         sets_deadline = any(name is FieldKey.DEADLINE for name, _ in fields)
@@ -205,10 +205,10 @@ class Run:
             status = TargetStatus.IN_PROGRESS
         if status is not None:
             self.shows_waiting = status is TargetStatus.WAITING_CUSTOMER
-        if state.phase is Phase.CANCEL_PENDING and state.contract_key and not follow_up:
+        if state.phase is Phase.CANCEL_PENDING and state.contract_key and not follow_ups:
             # The call is made only once this step (its intent and key) is in the ticket: the
             # shell handles the ticket again right after writing it.
-            follow_up = self.ticket.id
+            follow_ups = (self.ticket.id,)
         refs = [*self.skipped, *([ref] if ref else [])]
         self.skipped = []
         key = f"{self.step_number}:{kind}"
@@ -224,7 +224,7 @@ class Run:
                 fields=fields,
                 add_tags=add_tags,
                 remove_tags=remove_tags,
-                follow_up=follow_up,
+                follow_ups=follow_ups,
             )
         )
 

@@ -242,7 +242,12 @@ def linked_tag(run: Run, main_ticket: str) -> str:
 
 
 def open_cancellation_elsewhere(run: Run) -> RelatedTicket | None:
-    """An older, unresolved cancellation ticket of the same account: this one joins it."""
+    """The first older, unresolved cancellation ticket of the same account: this one joins it."""
+    return next(iter(open_cancellations_before(run)), None)
+
+
+def open_cancellations_before(run: Run) -> list[RelatedTicket]:
+    """The account's unresolved cancellation tickets older than this one, oldest first."""
     candidates = [
         t
         for t in run.open_cancellations()
@@ -252,12 +257,15 @@ def open_cancellation_elsewhere(run: Run) -> RelatedTicket | None:
         and t.status not in FINAL_STATUSES
         and (t.created_at, numeric(t.id)) < (run.ticket.created_at, numeric(run.ticket.id))
     ]
-    return min(candidates, key=lambda t: (t.created_at, numeric(t.id)), default=None)
+    return sorted(candidates, key=lambda t: (t.created_at, numeric(t.id)))
 
 
 def link_to(run: Run, main: RelatedTicket, tags: frozenset[str]) -> None:
     """§4.5: a new ticket about an account whose cancellation is under way is handled on
-    the first ticket (a partner's confirmation, a customer writing again): noted on both."""
+    the first ticket (a partner's confirmation, a customer writing again): noted on both. Every
+    open cancellation of the account is handled right after, not only the first: two can be
+    under way at once (an older one reopened after a newer one started), and a refusal in the
+    new ticket must stop each of them."""
     situation = run.identification.situation
     assert situation is not None
     run.step(
@@ -266,7 +274,7 @@ def link_to(run: Run, main: RelatedTicket, tags: frozenset[str]) -> None:
         run.state.evolve(phase=Phase.DONE, situation=situation.value),
         status=TargetStatus.SOLVED,
         add_tags=tags | {run.settings.tags.linked, linked_tag(run, main.id)},
-        follow_up=main.id,
+        follow_ups=tuple(t.id for t in open_cancellations_before(run)),
     )
 
 
