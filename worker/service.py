@@ -1,6 +1,7 @@
 """The imperative shell around the procedure: read, decide, render, write, for every ticket due.
 
-Per ticket: read it and its ficha, ask the engine, render each step and apply it against the
+Per ticket: read it, its ficha and what the decision needs of the account (`engine.reads`),
+decide once on that case, render each step and apply it against the
 ticket as read, then each next step against the ticket as the previous write left it (the
 helpdesk says so), so the steps of one decision never undo each other. When the helpdesk says
 the ticket changed meanwhile (an agent, or our own lost response) the ticket is read again and
@@ -351,7 +352,7 @@ class Worker:
         return engine.decide(case, self.settings, self.calendar, now).steps
 
     def _cancel_contract(self, request: ContractRequest) -> ContractAnswer | None:
-        """The one call outside the helpdesk. The engine asks for it only once a note records
+        """The one call outside the helpdesk. `engine.reads` names it only once a note records
         it, so sending it again (a crash before its answer was noted) repeats its key and the
         system cancels once. None in a dry run: nothing is called and nothing decided after."""
         event = {"ticket_id": request.ticket_id, "key": request.key}

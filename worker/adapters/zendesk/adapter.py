@@ -323,8 +323,8 @@ class ZendeskHelpdesk:
         ticket since the export's coverage began, or the open cancellations (listed the first
         time they are asked for). Anyone else, and anything older, is searched; a search answers
         every later question about the same person over a shorter period until the next write
-        (the engine asks for open cancellations over a year, then for every ticket since this
-        one was opened)."""
+        (a case reads open cancellations over a year, then every ticket since this one was
+        opened: `CaseReads.queries`, longest first)."""
         since_day = since.astimezone(SAO_PAULO).date().isoformat()
         known = self.known
         if open_cancellations and known.caught_up and not known.listed:
