@@ -3,13 +3,15 @@ checkout left as the tests found it, and no decision that needed a read `engine.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.world import backend
 from worker.core.case import MissingRead
+from worker.core.procedure import table
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -69,3 +71,28 @@ def _checkout_left_clean() -> Iterator[None]:
     yield
     left = sorted(str(path.relative_to(ROOT)) for path in _left_in_checkout() - before)
     assert not left, f"tests wrote into the checkout (use tmp_path): {left}"
+
+
+@pytest.fixture(autouse=True)
+def undeclared_steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every step any test makes the engine take is one its transition table declares. The
+    shell turns the engine's refusal into a note for an agent (one broken ticket must not stop
+    the others), which a scenario could overlook: the refusal fails the test here instead. A
+    test that wants a refusal takes this fixture and clears the list."""
+    refused: list[str] = []
+    transition, check_email = table.transition, table.check_email
+
+    def checked(call: Callable[..., Any]) -> Callable[..., Any]:
+        def call_and_note(*args: Any) -> Any:
+            try:
+                return call(*args)
+            except table.UndeclaredStep as undeclared:
+                refused.append(str(undeclared))
+                raise
+
+        return call_and_note
+
+    monkeypatch.setattr(table, "transition", checked(transition))
+    monkeypatch.setattr(table, "check_email", checked(check_email))
+    yield refused
+    assert not refused, f"the engine took steps its table does not declare: {refused}"

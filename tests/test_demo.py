@@ -160,7 +160,7 @@ def test_the_week_shows_every_agent_command_a_refusal_and_a_mail_loop_cut(
     for command in ("#socio-confirmou", "#contrato-cancelado", "#manual", "#retomar"):
         assert command in typed
     steps = {
-        marker.step.split(":", 1)[1]
+        marker.step.kind.value
         for t in result.tickets.values()
         for c in t.comments
         if (marker := parse_marker(c.body)) is not None

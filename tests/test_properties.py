@@ -52,7 +52,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from tests.world import CNPJ, CPF, CPF_2, World, person
 from worker.core.model import AuthorRole, Comment, Person, StatusCategory, Ticket
-from worker.core.state import Marker, Phase, ProcedureState, parse_marker
+from worker.core.state import Marker, Phase, ProcedureState, StepKey, parse_marker
 from worker.ports import RenderedStep, TicketHeader
 
 # --- the people ----------------------------------------------------------------------------------
@@ -247,8 +247,8 @@ REFUSAL = "customer-refusal"  # an e-mail by anyone that refuses (it stops the c
 OTHER_TICKET = "other-ticket"  # a newer ticket by the account's people
 
 
-def kind_of(step_key: str) -> str:
-    return step_key.split(":", 1)[1]
+def kind_of(step_key: StepKey | str) -> str:
+    return StepKey.parse(str(step_key)).kind.value
 
 
 @dataclass
@@ -619,7 +619,7 @@ class Procedure(RuleBasedStateMachine):
             self.world.poll()
         assert len(helpdesk.outbox) == sent, "a duplicate poll with nothing changed sent e-mails"
         return [
-            marker.step
+            str(marker.step)
             for tracked in self.tracked()
             for marker in worker_markers(self.world.ticket(tracked.id))[notes[tracked.id] :]
         ]
@@ -670,7 +670,7 @@ class Procedure(RuleBasedStateMachine):
             ), f"{tracked.kind.value}: a worker e-mail not followed by the worker's note"
             marker = parse_marker(following.body)
             assert marker is not None
-            emailed.append(marker.step)
+            emailed.append(str(marker.step))
         assert emailed == sent, (
             f"{tracked.kind.value}: e-mails sent for steps {sent}, notes after them {emailed}"
         )

@@ -153,4 +153,4 @@ def test_other_steps_and_tickets_without_the_fact_are_left_as_decided() -> None:
 
 def steps_of(world: MemoryWorld, ticket: str) -> list[str]:
     markers = (parse_marker(c.body) for c in world.ticket(ticket).comments)
-    return [marker.step for marker in markers if marker is not None]
+    return [str(marker.step) for marker in markers if marker is not None]

@@ -18,7 +18,8 @@ from worker.core.detection import detect
 from worker.core.effects import Step, TargetStatus
 from worker.core.engine import ticket_events
 from worker.core.model import AuthorRole, Comment, Situation, StatusCategory, Ticket
-from worker.core.procedure.run import FINAL_STATUSES, PHASE_LABELS, SITUATION_LABELS, Event
+from worker.core.procedure.run import FINAL_STATUSES, Event
+from worker.core.procedure.table import EMAIL_LABELS, PHASE_LABELS, SITUATION_LABELS
 from worker.core.situation import Identification, identify
 from worker.core.state import (
     MARKER_PREFIX,
@@ -27,6 +28,8 @@ from worker.core.state import (
     Phase,
     ProcedureState,
     ReviewReason,
+    StepKey,
+    StepKind,
     parse_marker,
     read_history,
 )
@@ -44,17 +47,6 @@ REVIEW_LABELS = {
     ReviewReason.PARTNER_REFUSED: "houve uma recusa",
     ReviewReason.RELATED_TICKETS: "há outros tickets da conta desde o e-mail de contato",
     ReviewReason.THIRD_PARTY_LOOP: "limite de respostas a um terceiro",
-}
-EMAIL_LABELS = {
-    "emails/cancellation_confirmation": "confirmação do cancelamento",
-    "emails/contact_attempt_holder": "tentativa de contato",
-    "emails/contact_attempt_partners": "tentativa de contato (sócios)",
-    "emails/not_cancelled_unconfirmed": "pedido não concluído sem confirmação",
-    "emails/partners_confirmation_request": "pedido de confirmação aos sócios",
-    "emails/partners_last_notice": "último aviso aos sócios",
-    "emails/retained": "cliente revertido",
-    "emails/third_party": "resposta a terceiro",
-    "emails/third_party_reinforcement": "reforço a terceiro",
 }
 STATUS_LABELS = {
     StatusCategory.NEW: "novo",
@@ -191,7 +183,7 @@ class _View:
         lines = ["Passos já feitos (notas do worker):"]
         for comment, marker in self.notes:
             title = _title(comment.body)
-            lines.append(f"  {marker.step:<26} {format_datetime(comment.created_at)}  {title}")
+            lines.append(f"  {marker.step!s:<26} {format_datetime(comment.created_at)}  {title}")
         if not self.notes:
             lines.append("  nenhum")
         return lines
@@ -283,7 +275,7 @@ class _View:
         }[status]
 
     def _why(self, step: Step, before: ProcedureState, after: ProcedureState) -> str:
-        kind = step.key.split(":", 1)[-1]
+        kind = StepKey.parse(step.key).kind.value
         maximum = self.config.procedure.max_call_attempts
         label = SITUATION_LABELS[Situation(after.situation)] if after.situation else "a definir"
         deadline = (
@@ -440,7 +432,7 @@ class _View:
 
     def _manual_agent(self) -> str:
         for _, marker in reversed(self.notes):
-            if marker.step.endswith(":manual"):
+            if marker.step.kind is StepKind.MANUAL:
                 for ref in marker.refs:
                     comment = self._comment(ref)
                     if comment is not None and comment.role is AuthorRole.AGENT:

@@ -209,7 +209,7 @@ class BackendWorld(FichaSetup, abc.ABC):
         found = []
         for (to, cc), n in zip(sent, public, strict=True):
             markers = (parse_marker(c.body) for c in comments[n + 1 :] if not c.public)
-            step = next((m.step for m in markers if m is not None), "?:?")
+            step = next((str(m.step) for m in markers if m is not None), "?:?")
             c = comments[n]
             found.append(SentEmail(ticket_id, step, to, cc, c.body, c.created_at))
         return found

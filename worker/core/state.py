@@ -31,7 +31,72 @@ class Phase(enum.Enum):
     DONE = "encerrado"  # the worker resolved the ticket
 
 
+# The phase sets the procedure's rules speak of, each named once.
+NOT_STARTED = frozenset({Phase.NEW, Phase.POSSIBLE})
 WAITING_PHASES = frozenset({Phase.WAITING_CUSTOMER, Phase.WAITING_PARTNERS})
+# Calling the customer or waiting for an answer: calls, answers and partners' confirmations count.
+CONTACTING = frozenset({Phase.CALLING}) | WAITING_PHASES
+# A Situação 1 or 2 cancellation not finished yet: a refusal still stops it, the account's other
+# tickets still matter, an agent's #revertido or #manual still applies.
+UNDER_WAY = CONTACTING | {Phase.CANCEL_PENDING, Phase.REVIEW}
+
+
+class StepKind(enum.StrEnum):
+    """What a step did. The values are written on real tickets (in every marker and step key,
+    and Zendesk's sent tag), so they never change: a ticket written by any earlier worker must
+    read back the same."""
+
+    AGENTS_HANDLING = "em-andamento"
+    REVIEW_DATA = "revisar"
+    POSSIBLE = "possivel"
+    START = "inicio"
+    LINKED = "vinculado"
+    UNTRUSTED_REQUEST = "pedido-nao-confiavel"
+    THIRD_PARTY = "terceiro"
+    THIRD_PARTY_AGAIN = "terceiro-reforco"
+    THIRD_PARTY_LOOP = "terceiro-loop"
+    ATTEMPT = "tentativa"
+    CONTACT_EMAIL = "email-contato"
+    RETAINED = "revertido"
+    PARTNERS_ASKED = "pedido-socios"
+    IDENTITY = "identidade"
+    PARTNER_CONFIRMED = "confirmacao-socio"
+    PARTNER_UNCLEAR = "socio-resposta-incerta"
+    CANCEL_CONTRACT = "cancelar-contrato"
+    CONTRACT_SYSTEM_CANCELLED = "contrato-cancelado-sistema"
+    CONTRACT_SYSTEM_FAILED = "contrato-falhou"
+    CANCELLED = "cancelado"
+    NOT_CANCELLED = "nao-cancelado"
+    PARTNERS_DEADLINE = "prazo-socios"
+    CUSTOMER_REPLIED = "cliente-respondeu"
+    MESSAGE = "mensagem"
+    UNTRUSTED_MESSAGE = "mensagem-nao-confiavel"
+    REFUSAL = "recusa"
+    OTHER_TICKETS = "outros-tickets"
+    OTHER_TICKET_MESSAGE = "mensagem-outro-ticket"
+    MESSAGE_AFTER_CLOSE = "mensagem-apos-encerramento"
+    MANUAL = "manual"
+    RESUME = "retomar"
+    INVALID_COMMAND = "comando-invalido"
+    DEADLINE_OUT_OF_RANGE = "prazo-invalido"
+
+
+@dataclass(frozen=True)
+class StepKey:
+    """A step's identity on its ticket, `<number>:<kind>`: deterministic, so a step decided again
+    after a crash is recognisably the same one (CONTRACT 5)."""
+
+    number: int
+    kind: StepKind
+
+    def __str__(self) -> str:
+        return f"{self.number}:{self.kind.value}"
+
+    @classmethod
+    def parse(cls, text: str) -> StepKey:
+        """Raises ValueError for anything no worker wrote."""
+        number, _, kind = text.partition(":")
+        return cls(int(number), StepKind(kind))
 
 
 class ReviewReason(enum.Enum):
@@ -106,12 +171,12 @@ class ProcedureState:
 
 @dataclass(frozen=True)
 class Marker:
-    step: str
+    step: StepKey
     refs: tuple[str, ...]
     state: ProcedureState
 
     def render(self) -> str:
-        payload = {"passo": self.step, "refs": list(self.refs), "estado": self.state.to_json()}
+        payload = {"passo": str(self.step), "refs": list(self.refs), "estado": self.state.to_json()}
         return MARKER_PREFIX + json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -130,7 +195,7 @@ def parse_marker(body: str) -> Marker | None:
             try:
                 payload = json.loads(line[len(MARKER_PREFIX) :])
                 return Marker(
-                    step=str(payload["passo"]),
+                    step=StepKey.parse(str(payload["passo"])),
                     refs=tuple(str(ref) for ref in payload.get("refs", ())),
                     state=ProcedureState.from_json(payload["estado"]),
                 )

@@ -284,7 +284,7 @@ def _emails(fake: FakeZendesk, tickets: dict[str, Ticket]) -> list[SentEmail]:
             if comment.public:
                 waiting += 1
             elif waiting and (marker := parse_marker(comment.body)) is not None:
-                found.extend([marker.step] * waiting)
+                found.extend([str(marker.step)] * waiting)
                 waiting = 0
         found.extend(["?"] * waiting)
     sent: list[SentEmail] = []

@@ -90,7 +90,7 @@ def _markers(ticket: Ticket) -> list[tuple[Comment, Marker]]:
 
 
 def _kind(marker: Marker) -> str:
-    return marker.step.partition(":")[2]
+    return marker.step.kind.value
 
 
 def _closing(found: list[tuple[Comment, Marker]]) -> tuple[Comment, Marker] | None:

@@ -7,22 +7,29 @@ from __future__ import annotations
 
 from worker.core import messages as msg
 from worker.core.commands import VALID_COMMANDS, Command, CommandKind, InvalidCommand
-from worker.core.effects import Email, FieldKey, TargetStatus
+from worker.core.effects import Email, FieldKey
 from worker.core.model import Situation
 from worker.core.procedure import outcomes, start
 from worker.core.procedure.run import (
     ALL_PARTNERS_CONFIRMED,
     OUTCOME_RETAINED,
-    PHASE_LABELS,
     Event,
     Run,
 )
-from worker.core.state import WAITING_PHASES, Phase, ProcedureState, ReviewReason
+from worker.core.procedure.table import PHASE_LABELS
+from worker.core.state import (
+    CONTACTING,
+    WAITING_PHASES,
+    Phase,
+    ProcedureState,
+    ReviewReason,
+    StepKind,
+)
 
 
 def reject(run: Run, event: Event, line: str, problem: str) -> None:
     run.step(
-        "comando-invalido",
+        StepKind.INVALID_COMMAND,
         msg.command_rejected_note(run.facts(), line, problem, list(VALID_COMMANDS)),
         run.state,
         ref=event.ref,
@@ -61,12 +68,12 @@ def started_already(run: Run, event: Event, command: Command) -> str | None:
 
 
 def attempt(run: Run, event: Event, command: Command) -> str | None:
-    if run.state.phase not in (Phase.CALLING, Phase.WAITING_CUSTOMER, Phase.WAITING_PARTNERS):
+    if run.state.phase not in CONTACTING:
         return run.not_now()
     attempts = run.state.attempts + 1
     max_attempts = run.settings.procedure.max_call_attempts
     run.step(
-        "tentativa",
+        StepKind.ATTEMPT,
         msg.attempt_note(run.facts(), attempts, max_attempts, run.agent(event)),
         run.state.evolve(attempts=attempts),
         ref=event.ref,
@@ -126,11 +133,10 @@ def send_contact_email(run: Run) -> None:
         email = Email(msg.contact_attempt_holder_email(facts, state.attempts, shown))
         partners = []
     run.step(
-        "email-contato",
+        StepKind.CONTACT_EMAIL,
         msg.contact_email_sent_note(facts, state.attempts, shown, partners),
         state,
         email=email,
-        status=TargetStatus.WAITING_CUSTOMER,
         fields=((FieldKey.DEADLINE, deadline.field),),
     )
 
@@ -140,12 +146,11 @@ def retained(run: Run, event: Event, command: Command) -> str | None:
         return run.not_now()
     reason = command.argument or ""
     run.step(
-        "revertido",
+        StepKind.RETAINED,
         msg.retained_note(run.facts(), reason, run.agent(event)),
         run.state.evolve(phase=Phase.DONE, reason=reason, deadline=None),
         ref=event.ref,
         email=Email(msg.retained_email(run.facts())),
-        status=TargetStatus.SOLVED,
         fields=(*run.reason_field(reason), (FieldKey.OUTCOME, OUTCOME_RETAINED)),
         add_tags=run.tag_set(run.settings.tags.retained),
         remove_tags=run.tag_set(run.settings.tags.review, run.settings.tags.execute_contract),
@@ -181,7 +186,7 @@ def cancel(run: Run, event: Event, command: Command) -> str | None:
     _, pending = run.partner_lists(state)
     facts = run.facts()
     run.step(
-        "pedido-socios",
+        StepKind.PARTNERS_ASKED,
         msg.partners_requested_note(facts, reason, shown, pending, run.agent(event)),
         state,
         ref=event.ref,
@@ -189,7 +194,6 @@ def cancel(run: Run, event: Event, command: Command) -> str | None:
             msg.partners_confirmation_request_email(facts, shown, pending, run.ticket.id),
             cc=run.cc(p["email"] for p in pending),
         ),
-        status=TargetStatus.WAITING_CUSTOMER,
         fields=(
             *run.reason_field(reason),
             (FieldKey.DEADLINE, deadline.field),
@@ -203,7 +207,7 @@ def identity_confirmed(run: Run, event: Event, command: Command) -> str | None:
     if not run.active():
         return run.not_now()
     run.step(
-        "identidade",
+        StepKind.IDENTITY,
         msg.identity_confirmed_note(run.facts(), run.agent(event)),
         run.state.evolve(identity_confirmed=True),
         ref=event.ref,
@@ -240,7 +244,7 @@ def manual(run: Run, event: Event, command: Command) -> str | None:
     if run.state.phase in (Phase.MANUAL, Phase.DONE):
         return run.not_now()
     run.step(
-        "manual",
+        StepKind.MANUAL,
         msg.manual_note(run.facts(), run.agent(event)),
         run.state.evolve(phase=Phase.MANUAL, resume_phase=run.state.phase),
         ref=event.ref,
@@ -272,18 +276,14 @@ def resume(run: Run, event: Event, command: Command) -> str | None:
         fields = ((FieldKey.DEADLINE, deadline.field),)
     new_state = state.evolve(**changes)
     run.step(
-        "retomar",
+        StepKind.RESUME,
         msg.resumed_note(run.facts(), run.agent(event), PHASE_LABELS[back]),
         new_state,
         ref=event.ref,
         fields=fields,
         remove_tags=run.tag_set(run.settings.tags.manual, run.settings.tags.review),
     )
-    if (
-        run.situation() is Situation.PARTNER
-        and run.all_confirmed(new_state)
-        and back in (Phase.CALLING, *WAITING_PHASES)
-    ):
+    if run.situation() is Situation.PARTNER and run.all_confirmed(new_state) and back in CONTACTING:
         outcomes.cancel_pending(run, run.state, ALL_PARTNERS_CONFIRMED, None)
     return None
 

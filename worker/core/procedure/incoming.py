@@ -4,17 +4,12 @@ the ticket, and other tickets of the account's people."""
 from __future__ import annotations
 
 from worker.core import messages as msg
-from worker.core.effects import FieldKey, TargetStatus
+from worker.core.effects import FieldKey
 from worker.core.model import Member, RelatedTicket, Situation
 from worker.core.procedure import outcomes, start, trust
-from worker.core.procedure.run import (
-    WATCHING,
-    Event,
-    Run,
-    numeric,
-)
+from worker.core.procedure.run import Event, Run, numeric
 from worker.core.replies import classify_confirmation, excerpt, is_auto_reply, read_answer
-from worker.core.state import WAITING_PHASES, Phase, ReviewReason
+from worker.core.state import CONTACTING, UNDER_WAY, WAITING_PHASES, Phase, ReviewReason, StepKind
 
 
 def on_message(run: Run, event: Event) -> None:
@@ -36,11 +31,10 @@ def on_message(run: Run, event: Event) -> None:
     text = excerpt(comment.body)
     if phase is Phase.DONE:
         run.step(
-            "mensagem-apos-encerramento",
+            StepKind.MESSAGE_AFTER_CLOSE,
             msg.message_after_close_note(run.facts(), author, text),
             run.state,
             ref=event.ref,
-            status=TargetStatus.IN_PROGRESS,
             add_tags=run.tag_set(run.settings.tags.review),
         )
         return
@@ -58,24 +52,23 @@ def on_message(run: Run, event: Event) -> None:
         situation is Situation.PARTNER
         and partner is not None
         and not is_requester
-        and phase in (Phase.CALLING, Phase.WAITING_CUSTOMER, Phase.WAITING_PARTNERS)
+        and phase in CONTACTING
     ):
         on_partner_message(run, event, partner)
         return
     auto = is_auto_reply(run.ticket.subject, comment.body, run.settings.replies)
     if phase is Phase.WAITING_CUSTOMER and not auto:
         run.step(
-            "cliente-respondeu",
+            StepKind.CUSTOMER_REPLIED,
             msg.customer_replied_note(run.facts(), author, text),
             run.state.evolve(phase=Phase.CALLING, deadline=None, waiting_since=None),
             ref=event.ref,
-            status=TargetStatus.IN_PROGRESS,
             fields=((FieldKey.DEADLINE, None),),
         )
         return
     # Anything else the customer says is recorded for the agent; the procedure goes on.
     run.step(
-        "mensagem",
+        StepKind.MESSAGE,
         msg.customer_message_note(run.facts(), author, text),
         run.state,
         ref=event.ref,
@@ -96,7 +89,7 @@ def on_partner_text(run: Run, partner: Member, body: str, ref: str, where: str) 
         stop_on_refusal(run, partner.person.key, name, body, ref)
     else:
         run.step(
-            "socio-resposta-incerta",
+            StepKind.PARTNER_UNCLEAR,
             msg.partner_needs_agent_note(
                 run.facts(), run.as_partner(partner), excerpt(body), reading.sentence, reading.why
             ),
@@ -106,21 +99,9 @@ def on_partner_text(run: Run, partner: Member, body: str, ref: str, where: str) 
         )
 
 
-# Phases in which a refusal by the customer or a partner still has a cancellation to stop.
-REFUSABLE = frozenset(
-    {
-        Phase.CALLING,
-        Phase.WAITING_CUSTOMER,
-        Phase.WAITING_PARTNERS,
-        Phase.CANCEL_PENDING,
-        Phase.REVIEW,
-    }
-)
-
-
 def refuses(run: Run, email: str, body: str) -> bool:
     """The holder, a partner or the company's address says no (§4.5: a refusal stops it)."""
-    if run.state.phase not in REFUSABLE or run.situation() not in (
+    if run.state.phase not in UNDER_WAY or run.situation() not in (
         Situation.HOLDER,
         Situation.PARTNER,
     ):
@@ -143,7 +124,7 @@ def stop_on_refusal(run: Run, email: str, name: str, body: str, ref: str, doubt:
     state = run.state
     partners = run.situation() is Situation.PARTNER
     resume: Phase
-    if state.phase in (Phase.CALLING, Phase.WAITING_CUSTOMER, Phase.WAITING_PARTNERS):
+    if state.phase in CONTACTING:
         resume = state.phase
     elif state.phase is Phase.REVIEW and state.resume_phase is not None:
         resume = state.resume_phase
@@ -151,7 +132,7 @@ def stop_on_refusal(run: Run, email: str, name: str, body: str, ref: str, doubt:
         resume = Phase.WAITING_PARTNERS if partners else Phase.CALLING
     key = email.strip().lower()
     run.step(
-        "recusa",
+        StepKind.REFUSAL,
         msg.refused_note(run.facts(), {"nome": name, "email": key}, excerpt(body), partners, doubt),
         state.evolve(
             phase=Phase.REVIEW,
@@ -161,7 +142,6 @@ def stop_on_refusal(run: Run, email: str, name: str, body: str, ref: str, doubt:
             cancel_why=None,
         ),
         ref=ref,
-        status=TargetStatus.IN_PROGRESS,
         add_tags=run.tag_set(run.settings.tags.review),
         remove_tags=run.tag_set(run.settings.tags.execute_contract),
     )
@@ -174,7 +154,7 @@ def on_other_tickets(run: Run) -> None:
     those before anything happens on no answer (CONTRACT 16)."""
     phase = run.state.phase
     situation = run.situation()
-    if situation not in (Situation.HOLDER, Situation.PARTNER) or phase not in WATCHING:
+    if situation not in (Situation.HOLDER, Situation.PARTNER) or phase not in UNDER_WAY:
         return
     created = run.ticket.created_at
     related = run.account_tickets()
@@ -193,7 +173,7 @@ def on_other_tickets(run: Run) -> None:
             situation is Situation.PARTNER
             and partner is not None
             and partner.person.key not in run.state.confirmed
-            and run.state.phase in (Phase.CALLING, *WAITING_PHASES)
+            and run.state.phase in CONTACTING
         ):
             if other.doubt:
                 trust.hold_for_agent(
@@ -205,7 +185,7 @@ def on_other_tickets(run: Run) -> None:
             newer.append(other)
         elif start.linked_tag(run, run.ticket.id) in other.tags:
             run.step(
-                "mensagem-outro-ticket",
+                StepKind.OTHER_TICKET_MESSAGE,
                 msg.other_ticket_message_note(
                     run.facts(), other.id, other.requester_email, excerpt(other.first_message)
                 ),
@@ -218,13 +198,12 @@ def on_other_tickets(run: Run) -> None:
         shown = run.shown(deadline) if deadline else ""
         run.skipped.extend(f"t{t.id}" for t in newer)
         run.step(
-            "outros-tickets",
+            StepKind.OTHER_TICKETS,
             msg.related_tickets_note(run.facts(), [f"#{t.id} – {t.subject}" for t in newer], shown),
             state.evolve(
                 phase=Phase.REVIEW,
                 review=ReviewReason.RELATED_TICKETS,
                 resume_phase=state.phase,
             ),
-            status=TargetStatus.IN_PROGRESS,
             add_tags=run.tag_set(run.settings.tags.review),
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from worker.core import messages as msg
 from worker.core.calendar import format_date, typed_day_out_of_range
-from worker.core.effects import Email, FieldKey, TargetStatus
+from worker.core.effects import Email, FieldKey
 from worker.core.model import Member, Situation
 from worker.core.procedure.run import (
     ALL_PARTNERS_CONFIRMED,
@@ -15,7 +15,7 @@ from worker.core.procedure.run import (
     Run,
     sp_date,
 )
-from worker.core.state import WAITING_PHASES, Phase, ProcedureState
+from worker.core.state import WAITING_PHASES, Phase, ProcedureState, StepKind
 
 CONTRACT_SYSTEM = "sistema de contratos"  # who recorded the cancelling, in the final note
 
@@ -29,11 +29,10 @@ def cancel_pending(run: Run, state: ProcedureState, why: str, ref: str | None) -
     manual = run.settings.contract_mode == "manual"
     key = None if manual else run.contract_key()
     run.step(
-        "cancelar-contrato",
+        StepKind.CANCEL_CONTRACT,
         msg.cancel_pending_note(run.facts(), why, state.reason or "", manual, key or ""),
         state.evolve(phase=Phase.CANCEL_PENDING, cancel_why=why, deadline=None, contract_key=key),
         ref=ref,
-        status=TargetStatus.IN_PROGRESS,
         fields=((FieldKey.DEADLINE, None), *reason),
         add_tags=run.tag_set(run.settings.tags.execute_contract) if manual else frozenset(),
         remove_tags=run.tag_set(run.settings.tags.review),
@@ -57,14 +56,14 @@ def contract_call(run: Run) -> None:
     facts = run.facts()
     if answer.cancelled:
         run.step(
-            "contrato-cancelado-sistema",
+            StepKind.CONTRACT_SYSTEM_CANCELLED,
             msg.contract_system_cancelled_note(facts, state.contract_key),
             state.evolve(contract_key=None, contract_cancelled=True),
         )
         confirm_cancelled(run, CONTRACT_SYSTEM, None)
         return
     run.step(
-        "contrato-falhou",
+        StepKind.CONTRACT_SYSTEM_FAILED,
         msg.contract_system_failed_note(
             facts,
             state.contract_key,
@@ -74,7 +73,6 @@ def contract_call(run: Run) -> None:
             answer.attempts,
         ),
         state.evolve(contract_key=None),
-        status=TargetStatus.IN_PROGRESS,
         add_tags=run.tag_set(run.settings.tags.execute_contract),
     )
 
@@ -87,7 +85,7 @@ def confirm_cancelled(run: Run, by: str, ref: str | None) -> None:
         run.cc(p.person.key for p in run.partners()) if run.situation() is Situation.PARTNER else ()
     )
     run.step(
-        "cancelado",
+        StepKind.CANCELLED,
         msg.cancelled_note(facts, by, [run.ticket.requester.email, *cc]),
         run.state.evolve(phase=Phase.DONE, contract_cancelled=False),
         ref=ref,
@@ -95,7 +93,6 @@ def confirm_cancelled(run: Run, by: str, ref: str | None) -> None:
             msg.cancellation_confirmation_email(facts, format_date(sp_date(run.context.now))),
             cc=cc,
         ),
-        status=TargetStatus.SOLVED,
         fields=((FieldKey.OUTCOME, OUTCOME_CANCELLED),),
         add_tags=run.tag_set(run.settings.tags.cancelled),
         remove_tags=run.tag_set(run.settings.tags.execute_contract, run.settings.tags.review),
@@ -111,7 +108,7 @@ def record_confirmation(
     state = run.state.evolve(confirmed=confirmed)
     done, pending = run.partner_lists(state)
     run.step(
-        "confirmacao-socio",
+        StepKind.PARTNER_CONFIRMED,
         msg.partner_confirmed_note(run.facts(), run.as_partner(partner), how, done, pending),
         state,
         ref=ref,
@@ -146,11 +143,10 @@ def on_clock(run: Run) -> None:
     else:
         facts = run.facts()
         run.step(
-            "nao-cancelado",
+            StepKind.NOT_CANCELLED,
             msg.not_cancelled_note(facts, shown),
             state.evolve(phase=Phase.DONE, deadline=None),
             email=Email(msg.not_cancelled_unconfirmed_email(facts, shown)),
-            status=TargetStatus.SOLVED,
             fields=((FieldKey.OUTCOME, OUTCOME_NOT_CANCELLED),),
             add_tags=run.tag_set(run.settings.tags.not_cancelled),
         )
@@ -170,7 +166,7 @@ def typed_deadline(run: Run) -> None:
     waiting = state.phase in WAITING_PHASES and state.deadline is not None
     kept = run.context.calendar.last_day(state.deadline) if waiting and state.deadline else None
     run.step(
-        "prazo-invalido",
+        StepKind.DEADLINE_OUT_OF_RANGE,
         msg.deadline_out_of_range_note(
             run.facts(),
             run.settings.deadline_field,
@@ -188,14 +184,13 @@ def partners_deadline(run: Run, state: ProcedureState, shown: str) -> None:
     confirmed, pending = run.partner_lists(state)
     facts = run.facts()
     run.step(
-        "prazo-socios",
+        StepKind.PARTNERS_DEADLINE,
         msg.partners_deadline_note(facts, shown, confirmed, pending),
         state.evolve(phase=Phase.DONE, deadline=None),
         email=Email(
             msg.partners_last_notice_email(facts, confirmed, pending),
             cc=run.cc(p.person.key for p in run.partners()),
         ),
-        status=TargetStatus.SOLVED,
         fields=((FieldKey.OUTCOME, OUTCOME_NOT_CANCELLED),),
         add_tags=run.tag_set(run.settings.tags.not_cancelled),
     )

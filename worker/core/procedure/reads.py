@@ -20,7 +20,6 @@ from worker.core.model import Ficha, Situation, Ticket
 from worker.core.procedure.agent_commands import RESTART_REVIEWS
 from worker.core.procedure.run import (
     FINAL_STATUSES,
-    WATCHING,
     Event,
     account_people,
     contract_request,
@@ -32,7 +31,14 @@ from worker.core.procedure.run import (
 from worker.core.procedure.start import agents_already_handling, detect_request
 from worker.core.settings import ProcedureSettings
 from worker.core.situation import identify
-from worker.core.state import Phase, ProcedureState, ReviewReason, read_history
+from worker.core.state import (
+    NOT_STARTED,
+    UNDER_WAY,
+    Phase,
+    ProcedureState,
+    ReviewReason,
+    read_history,
+)
 
 # How far back an unresolved cancellation of the same account is looked for. Longer than any
 # procedure runs (calls, two deadlines, an agent's review), so a request is never started twice.
@@ -53,7 +59,7 @@ def reads(ticket: Ticket, ficha: Ficha, settings: ProcedureSettings, now: dateti
     field = situation_field(ticket)
     begins: set[Situation | None] = set()  # the situations a first step here may begin
     joins = False  # whether a new request may join an account's cancellation under way
-    if state.phase in (Phase.NEW, Phase.POSSIBLE):
+    if state.phase in NOT_STARTED:
         detection = None if CommandKind.START in commands else detect_request(ticket, settings)
         if CommandKind.START not in commands and detection is None:
             return CaseReads()  # not a request: the procedure does not start
@@ -120,7 +126,7 @@ def _still_watching(state: ProcedureState, events: list[Event]) -> bool:
         phase = None  # the system's answer decides (cancelled: the confirmation, owed)
     for event in events:
         command = event.command
-        watching = phase is None or phase in WATCHING
+        watching = phase is None or phase in UNDER_WAY
         if command is None:
             phase = None if watching else phase  # a refusal or a reply moves it, within
         elif not isinstance(command, Command):
@@ -133,4 +139,4 @@ def _still_watching(state: ProcedureState, events: list[Event]) -> bool:
             watching or (phase is Phase.MANUAL and command.kind is CommandKind.RESUME)
         ):
             phase = None
-    return phase is None or phase in WATCHING
+    return phase is None or phase in UNDER_WAY

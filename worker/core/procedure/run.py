@@ -31,9 +31,19 @@ from worker.core.model import (
     StatusCategory,
     Ticket,
 )
+from worker.core.procedure import table
+from worker.core.procedure.table import PHASE_LABELS, SITUATION_LABELS
 from worker.core.settings import ProcedureSettings
 from worker.core.situation import Identification, identify
-from worker.core.state import WAITING_PHASES, Marker, Phase, ProcedureState, read_history
+from worker.core.state import (
+    UNDER_WAY,
+    Marker,
+    Phase,
+    ProcedureState,
+    StepKey,
+    StepKind,
+    read_history,
+)
 from worker.core.text import normalize
 
 
@@ -45,11 +55,6 @@ class Context:
     now: datetime
 
 
-SITUATION_LABELS = {
-    Situation.HOLDER: "Situação 1 (titular)",
-    Situation.PARTNER: "Situação 2 (sócio-administrador)",
-    Situation.THIRD_PARTY: "Situação 3 (terceiro)",
-}
 CHANNEL_LABELS = {
     "email": "e-mail",
     "web": "formulário web",
@@ -58,17 +63,6 @@ CHANNEL_LABELS = {
     "phone": "telefone",
     "other": "outro",
 }
-PHASE_LABELS = {
-    Phase.NEW: "ainda não iniciado",
-    Phase.POSSIBLE: "talvez um pedido: aguardando um agente (#iniciar-cancelamento)",
-    Phase.REVIEW: "aguardando um agente",
-    Phase.CALLING: "Em atendimento, ligações ao cliente",
-    Phase.WAITING_CUSTOMER: "aguardando retorno do cliente",
-    Phase.WAITING_PARTNERS: "aguardando confirmação dos sócios",
-    Phase.CANCEL_PENDING: "aguardando o cancelamento do contrato (#contrato-cancelado)",
-    Phase.MANUAL: "conduzido manualmente por um agente",
-    Phase.DONE: "encerrado",
-}
 OTHER_REASON = "outro"  # the reason option a free-text reason falls back to
 OUTCOME_RETAINED = "revertido"
 OUTCOME_CANCELLED = "cancelado"
@@ -76,16 +70,6 @@ OUTCOME_NOT_CANCELLED = "nao_cancelado"
 OUTCOME_THIRD_PARTY = "terceiro"
 
 FINAL_STATUSES = frozenset({StatusCategory.SOLVED, StatusCategory.CLOSED})
-# Phases in which other tickets of the account's people matter to this one.
-WATCHING = frozenset(
-    {
-        Phase.CALLING,
-        Phase.WAITING_CUSTOMER,
-        Phase.WAITING_PARTNERS,
-        Phase.REVIEW,
-        Phase.CANCEL_PENDING,
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -175,56 +159,51 @@ class Run:
 
     def step(
         self,
-        kind: str,
+        kind: StepKind,
         note: Message,
         state: ProcedureState,
         *,
         ref: str | None = None,
         email: Email | None = None,
-        status: TargetStatus | None = None,
         fields: tuple[tuple[FieldKey, str | None], ...] = (),
         add_tags: frozenset[str] = frozenset(),
         remove_tags: frozenset[str] = frozenset(),
         follow_ups: tuple[str, ...] = (),
     ) -> None:
-        self.step_number += 1
-        sets_deadline = any(name is FieldKey.DEADLINE for name, _ in fields)
-        if state.phase not in WAITING_PHASES and self.deadline_shown and not sets_deadline:
-            # Leaving a wait (for any reason): clear the date the views and the sweep read.
-            fields = (*fields, (FieldKey.DEADLINE, None))
-        for name, value in fields:
+        """Takes one step the transition table declares (else `table.UndeclaredStep`): its
+        status comes from the table's row, and the table's rules amend what it changes."""
+        row = table.transition(self.state.phase, kind, state.phase)
+        table.check_email(row, email)
+        where = table.Where(
+            after=state,
+            deadline_shown=self.deadline_shown,
+            shows_waiting=self.shows_waiting,
+            under_review=self._needs_review(add_tags, remove_tags),
+            ticket_id=self.ticket.id,
+        )
+        change = table.apply_rules(table.Change(row.status, fields, follow_ups), where)
+        for name, value in change.fields:
             if name is FieldKey.DEADLINE:
                 self.deadline_shown = value
-        if status is None and state.phase in WAITING_PHASES and not self.shows_waiting:
-            # A message noted while the wait goes on (a partner's confirmation, an auto-reply):
-            # the ticket goes back to "Aguardando retorno do cliente", where the wait shows.
-            status = TargetStatus.WAITING_CUSTOMER
-        if status is TargetStatus.SOLVED and self._needs_review(add_tags, remove_tags):
-            # An agent was asked to look and has not cleared the review tag: resolving would take
-            # the ticket out of the review view unseen, so it stays open there (issue 18).
-            status = TargetStatus.IN_PROGRESS
-        if status is not None:
-            self.shows_waiting = status is TargetStatus.WAITING_CUSTOMER
-        if state.phase is Phase.CANCEL_PENDING and state.contract_key and not follow_ups:
-            # The call is made only once this step (its intent and key) is in the ticket: the
-            # shell handles the ticket again right after writing it.
-            follow_ups = (self.ticket.id,)
+        if change.status is not None:
+            self.shows_waiting = change.status is TargetStatus.WAITING_CUSTOMER
+        self.step_number += 1
         refs = [*self.skipped, *([ref] if ref else [])]
         self.skipped = []
-        key = f"{self.step_number}:{kind}"
+        key = StepKey(self.step_number, kind)
         self.consumed = self.consumed | frozenset(refs)
         self.state = state
         self.out.append(
             Step(
-                key=key,
+                key=str(key),
                 note=note,
                 marker=Marker(key, tuple(refs), state).render(),
                 email=email,
-                status=status,
-                fields=fields,
+                status=change.status,
+                fields=change.fields,
                 add_tags=add_tags,
                 remove_tags=remove_tags,
-                follow_ups=follow_ups,
+                follow_ups=change.follow_ups,
             )
         )
 
@@ -321,13 +300,10 @@ class Run:
         return ((FieldKey.REASON, fallback[0]),) if fallback else ()
 
     def active(self) -> bool:
-        return self.state.phase in (
-            Phase.CALLING,
-            Phase.WAITING_CUSTOMER,
-            Phase.WAITING_PARTNERS,
-            Phase.CANCEL_PENDING,
-            Phase.REVIEW,
-        ) and self.situation() in (Situation.HOLDER, Situation.PARTNER)
+        return self.state.phase in UNDER_WAY and self.situation() in (
+            Situation.HOLDER,
+            Situation.PARTNER,
+        )
 
     def agent(self, event: Event) -> str:
         return event.comment.author.name or "agente"

@@ -8,7 +8,7 @@ from worker.core import messages as msg
 from worker.core.calendar import format_datetime
 from worker.core.commands import Command, CommandKind
 from worker.core.detection import DetectionResult, detect
-from worker.core.effects import Email, FieldKey, TargetStatus
+from worker.core.effects import Email, FieldKey
 from worker.core.model import AuthorRole, RelatedTicket, Situation, StatusCategory, Ticket
 from worker.core.procedure import trust
 from worker.core.procedure.run import (
@@ -21,7 +21,7 @@ from worker.core.procedure.run import (
     ticket_events,
 )
 from worker.core.settings import ProcedureSettings
-from worker.core.state import Phase, ProcedureState, ReviewReason
+from worker.core.state import Phase, ProcedureState, ReviewReason, StepKind
 
 
 def start(run: Run) -> None:
@@ -38,7 +38,7 @@ def start(run: Run) -> None:
     evidence = agents_already_handling(run.ticket)
     if evidence:
         run.step(
-            "em-andamento",
+            StepKind.AGENTS_HANDLING,
             msg.in_progress_note(run.facts(), evidence),
             run.state.evolve(phase=Phase.REVIEW, review=ReviewReason.IN_PROGRESS),
             add_tags=tags | {run.settings.tags.review},
@@ -56,10 +56,9 @@ def start(run: Run) -> None:
             return
     if identification.situation is None:
         run.step(
-            "revisar",
+            StepKind.REVIEW_DATA,
             msg.review_note(run.facts(), list(identification.problems), detected_by),
             run.state.evolve(phase=Phase.REVIEW, review=ReviewReason.MISSING_DATA),
-            status=TargetStatus.IN_PROGRESS,
             add_tags=tags | {run.settings.tags.review},
         )
         return
@@ -87,7 +86,7 @@ def enter(run: Run) -> bool:
         return True
     if run.state.phase is Phase.NEW:
         run.step(
-            "possivel",
+            StepKind.POSSIBLE,
             msg.possible_request_note(
                 run.facts(), detection.describe(), detection.doubt or "", run.settings.tags.possible
             ),
@@ -152,10 +151,9 @@ def begin(
     if situation is Situation.PARTNER and not run.partners():
         problems = [*identification.problems, "Situação 2 sem sócios-administradores na ficha"]
         run.step(
-            "revisar",
+            StepKind.REVIEW_DATA,
             msg.review_note(run.facts(), problems, detected_by),
             base.evolve(phase=Phase.REVIEW, review=ReviewReason.MISSING_DATA),
-            status=TargetStatus.IN_PROGRESS,
             add_tags=tags | {run.settings.tags.review},
             fields=((FieldKey.SITUATION, situation.value),),
         )
@@ -173,7 +171,7 @@ def begin(
         confirmed=confirmed,
         from_registered_email=base.from_registered_email and not doubt,
     )
-    run.state = state  # so the texts below see the situation
+    run.state = run.state.evolve(situation=situation.value)  # so the texts see the situation
     _, pending = run.partner_lists(state)
     max_attempts = run.settings.procedure.max_call_attempts
     if situation is Situation.PARTNER:
@@ -200,10 +198,9 @@ def begin(
         )
     )
     run.step(
-        "inicio",
+        StepKind.START,
         note,
         state,
-        status=TargetStatus.IN_PROGRESS,
         fields=((FieldKey.SITUATION, situation.value), (FieldKey.ATTEMPTS, "0")),
         add_tags=tags,
         remove_tags=run.tag_set(run.settings.tags.review),
@@ -269,10 +266,9 @@ def link_to(run: Run, main: RelatedTicket, tags: frozenset[str]) -> None:
     situation = run.identification.situation
     assert situation is not None
     run.step(
-        "vinculado",
+        StepKind.LINKED,
         msg.linked_note(run.facts(), main.id, main.subject),
         run.state.evolve(phase=Phase.DONE, situation=situation.value),
-        status=TargetStatus.SOLVED,
         add_tags=tags | {run.settings.tags.linked, linked_tag(run, main.id)},
         follow_ups=tuple(t.id for t in open_cancellations_before(run)),
     )
@@ -303,11 +299,10 @@ def answer_third_party(
     review_tags = run.tag_set(run.settings.tags.review, run.settings.tags.third_party)
     if answered > limit:
         run.step(
-            "terceiro-loop",
+            StepKind.THIRD_PARTY_LOOP,
             msg.third_party_loop_note(facts, limit),
             base.evolve(phase=Phase.REVIEW, review=ReviewReason.THIRD_PARTY_LOOP),
             ref=ref,
-            status=TargetStatus.IN_PROGRESS,
             fields=((FieldKey.SITUATION, Situation.THIRD_PARTY.value),),
             add_tags=tags | review_tags,
         )
@@ -320,12 +315,11 @@ def answer_third_party(
         email = msg.third_party_reinforcement_email(facts)
         note = msg.third_party_reinforced_note(facts, max(answered, 1), limit)
     run.step(
-        "terceiro" if first else "terceiro-reforco",
+        StepKind.THIRD_PARTY if first else StepKind.THIRD_PARTY_AGAIN,
         note,
         state,
         ref=ref,
         email=Email(email),
-        status=TargetStatus.SOLVED,
         fields=(
             (FieldKey.SITUATION, Situation.THIRD_PARTY.value),
             (FieldKey.OUTCOME, OUTCOME_THIRD_PARTY),

@@ -12,11 +12,11 @@ gates what any classification is allowed to do.
 from __future__ import annotations
 
 from worker.core import messages as msg
-from worker.core.effects import FieldKey, TargetStatus
+from worker.core.effects import FieldKey
 from worker.core.model import Comment, Person, Situation
 from worker.core.procedure.run import Run
 from worker.core.replies import excerpt
-from worker.core.state import Phase
+from worker.core.state import Phase, StepKind
 
 
 def distrust(run: Run, comment: Comment) -> str:
@@ -45,14 +45,12 @@ def hold_for_agent(
     state = run.state
     held = hold and state.phase is Phase.WAITING_CUSTOMER
     fields: tuple[tuple[FieldKey, str | None], ...] = ()
-    status = None
     if held:
         state = state.evolve(phase=Phase.CALLING, deadline=None, waiting_since=None)
         fields = ((FieldKey.DEADLINE, None),)
-        status = TargetStatus.IN_PROGRESS
     partner = run.situation() is Situation.PARTNER and run.partner_by_email(author.key) is not None
     run.step(
-        "pedido-nao-confiavel" if request else "mensagem-nao-confiavel",
+        StepKind.UNTRUSTED_REQUEST if request else StepKind.UNTRUSTED_MESSAGE,
         msg.untrusted_message_note(
             run.facts(),
             {"nome": author.name or author.key, "email": author.key},
@@ -64,7 +62,6 @@ def hold_for_agent(
         ),
         state,
         ref=ref,
-        status=status,
         fields=fields,
         add_tags=run.tag_set(run.settings.tags.review),
     )
