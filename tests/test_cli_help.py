@@ -25,3 +25,10 @@ def test_the_state_directorys_help_names_the_worker_s_own_writes_and_the_pause()
     text = _help()
     assert "own writes" in text
     assert "PAUSE" in text
+
+
+def test_the_procedure_command_is_listed_and_says_what_it_prints() -> None:
+    assert "procedure" in _help()
+    text = _help("procedure")
+    assert "transition table" in text
+    assert "docs/procedure.md" in text

@@ -7,6 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from worker.cli import main
+from worker.procedure_page import REGENERATE, generated_part
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
@@ -55,3 +59,12 @@ def test_the_rules_and_sections_the_code_cites_are_written_down() -> None:
         cited_sections.update(re.findall(r"PROCEDURE(?:\.md)? §(\d)", text))
     assert cited_rules and cited_rules <= rules
     assert cited_sections and cited_sections <= sections
+
+
+def test_the_procedure_page_shows_the_table_the_worker_enforces() -> None:
+    """docs/procedure.md carries `python -m worker procedure`'s output between its markers."""
+    page = (ROOT / "docs" / "procedure.md").read_text(encoding="utf-8")
+    printed = CliRunner().invoke(main, ["procedure"]).output
+    assert generated_part(page) == printed, (
+        f"docs/procedure.md's table differs from the worker's: run `{REGENERATE}`"
+    )

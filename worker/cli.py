@@ -461,6 +461,26 @@ def report(ctx: click.Context, since: datetime, until: datetime, out: Path) -> N
     click.echo(f"Relatório: {page.resolve()} · planilha: {page.with_name('outcomes.csv')}")
 
 
+@main.command()
+@click.option(
+    "--update",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Rewrite the generated part of this page (docs/procedure.md) instead of printing.",
+)
+def procedure(update: Path | None) -> None:
+    """Print the procedure as the worker enforces it (its transition table: for each situation,
+    when, what the worker does, which e-mail, which status, which §), as pt-BR markdown for a
+    support lead. Needs no configuration and reads no helpdesk."""
+    from worker.procedure_page import markdown, spliced
+
+    if update is None:
+        click.echo(markdown(), nl=False)
+        return
+    update.write_text(spliced(update.read_text(encoding="utf-8"), markdown()), encoding="utf-8")
+    click.echo(f"{update}: the generated part now matches the table")
+
+
 main.add_command(sandbox_command, "sandbox")
 
 
