@@ -177,7 +177,8 @@ def test_a_possible_request_says_it_waits_for_an_agent() -> None:
     world.pf(MARIA)
     body = "Qual a multa para cancelar o contrato antes do prazo?"
     ticket = world.opens(MARIA, "Dúvida", body, tags=())
-    assert "talvez seja um pedido: um agente decide" in explained(world, ticket)
+    why = "o worker vê o ticket pela primeira vez: talvez um pedido (a detecção ficou em dúvida)"
+    assert f"Por quê: {why} (§1)" in explained(world, ticket)
     world.poll()
     text = explained(world, ticket)
     assert "nada agora: talvez um pedido: aguardando um agente (#iniciar-cancelamento)" in text
@@ -239,3 +240,13 @@ def test_untrusted_messages_are_listed_with_the_reason() -> None:
     assert "Mensagens sem remetente confirmado (podem parar, nunca avançar):" in text
     assert "formulário web" in text
     assert "pode não ter sido enviada por" in text
+
+
+def test_why_a_step_is_taken_is_its_row_of_the_procedures_table() -> None:
+    """The reason shown is the table's condition and §, the page a support lead signed."""
+    world, ticket = holder_world()
+    world.poll()
+    world.customer_writes(ticket, MARIA, "Posso pagar a multa em duas vezes?")
+    text = explained(world, ticket)
+    assert "2:mensagem — escreve uma nota interna" in text
+    assert "Por quê: uma mensagem no ticket: qualquer outra mensagem do cliente (§3.5)" in text

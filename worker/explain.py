@@ -18,6 +18,7 @@ from worker.core.detection import detect
 from worker.core.effects import Step, TargetStatus
 from worker.core.engine import ticket_events
 from worker.core.model import AuthorRole, Comment, Situation, StatusCategory, Ticket
+from worker.core.procedure import table
 from worker.core.procedure.run import FINAL_STATUSES, Event
 from worker.core.procedure.table import EMAIL_LABELS, PHASE_LABELS, SITUATION_LABELS
 from worker.core.situation import Identification, identify
@@ -275,65 +276,45 @@ class _View:
         }[status]
 
     def _why(self, step: Step, before: ProcedureState, after: ProcedureState) -> str:
-        kind = StepKey.parse(step.key).kind.value
+        """The table row's condition and §, or, where the step's own data says more (which
+        situation, which call, which deadline), that."""
+        kind = StepKey.parse(step.key).kind
+        try:
+            row = table.transition(before.phase, kind, after.phase)
+        except table.UndeclaredStep:  # the engine refuses such a step before explain sees it
+            return f"fase {before.phase.value} → {after.phase.value}"
         maximum = self.config.procedure.max_call_attempts
         label = SITUATION_LABELS[Situation(after.situation)] if after.situation else "a definir"
         deadline = (
             format_date(self.worker.calendar.last_day(after.deadline)) if after.deadline else ""
         )
-        reasons: dict[str, Callable[[], str]] = {
-            "inicio": lambda: f"pedido de cancelamento novo, {label}: começam as ligações",
-            "revisar": lambda: (
+        details: dict[StepKind, Callable[[], str]] = {
+            StepKind.START: lambda: f"pedido de cancelamento novo, {label}: começam as ligações",
+            StepKind.REVIEW_DATA: lambda: (
                 "a ficha não permite identificar quem pede: "
                 + "; ".join(self.identification.problems or ("dados faltando",))
             ),
-            "em-andamento": lambda: "agentes já atendiam o ticket antes do worker",
-            "vinculado": lambda: (
+            StepKind.LINKED: lambda: (
                 f"a conta já tem um cancelamento em andamento no ticket #{step.follow_ups[0]}"
             ),
-            "terceiro": lambda: "quem pede não é titular nem sócio-administrador (Situação 3)",
-            "terceiro-reforco": lambda: "o terceiro escreveu de novo",
-            "terceiro-loop": lambda: "limite de respostas a um terceiro atingido",
-            "tentativa": lambda: f"ligação sem sucesso registrada ({after.attempts} de {maximum})",
-            "email-contato": lambda: (
+            StepKind.ATTEMPT: lambda: (
+                f"ligação sem sucesso registrada ({after.attempts} de {maximum})"
+            ),
+            StepKind.CONTACT_EMAIL: lambda: (
                 f"{after.attempts} ligações sem sucesso e o e-mail de contato ainda não foi "
                 f"enviado; o cliente tem até {deadline} para responder"
             ),
-            "pedido-socios": lambda: (
+            StepKind.PARTNERS_ASKED: lambda: (
                 "o cliente quer cancelar e os demais sócios-administradores precisam confirmar "
                 f"até {deadline}"
             ),
-            "cancelar-contrato": lambda: after.cancel_why or "o cancelamento foi decidido",
-            "nao-cancelado": lambda: (
-                "o prazo terminou sem resposta, e o pedido não veio do e-mail de cadastro nem "
-                "teve a identidade confirmada: não se cancela"
-            ),
-            "prazo-socios": lambda: "o prazo terminou sem a confirmação de todos os sócios",
-            "cancelado": lambda: "um agente registrou #contrato-cancelado",
-            "revertido": lambda: "um agente registrou #revertido: o cliente fica",
-            "identidade": lambda: "um agente confirmou os dados do titular",
-            "confirmacao-socio": lambda: "um sócio-administrador confirmou o cancelamento",
-            "manual": lambda: "um agente assumiu o ticket (#manual)",
-            "retomar": lambda: (
+            StepKind.CANCEL_CONTRACT: lambda: after.cancel_why or row.guard,
+            StepKind.RESUME: lambda: (
                 f"um agente devolveu o ticket ao worker; volta para {after.phase.value}"
             ),
-            "comando-invalido": lambda: "um comando de agente não foi entendido ou não se aplica",
-            "recusa": lambda: "houve uma recusa: o cancelamento para e um agente decide",
-            "outros-tickets": lambda: "a conta abriu outros tickets desde o e-mail de contato",
-            "cliente-respondeu": lambda: "o cliente respondeu durante o prazo",
-            "mensagem": lambda: "chegou uma mensagem do cliente",
-            "mensagem-outro-ticket": lambda: "chegou uma mensagem da conta em outro ticket",
-            "mensagem-apos-encerramento": lambda: "chegou uma mensagem depois do encerramento",
-            "socio-resposta-incerta": lambda: "a resposta de um sócio não é clara",
-            "prazo-invalido": lambda: (
-                "um agente digitou no campo de prazo uma data que o worker não consegue usar"
-            ),
-            "possivel": lambda: "talvez seja um pedido: um agente decide (#iniciar-cancelamento)",
         }
-        why = reasons.get(kind)
-        if why is not None:
-            return why()
-        return f"fase {before.phase.value} → {after.phase.value}"
+        why = details[kind]() if kind in details else f"{row.trigger.value}: {row.guard}"
+        return f"{why} ({row.section})"
 
     def idle(self) -> list[str]:
         """Nothing to do now: say why, and for a wait, what happens when it ends."""
