@@ -357,7 +357,7 @@ TABLE: tuple[Transition, ...] = (
         "§4.6, regra 8", PARTNER, status=IN_PROGRESS,
     ),
     _row(
-        WAITING_PHASES, T.CLOCK, CANCEL_WHEN_REGISTERED, K.CANCEL_CONTRACT,
+        {Phase.WAITING_CUSTOMER}, T.CLOCK, CANCEL_WHEN_REGISTERED, K.CANCEL_CONTRACT,
         CANCELS, Phase.CANCEL_PENDING, "§3.7", HOLDER,
         status=IN_PROGRESS,
     ),
@@ -367,7 +367,7 @@ TABLE: tuple[Transition, ...] = (
         status=IN_PROGRESS,
     ),
     _row(
-        WAITING_PHASES, T.CLOCK,
+        {Phase.WAITING_CUSTOMER}, T.CLOCK,
         "o prazo do cliente terminou sem resposta; o pedido não veio do e-mail de cadastro nem "
         "teve os dados confirmados",
         K.NOT_CANCELLED, "não cancela; explica por e-mail por quê", Phase.DONE, "§3.7", HOLDER,
