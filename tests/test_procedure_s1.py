@@ -335,3 +335,20 @@ def test_a_refusal_written_before_the_worker_started_still_counts() -> None:
     assert "Situação 1" in notes[0]
     assert "recusou o cancelamento" in notes[1]
     assert world.history(ticket).state.phase is Phase.REVIEW
+
+
+def test_a_refusal_in_a_new_email_after_another_new_email_during_the_wait() -> None:
+    """The refusal (the later ticket) stops the cancellation, and the earlier ticket since the
+    contact e-mail is still named for the agent (rule 16), in the same poll."""
+    world, ticket = holder_world()
+    three_failed_calls(world, ticket)
+    world.later(hours=2)
+    world.opens(MARIA, "Fatura", "Recebi a fatura de dezembro, está certa?", tags=())
+    world.later(minutes=5)
+    world.opens(MARIA, "Cancelamento", "Não autorizo o cancelamento.", tags=())
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.REVIEW
+    refusal, others = world.notes(ticket)[-2:]
+    assert "Não autorizo o cancelamento." in refusal
+    assert "Fatura" in others
+    assert world.email_templates(ticket) == ["email-contato"], "nothing sent"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.world import World, person
 from worker.core.model import StatusCategory
-from worker.core.state import Phase
+from worker.core.state import Phase, StepKind, parse_marker
 
 ANA = person("Ana Ribeiro", "ana@padaria.com.br")
 BRUNO = person("Bruno Ribeiro", "bruno@padaria.com.br")
@@ -275,3 +275,30 @@ def test_a_refusal_in_a_new_email_reaches_every_open_cancellation_of_the_account
         assert world.history(ticket).state.phase is Phase.REVIEW, ticket
         assert "cancelamento-executar" not in world.ticket(ticket).tags
         assert "cancelamento-revisar" in world.ticket(ticket).tags
+
+
+def test_the_confirmation_that_completes_the_partners_in_a_new_email_during_the_wait() -> None:
+    """Rule 16 still holds when the same poll cancels: the requester's own new ticket since the
+    contact e-mail goes to an agent, after the cancelling that the last partner's confirmation
+    decided; #retomar then goes back to cancelling (found by the property machine, kept as is)."""
+    world = World()
+    world.pj("Padaria Pão Quente Ltda", [ANA, BRUNO])
+    ticket = world.opens(ANA)
+    world.poll()
+    for _ in range(3):
+        world.agent_says(ticket, "#tentativa")
+    world.poll()
+    assert world.history(ticket).state.phase is Phase.WAITING_CUSTOMER
+    world.later(hours=2)
+    world.opens(ANA, "Cancelamento Padaria", "Confirmo o cancelamento.", tags=())
+    world.opens(BRUNO, "Cancelamento Padaria", "Confirmo o cancelamento.", tags=())
+    world.poll()
+    state = world.history(ticket).state
+    assert (state.phase, state.resume_phase) == (Phase.REVIEW, Phase.CANCEL_PENDING)
+    comments = world.ticket(ticket).comments
+    kinds = [m.step.kind for c in comments if (m := parse_marker(c.body)) is not None]
+    assert kinds[-3:] == [
+        StepKind.PARTNER_CONFIRMED,
+        StepKind.CANCEL_CONTRACT,
+        StepKind.OTHER_TICKETS,
+    ]

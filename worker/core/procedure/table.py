@@ -286,6 +286,19 @@ TABLE: tuple[Transition, ...] = (
         K.OTHER_TICKETS, "anota os tickets e marca para revisão antes de agir sem resposta",
         Phase.REVIEW, "regra 16", HOLDER_OR_PARTNER, status=IN_PROGRESS,
     ),
+    _row(
+        {Phase.CANCEL_PENDING}, T.OTHER_TICKET,
+        "idem, quando um desses tickets trouxe a confirmação que faltava e o cancelamento acabou "
+        "de ser decidido",
+        K.OTHER_TICKETS, "anota os tickets e marca para revisão; #retomar volta a cancelar",
+        Phase.REVIEW, "regra 16", PARTNER, status=IN_PROGRESS,
+    ),
+    _row(
+        {Phase.REVIEW}, T.OTHER_TICKET,
+        "idem, quando um ticket mais novo do mesmo lote trouxe uma recusa",
+        K.OTHER_TICKETS, "anota os tickets, além da recusa", SAME, "regra 16",
+        HOLDER_OR_PARTNER, status=IN_PROGRESS,
+    ),
     # --- what agents record (§6) --------------------------------------------------------------
     _row(
         UNDER_WAY, T.AGENT, "#revertido motivo: ...", K.RETAINED,
