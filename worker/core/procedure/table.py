@@ -163,12 +163,13 @@ TABLE: tuple[Transition, ...] = (
     ),
     _row(
         {Phase.REVIEW}, T.AGENT,
-        "um agente define o campo de situação, ou #retomar, depois de uma revisão de dados",
+        "define a situação à mão, ou #retomar, depois de uma revisão de dados",
         K.START, STARTS_CALLS, Phase.CALLING, "§2, regra 17",
         HOLDER_OR_PARTNER, status=IN_PROGRESS,
     ),
     _row(
-        {Phase.REVIEW}, T.AGENT, "idem, e a ficha ainda não permite (Situação 2 sem sócios)",
+        {Phase.REVIEW}, T.AGENT,
+        "define a situação à mão, ou #retomar, mas a Situação 2 não tem sócios na ficha",
         K.REVIEW_DATA, NOTES_MISSING, SAME, "§2",
         status=IN_PROGRESS,
     ),
