@@ -75,7 +75,13 @@ def test_s1_waiting_shows_the_deadline_then_the_cancel_step_once_it_passed() -> 
 
     before = explained(world, ticket)
     assert "5:email-contato — envia o e-mail" in before
-    assert "3 ligações sem sucesso e o e-mail de contato ainda não foi enviado" in before
+    assert (
+        "Por quê: um agente: #tentativa que completa as ligações (3 por padrão), sem e-mail de "
+        "contato enviado (§3.3, §4.3)" in before
+    )
+    assert "fase ligando → aguardando_cliente" in before
+    assert "Registra: tentativas 3 de 3" in before
+    assert "Registra: e-mail de contato enviado; prazo até o fim de 09/12/2026" in before
     assert '"#tentativa" de Paula' in before
 
     world.poll()
@@ -93,7 +99,11 @@ def test_s1_waiting_shows_the_deadline_then_the_cancel_step_once_it_passed() -> 
     assert "(já terminou)" in after
     assert "6:cancelar-contrato — escreve uma nota interna" in after
     assert "tags +cancelamento-executar" in after
-    assert "Por quê: sem resposta do cliente no prazo e a solicitação veio do e-mail" in after
+    assert "Por quê: o prazo termina: prazo do cliente terminou sem resposta" in after
+    assert "(§3.7)" in after
+    assert (
+        "cancelar porque sem resposta do cliente no prazo e a solicitação veio do e-mail" in after
+    )
 
 
 def test_s2_lists_the_partners_whose_confirmation_is_pending() -> None:

@@ -128,6 +128,6 @@ def test_the_first_lines_about_a_ticket_name_the_situation_it_just_found() -> No
         world.poll()
     about = [line for line in lines if line.get("ticket_id") == ticket]
     assert [(line["event"], line["situation"]) for line in about[:2]] == [
-        ("decision", "titular"),
         ("write", "titular"),
+        ("ticket.handled", "titular"),
     ]

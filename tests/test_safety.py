@@ -164,8 +164,9 @@ def test_every_decision_and_write_is_logged_with_ticket_situation_step_and_outco
     ticket = world.opens(CARLOS)
     world.poll()
     events = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
-    decision = next(e for e in events if e["event"] == "decision")
+    decision = next(e for e in events if e["event"] == "ticket.handled")
     write = next(e for e in events if e["event"] == "write")
     assert decision["ticket_id"] == ticket and decision["steps"] == ["1:inicio"]
+    assert decision["situation"] == "titular" and decision["outcome"] == "written"
     assert write["ticket_id"] == ticket and write["step"] == "1:inicio"
     assert write["outcome"] == "written"

@@ -214,7 +214,7 @@ def _run_forever(app: App, admin: Admin, config: Config, port: int | None) -> No
     # Health is about real time (wall_clock), not a --now rehearsal clock.
     metrics = app.metrics
     for problem in setup_problems(config.helpdesk, config.webhooks.public_url, os.environ):
-        log.warning(problem)
+        log.warning("webhook setup problem", problem=problem)
     receiver = _receiver(config, metrics, wall_clock)
     if receiver is not None and port is None:
         log.warning("webhook secret set but no --metrics-port: webhooks are not received")
@@ -297,7 +297,9 @@ def _clock(now: str | None, *, loopback: bool, dry_run: bool) -> Callable[[], da
             "--now with writes is allowed only against a loopback helpdesk URL "
             "(ZENDESK_URL=http://127.0.0.1:...); add --dry-run to rehearse against this account"
         )
-    log.warning("CLOCK OVERRIDDEN: the worker believes it is " + fixed.isoformat(), now=now)
+    log.warning(
+        "CLOCK OVERRIDDEN: the worker believes it is the time in now", now=fixed.isoformat()
+    )
     return lambda: fixed
 
 

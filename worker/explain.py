@@ -3,13 +3,14 @@
 Reads the ticket, its ficha and (through `Worker.decide`) the related tickets the decision needs;
 writes nothing. The answer is plain pt-BR text for an agent or an operator: the situation, the
 phase, the deadline, the steps already taken (from the worker's own notes), and the steps the
-worker would take now with the note each would write. It goes through `logs.shown`, like every
+worker would take now with the note each would write, and why: the engine's own record of each
+step (`Step.why`: the table's row, the phases, the events consumed), never reasons worked out
+again here. It goes through `logs.shown`, like every
 text a person reads: a ticket may quote a credential as well as personal data (CONTRACT 12).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from worker.config import Config, detection_settings
@@ -18,8 +19,7 @@ from worker.core.detection import detect
 from worker.core.effects import Step, TargetStatus
 from worker.core.engine import ticket_events
 from worker.core.model import AuthorRole, Comment, Situation, StatusCategory, Ticket
-from worker.core.procedure import table
-from worker.core.procedure.run import FINAL_STATUSES, Event
+from worker.core.procedure.run import FINAL_STATUSES, Event, account_people
 from worker.core.procedure.table import EMAIL_LABELS, PHASE_LABELS, SITUATION_LABELS
 from worker.core.situation import Identification, identify
 from worker.core.state import (
@@ -29,7 +29,6 @@ from worker.core.state import (
     Phase,
     ProcedureState,
     ReviewReason,
-    StepKey,
     StepKind,
     parse_marker,
     read_history,
@@ -201,11 +200,7 @@ class _View:
     def distrusted(self) -> list[str]:
         """Issue 14: the customers' messages the worker does not believe are from who they
         show, and why (they can stop or hold the procedure, never advance it)."""
-        people = {self.ticket.requester.key}
-        account = self.identification.account
-        if account is not None:
-            people |= {m.person.key for m in account.members}
-            people.add((account.registered_email or "").strip().lower())
+        people = set(account_people(self.ticket, self.identification))
         lines: list[str] = []
         for comment in self.ticket.comments:
             if comment.role is AuthorRole.WORKER:
@@ -226,20 +221,56 @@ class _View:
         lines: list[str] = []
         before = self.state
         for step in steps:
-            marker = parse_marker(step.marker)
-            after = marker.state if marker else before
+            after = _after(step, before)
             rendered = self.worker.render(step)
             lines.append(f"  {step.key} — {self._actions(step, rendered)}")
-            lines.append(f"     Por quê: {self._why(step, before, after)}")
-            refs = marker.refs if marker else ()
-            if refs:
-                lines.append("     Trata: " + "; ".join(self._ref(ref) for ref in refs))
+            lines += [f"     {line}" for line in self._record(step, before, after)]
             note = _without_marker(rendered.note)
             shown = note.splitlines()[:NOTE_LINES]
             lines.append("     Nota: " + (shown[0] if shown else ""))
             lines += [f"           {line}" for line in shown[1:]]
             before = after
         return lines
+
+    def _record(self, step: Step, before: ProcedureState, after: ProcedureState) -> list[str]:
+        """The engine's own record of the step (`Step.why`): the table's row, the phases, what
+        it consumed; then what the step's state says it changed. Nothing is worked out again
+        here, so explain says what the engine did, whatever the engine's rules become."""
+        why = step.why
+        if why is None:  # only a step built outside the engine has none
+            return []
+        lines = [
+            f"Por quê: {why.trigger}: {why.guard} ({why.section})",
+            f"Linha {why.row} da tabela do procedimento · fase {_phases(why.before, why.after)}",
+        ]
+        changed = self._changes(before, after)
+        if changed:
+            lines.append("Registra: " + "; ".join(changed))
+        if why.consumed:
+            lines.append("Trata: " + "; ".join(self._ref(ref) for ref in why.consumed))
+        return lines
+
+    def _changes(self, before: ProcedureState, after: ProcedureState) -> list[str]:
+        """What the state the step writes in its marker says that the state before did not."""
+        changes: list[str] = []
+        if after.situation and after.situation != before.situation:
+            changes.append(f"situação: {SITUATION_LABELS[Situation(after.situation)]}")
+        if after.attempts != before.attempts:
+            maximum = self.config.procedure.max_call_attempts
+            changes.append(f"tentativas {after.attempts} de {maximum}")
+        if after.contact_email_sent and not before.contact_email_sent:
+            changes.append("e-mail de contato enviado")
+        if after.deadline != before.deadline:
+            changes.append(
+                f"prazo até o fim de {format_date(self.worker.calendar.last_day(after.deadline))}"
+                if after.deadline
+                else "sem prazo correndo"
+            )
+        if after.review is not None and after.review != before.review:
+            changes.append(f"revisão: {REVIEW_LABELS[after.review]}")
+        if after.cancel_why and after.cancel_why != before.cancel_why:
+            changes.append(f"cancelar porque {after.cancel_why}")
+        return changes
 
     def _actions(self, step: Step, rendered: RenderedStep) -> str:
         parts: list[str] = []
@@ -274,47 +305,6 @@ class _View:
             TargetStatus.WAITING_CUSTOMER: self.config.statuses.waiting_customer,
             TargetStatus.SOLVED: "Resolvido",
         }[status]
-
-    def _why(self, step: Step, before: ProcedureState, after: ProcedureState) -> str:
-        """The table row's condition and §, or, where the step's own data says more (which
-        situation, which call, which deadline), that."""
-        kind = StepKey.parse(step.key).kind
-        try:
-            row = table.transition(before.phase, kind, after.phase)
-        except table.UndeclaredStep:  # the engine refuses such a step before explain sees it
-            return f"fase {before.phase.value} → {after.phase.value}"
-        maximum = self.config.procedure.max_call_attempts
-        label = SITUATION_LABELS[Situation(after.situation)] if after.situation else "a definir"
-        deadline = (
-            format_date(self.worker.calendar.last_day(after.deadline)) if after.deadline else ""
-        )
-        details: dict[StepKind, Callable[[], str]] = {
-            StepKind.START: lambda: f"pedido de cancelamento novo, {label}: começam as ligações",
-            StepKind.REVIEW_DATA: lambda: (
-                "a ficha não permite identificar quem pede: "
-                + "; ".join(self.identification.problems or ("dados faltando",))
-            ),
-            StepKind.LINKED: lambda: (
-                f"a conta já tem um cancelamento em andamento no ticket #{step.follow_ups[0]}"
-            ),
-            StepKind.ATTEMPT: lambda: (
-                f"ligação sem sucesso registrada ({after.attempts} de {maximum})"
-            ),
-            StepKind.CONTACT_EMAIL: lambda: (
-                f"{after.attempts} ligações sem sucesso e o e-mail de contato ainda não foi "
-                f"enviado; o cliente tem até {deadline} para responder"
-            ),
-            StepKind.PARTNERS_ASKED: lambda: (
-                "o cliente quer cancelar e os demais sócios-administradores precisam confirmar "
-                f"até {deadline}"
-            ),
-            StepKind.CANCEL_CONTRACT: lambda: after.cancel_why or row.guard,
-            StepKind.RESUME: lambda: (
-                f"um agente devolveu o ticket ao worker; volta para {after.phase.value}"
-            ),
-        }
-        why = details[kind]() if kind in details else f"{row.trigger.value}: {row.guard}"
-        return f"{why} ({row.section})"
 
     def idle(self) -> list[str]:
         """Nothing to do now: say why, and for a wait, what happens when it ends."""
@@ -375,10 +365,9 @@ class _View:
         then = self.worker.decide(self.ticket, deadline)
         if then:
             keys = ", ".join(step.key for step in then)
-            lines.append(
-                f"  em {format_datetime(deadline)}, sem novidades até lá: {keys} — "
-                + self._why(then[0], self.state, _after(then[0], self.state))
-            )
+            first = then[0].why
+            why = f" — {first.trigger}: {first.guard} ({first.section})" if first else ""
+            lines.append(f"  em {format_datetime(deadline)}, sem novidades até lá: {keys}{why}")
         return lines
 
     def _not_a_request(self) -> str:
@@ -457,6 +446,10 @@ def _worker_notes(ticket: Ticket) -> list[tuple[Comment, Marker]]:
 def _after(step: Step, before: ProcedureState) -> ProcedureState:
     marker = parse_marker(step.marker)
     return marker.state if marker else before
+
+
+def _phases(before: Phase, after: Phase) -> str:
+    return f"{before.value} → {after.value}" if after is not before else f"{before.value} (fica)"
 
 
 def _event(event: Event) -> str:

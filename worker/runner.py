@@ -153,7 +153,7 @@ class Runner:
                     if rejected
                     else str(problem)
                 )
-                log.error(f"{name} failed: {why}; stopping", error=str(problem))
+                log.error("job failed; stopping", job=name, why=why, error=str(problem))
                 self.on_report(name, None)
                 self.stop_event.set()
                 return
@@ -162,21 +162,23 @@ class Runner:
                 pause = min(MAX_BACKOFF.total_seconds(), 60.0 * 2 ** (self.failures - 1))
                 self.resume_at = self.monotonic() + pause
                 log.warning(
-                    f"{name} failed: helpdesk unavailable",
+                    "job failed: helpdesk unavailable",
+                    job=name,
                     error=str(problem),
                     retry_in_seconds=int(pause),
                 )
                 self.on_report(name, None)
                 return
             except Exception:
-                log.exception(f"{name} failed unexpectedly; the next run tries again")
+                log.exception("job failed unexpectedly; the next run tries again", job=name)
                 self.on_report(name, None)
                 return
             self.failures = 0
             self.resume_at = 0.0
             self.on_report(name, report)
             log.info(
-                f"{name} finished",
+                "job finished",
+                job=name,
                 tickets=report.tickets,
                 steps=report.steps,
                 emails=report.emails,

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -26,7 +29,7 @@ from worker.core import messages as msg
 from worker.core.calendar import BusinessCalendar
 from worker.core.effects import ContractAnswer, ContractRequest, Step
 from worker.core.model import AuthorRole, Ficha, Ticket
-from worker.core.state import parse_marker, read_history
+from worker.core.state import StepKey, parse_marker, read_history
 from worker.metrics import Metrics
 from worker.ports import (
     ContractSystem,
@@ -54,6 +57,24 @@ class TicketOutcome:
     emails: int = 0
     conflicts: int = 0
     follow_ups: list[str] = field(default_factory=list)
+    # What the one `ticket.handled` line says of the ticket (docs/operations.md).
+    outcome: str = "nothing"
+    situation: str | None = None
+    phase_before: str | None = None
+    phase_after: str | None = None
+    rows: list[int] = field(default_factory=list)  # of the transition table, one per step
+
+
+# The `outcome` of a `ticket.handled` line.
+WRITTEN = "written"
+DRY_RUN = "dry-run"
+NOTHING = "nothing"  # decided, and nothing was due
+CONFLICT_GAVE_UP = "conflict-gave-up"
+OUTSIDE_ALLOW_LIST = "skipped-outside-allow-list"
+GONE = "gone"
+FAILED = "failed"
+PAUSED = "paused"
+STOPPED = "stopped"
 
 
 @dataclass
@@ -209,7 +230,7 @@ class Worker:
         midway ends it where it stands."""
         report = PollReport()
         if not self.dry_run and (reason := self.guard.paused_reason()) is not None:
-            log.warning(f"paused: no {name}", reason=reason)
+            log.warning("paused: run skipped", job=name, reason=reason)
             report.paused = reason
             return report
         if not self.dry_run:
@@ -217,7 +238,8 @@ class Worker:
             # (reads never write: a dry run, explain and report only read)
             self.helpdesk.recover()
         try:
-            work(report)
+            with structlog.contextvars.bound_contextvars(job=name):
+                work(report)
         except Paused as why:
             report.paused = str(why)
         except Stopping:
@@ -278,7 +300,6 @@ class Worker:
         except TicketGone:
             # Deleted, merged away or spam: no retry can ever succeed, and keeping it would fail
             # (and alert) at every poll. If it comes back, the poll hands it out again.
-            log.info("ticket no longer exists; not retried", ticket_id=ticket_id)
             self.retry.discard(ticket_id)
             return
         except HelpdeskError as problem:
@@ -387,23 +408,33 @@ class Worker:
         else read with `header`, what its page showed of it); then the tickets its steps point
         to (a new ticket linked to an account's cancellation under way is handled there at
         once)."""
-        outcome = self._handle_one(ticket_id, now, read, header)
+        outcome = self._handled(ticket_id, now, read, header)
         if follow_ups:
             for other in dict.fromkeys(outcome.follow_ups):
-                more = self._handle_one(other, now)
+                more = self._handled(other, now)
                 outcome.steps.extend(more.steps)
                 outcome.emails += more.emails
                 outcome.conflicts += more.conflicts
         return outcome
 
-    def _handle_one(
+    def _handled(
         self,
         ticket_id: str,
         now: datetime,
         read: Read | None = None,
         header: TicketHeader | None = None,
     ) -> TicketOutcome:
+        """One ticket's handling, with `ticket_id` bound for every line logged meanwhile (the
+        adapters' included), ending in its one `ticket.handled` line."""
         outcome = TicketOutcome(ticket_id)
+        with structlog.contextvars.bound_contextvars(ticket_id=ticket_id), _handled_line(outcome):
+            self._decide_and_write(outcome, now, read, header)
+        return outcome
+
+    def _decide_and_write(
+        self, outcome: TicketOutcome, now: datetime, read: Read | None, header: TicketHeader | None
+    ) -> None:
+        ticket_id = outcome.ticket_id
         for _ in range(MAX_REDECISIONS):
             ficha: Ficha | None = None
             if read is None:
@@ -412,34 +443,28 @@ class Worker:
                 (ticket, ficha), read = read, None  # after a conflict, read again
             header = None  # after a conflict the page's header is stale too
             if not self.guard.allows(ticket):
-                log.info("outside the allow-list; skipped", ticket_id=ticket_id)
-                return outcome
+                outcome.outcome = OUTSIDE_ALLOW_LIST
+                return
+            state = read_history(ticket).state
+            outcome.phase_before = outcome.phase_before or state.phase.value
             steps = self.decide(ticket, now, ficha)
-            log.info(
-                "decision",
-                ticket_id=ticket_id,
-                situation=_situation(steps[-1]) if steps else read_history(ticket).state.situation,
-                steps=[step.key for step in steps],
-            )
+            outcome.situation = _situation(steps[-1]) if steps else state.situation
+            outcome.phase_after = _phase(steps[-1]) if steps else state.phase.value
             try:
                 for n, step in enumerate(steps, start=1):
                     if self.stop_requested():
                         raise Stopping
                     ticket = self._write(ticket, step, _situation(step), last=n == len(steps))
                     outcome.steps.append(step.key)
+                    outcome.rows += [step.why.row] if step.why else []
                     outcome.emails += step.email is not None
                     outcome.follow_ups.extend(step.follow_ups)
-                return outcome
+                outcome.outcome = (DRY_RUN if self.dry_run else WRITTEN) if steps else NOTHING
+                return
             except StaleTicket:
                 outcome.conflicts += 1
-                log.info(
-                    "write",
-                    ticket_id=ticket_id,
-                    outcome="conflict",
-                    action="re-read and re-decide",
-                )
-        log.warning("gave up after conflicts", ticket_id=ticket_id, conflicts=outcome.conflicts)
-        return outcome
+                log.debug("write", ticket_id=ticket_id, outcome="conflict")
+        outcome.outcome = CONFLICT_GAVE_UP
 
     def _write(
         self, ticket: Ticket, step: Step, situation: str | None, *, last: bool = True
@@ -481,6 +506,45 @@ class Worker:
         )
 
 
+@contextmanager
+def _handled_line(outcome: TicketOutcome) -> Iterator[None]:
+    """The one line an operator reads per ticket: what it was, what became of it, how long it
+    took. Ids, phases and step keys only: no text of the ticket (LGPD)."""
+    started = time.perf_counter()
+    try:
+        yield
+    except TicketGone:
+        outcome.outcome = GONE
+        raise
+    except Paused:
+        outcome.outcome = PAUSED
+        raise
+    except Stopping:
+        outcome.outcome = STOPPED
+        raise
+    except Exception:
+        outcome.outcome = FAILED
+        raise
+    finally:
+        failed = outcome.outcome in (FAILED, CONFLICT_GAVE_UP)
+        log.log(
+            logging.WARNING if failed else logging.INFO,
+            "ticket.handled",
+            ticket_id=outcome.ticket_id,
+            job=structlog.contextvars.get_contextvars().get("job"),  # poll, sweep, webhook
+            outcome=outcome.outcome,
+            situation=outcome.situation,
+            phase_before=outcome.phase_before,
+            phase_after=outcome.phase_after,
+            steps=list(outcome.steps),
+            kinds=[StepKey.parse(key).kind.value for key in outcome.steps],
+            rows=list(outcome.rows),
+            emails=outcome.emails,
+            conflicts=outcome.conflicts,
+            duration_ms=round((time.perf_counter() - started) * 1000),
+        )
+
+
 def _scope(config: Config) -> str | None:
     """The allow-list as a short fingerprint (ids and tags only)."""
     safety = config.safety
@@ -498,3 +562,8 @@ def _situation(step: Step) -> str | None:
     not the nothing the ticket's notes said before it."""
     marker = parse_marker(step.marker)
     return marker.state.situation if marker is not None else None
+
+
+def _phase(step: Step) -> str | None:
+    marker = parse_marker(step.marker)
+    return marker.state.phase.value if marker is not None else None

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from worker.core.state import Phase
+
 
 class TargetStatus(enum.Enum):
     """Logical statuses; the configuration names them in the helpdesk."""
@@ -49,6 +51,24 @@ class Email:
 
 
 @dataclass(frozen=True)
+class StepRecord:
+    """Why the engine took a step, as it decided it: the row of the transition table the step
+    carries out (its position in `table.TABLE`, its trigger, guard and § as the support lead's
+    page prints them), the phases it went between, and the events it consumed (`c<id>.<line>`
+    an agent's command line, `c<id>` a message, `t<id>` another ticket). `explain` prints this
+    record rather than working the reasons out again, so it cannot say one thing while the
+    engine did another, and the log line of a handled ticket names the same rows."""
+
+    row: int
+    trigger: str
+    guard: str
+    section: str
+    before: Phase
+    after: Phase
+    consumed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Step:
     key: str
     note: Message
@@ -62,6 +82,7 @@ class Step:
     # a new ticket: each must see it), or this one when the step recorded a call to the
     # contract system still to be made.
     follow_ups: tuple[str, ...] = ()
+    why: StepRecord | None = None  # None only for a step built outside the engine (tests)
 
 
 @dataclass(frozen=True)

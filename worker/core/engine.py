@@ -25,6 +25,7 @@ from worker.core.effects import Decision, Step
 from worker.core.procedure import agent_commands, incoming, outcomes, start
 from worker.core.procedure.reads import reads
 from worker.core.procedure.run import FINAL_STATUSES, Context, Run, ticket_events
+from worker.core.procedure.table import Trigger
 from worker.core.settings import ProcedureSettings
 from worker.core.state import Phase
 from worker.core.unnoted import settle_unnoted_email
@@ -41,6 +42,7 @@ def decide(
 
 
 def _play(run: Run) -> list[Step]:
+    run.trigger = Trigger.FIRST_SIGHT
     if run.state.phase in (Phase.NEW, Phase.POSSIBLE):
         if run.ticket.status in FINAL_STATUSES or not start.enter(run):
             return run.out
@@ -48,7 +50,9 @@ def _play(run: Run) -> list[Step]:
         # Solved or closed (by the worker, or by an agent after a reopening): nothing more is ours
         # to do until someone writes again and the helpdesk reopens it.
         return []
+    run.trigger = Trigger.AGENT
     start.follow_situation_field(run)
+    run.trigger = Trigger.OWED
     agent_commands.owed_steps(run)
     events = ticket_events(run.ticket, run.consumed)
     run.last_message = next((e.ref for e in reversed(events) if e.command is None), None)
@@ -56,10 +60,14 @@ def _play(run: Run) -> list[Step]:
         if event.ref in run.skipped:
             continue
         if event.command is not None:
+            run.trigger = Trigger.AGENT
             agent_commands.on_command(run, event, event.command)
         else:
+            run.trigger = Trigger.MESSAGE
             incoming.on_message(run, event)
+    run.trigger = Trigger.OTHER_TICKET
     incoming.on_other_tickets(run)
+    run.trigger = Trigger.CLOCK
     outcomes.on_clock(run)
     outcomes.typed_deadline(run)
     return run.out

@@ -20,6 +20,7 @@ from worker.core.effects import (
     FieldKey,
     Message,
     Step,
+    StepRecord,
     TargetStatus,
 )
 from worker.core.model import (
@@ -156,6 +157,9 @@ class Run:
         self.shows_waiting = self.ticket.status is StatusCategory.PENDING
         self.last_message: str | None = None
         self.prior_messages: list[str] = []  # customers' messages before the first step
+        # What the engine is handling (set by `engine._play`): names the row a step's record
+        # cites where several rows declare the same step.
+        self.trigger: table.Trigger | None = None
 
     def step(
         self,
@@ -172,7 +176,7 @@ class Run:
     ) -> None:
         """Takes one step the transition table declares (else `table.UndeclaredStep`): its
         status comes from the table's row, and the table's rules amend what it changes."""
-        row = table.transition(self.state.phase, kind, state.phase)
+        row = table.transition(self.state.phase, kind, state.phase, self.trigger)
         table.check_email(row, email)
         where = table.Where(
             after=state,
@@ -191,6 +195,15 @@ class Run:
         refs = [*self.skipped, *([ref] if ref else [])]
         self.skipped = []
         key = StepKey(self.step_number, kind)
+        why = StepRecord(
+            row=table.row_number(row),
+            trigger=row.trigger.value,
+            guard=row.guard,
+            section=row.section,
+            before=self.state.phase,
+            after=state.phase,
+            consumed=tuple(refs),
+        )
         self.consumed = self.consumed | frozenset(refs)
         self.state = state
         self.out.append(
@@ -204,6 +217,7 @@ class Run:
                 add_tags=add_tags,
                 remove_tags=remove_tags,
                 follow_ups=change.follow_ups,
+                why=why,
             )
         )
 

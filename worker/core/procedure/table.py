@@ -418,15 +418,24 @@ class UndeclaredStep(AssertionError):
     """A programming error: the engine took a step its transition table does not declare."""
 
 
-def transition(before: Phase, kind: StepKind, after: Phase) -> Transition:
-    """The row a step from `before` to `after` carries out. The rows that match agree on the
-    status and the e-mails (a test checks it), so any of them answers for the step."""
-    for row in TABLE:
-        if row.kind is kind and before in row.phases and row.leads_to(before, after):
-            return row
+def transition(
+    before: Phase, kind: StepKind, after: Phase, trigger: Trigger | None = None
+) -> Transition:
+    """The row a step from `before` to `after` carries out: of the rows that match, one of
+    `trigger` (what the engine was handling when it took the step) if there is one. The rows
+    that match agree on the status and the e-mails (a test checks it), so the trigger only
+    chooses which one the step's record names, never what the step does."""
+    rows = [r for r in TABLE if r.kind is kind and before in r.phases and r.leads_to(before, after)]
+    for row in sorted(rows, key=lambda row: row.trigger is not trigger):
+        return row
     raise UndeclaredStep(
         f"step {kind.value} from {before.value} to {after.value} is not in the table"
     )
+
+
+def row_number(row: Transition) -> int:
+    """The row's place in `TABLE`, from 1: what a decision record and a log line call it."""
+    return next(n for n, candidate in enumerate(TABLE, start=1) if candidate is row)
 
 
 def check_email(row: Transition, email: Email | None) -> None:
