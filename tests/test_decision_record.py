@@ -106,3 +106,20 @@ def test_a_step_carries_the_events_it_consumed_and_explain_names_them() -> None:
     text = explain(world.worker, ticket, world.clock())
     assert '     Trata: "#tentativa" de ' in text
     assert "     Por quê: um agente: #tentativa (§3.2, §4.2)" in text
+
+
+def test_while_nothing_is_due_explain_lists_the_commands_the_table_takes_in_that_phase() -> None:
+    world = World()
+    world.pf(MARIA)
+    ticket = world.opens(MARIA)
+    world.poll()
+    calling = explain(world.worker, ticket, world.clock())
+    assert "nada agora: Em atendimento, ligações ao cliente (0 de 3 registradas)" in calling
+    assert "um agente pode: #tentativa, #revertido, #cancelar" in calling
+    assert "#socio-confirmou" not in calling, "a command of Situação 2 only"
+    world.agent_says(ticket, "#cancelar motivo: preço")
+    world.poll()
+    pending = explain(world.worker, ticket, world.clock())
+    assert "nada agora: aguardando o cancelamento do contrato (#contrato-cancelado)" in pending
+    assert "#contrato-cancelado" in pending.split("um agente pode:")[1]
+    assert "#tentativa" not in pending.split("um agente pode:")[1]

@@ -11,6 +11,7 @@ text a person reads: a ticket may quote a credential as well as personal data (C
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from worker.config import Config, detection_settings
@@ -20,7 +21,13 @@ from worker.core.effects import Step, TargetStatus
 from worker.core.engine import ticket_events
 from worker.core.model import AuthorRole, Comment, Situation, StatusCategory, Ticket
 from worker.core.procedure.run import FINAL_STATUSES, Event, account_people
-from worker.core.procedure.table import EMAIL_LABELS, PHASE_LABELS, SITUATION_LABELS
+from worker.core.procedure.table import (
+    EMAIL_LABELS,
+    PHASE_LABELS,
+    SITUATION_LABELS,
+    TABLE,
+    Trigger,
+)
 from worker.core.situation import Identification, identify
 from worker.core.state import (
     MARKER_PREFIX,
@@ -38,6 +45,7 @@ from worker.ports import RenderedStep
 from worker.service import Worker
 
 NOTE_PREFIX = "[Cancelamento] "
+COMMAND = re.compile(r"#[\w-]+")  # a command as a table row's guard names it
 NOTE_LINES = 3  # lines of a next step's note shown
 GIST_LENGTH = 110
 
@@ -328,23 +336,29 @@ class _View:
                 f"{state.contract_key}; repetir o pedido é seguro) e, quando ele confirmar,"
                 " enviar o e-mail de confirmação ao cliente"
             ]
-        maximum = self.config.procedure.max_call_attempts
-        waiting = {
-            Phase.CALLING: (
-                f"aguardando as ligações ao cliente ({state.attempts} de {maximum} registradas "
-                "com #tentativa; ligação atendida: #revertido ou #cancelar)"
-            ),
-            Phase.REVIEW: (
-                "aguardando um agente ("
-                + (REVIEW_LABELS[state.review] if state.review else "revisão")
-                + "); depois, #retomar"
-            ),
-            Phase.CANCEL_PENDING: (
-                "aguardando um agente cancelar o contrato e registrar #contrato-cancelado"
-            ),
-            Phase.DONE: "o procedimento está encerrado",
-        }
-        return [f"  nada agora: {waiting.get(state.phase, PHASE_LABELS[state.phase])}"]
+        details = [PHASE_LABELS[state.phase]]
+        if state.phase is Phase.CALLING:
+            maximum = self.config.procedure.max_call_attempts
+            details.append(f"{state.attempts} de {maximum} registradas")
+        if state.phase is Phase.REVIEW:
+            details.append(REVIEW_LABELS[state.review] if state.review else "revisão")
+        line = details[0] + (f" ({', '.join(details[1:])})" if details[1:] else "")
+        commands = self._agent_commands()
+        if commands:
+            line += "; um agente pode: " + ", ".join(commands)
+        return [f"  nada agora: {line}"]
+
+    def _agent_commands(self) -> list[str]:
+        """The commands the table's rows accept from an agent in this phase and situation, in
+        the table's order: what moves the ticket on while the worker waits."""
+        situation = Situation(self.state.situation) if self.state.situation else None
+        found: dict[str, None] = {}
+        for row in TABLE:
+            if row.trigger is not Trigger.AGENT or self.state.phase not in row.phases:
+                continue
+            if situation is None or situation in row.situations:
+                found.update(dict.fromkeys(COMMAND.findall(row.guard)))
+        return list(found)
 
     def _waiting(self, deadline: datetime) -> list[str]:
         last = format_date(self.worker.calendar.last_day(deadline))
