@@ -16,7 +16,7 @@ from datetime import datetime
 
 from worker.config import Config, detection_settings
 from worker.core.calendar import format_date, format_datetime
-from worker.core.detection import detect
+from worker.core.detection import detect, keywords_refused
 from worker.core.effects import Step, TargetStatus
 from worker.core.engine import ticket_events
 from worker.core.model import AuthorRole, Comment, Situation, StatusCategory, Ticket
@@ -392,13 +392,8 @@ class _View:
         found = detect(ticket.subject, first, ticket.channel, ticket.tags, tag, detection)
         if found is not None:
             return "o worker ainda não começou este ticket"
-        if not config.detection.keywords_enabled:
-            return f"não é um pedido de cancelamento (sem a tag {tag}; palavras-chave desligadas)"
-        if ticket.channel not in config.detection.channels:
-            return (
-                f"não é um pedido de cancelamento (sem a tag {tag}; palavras-chave não valem "
-                f"no canal {ticket.channel})"
-            )
+        if refused := keywords_refused(ticket.channel, detection):
+            return f"não é um pedido de cancelamento (sem a tag {tag}; {refused})"
         return (
             f"não é um pedido de cancelamento (sem a tag {tag} e sem pedido nas palavras do "
             "assunto ou da primeira mensagem)"

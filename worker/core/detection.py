@@ -69,6 +69,16 @@ class _Finding:
     doubt: str | None = None
 
 
+def keywords_refused(channel: str, detection: DetectionSettings) -> str:
+    """Why the words of this ticket are not read for a request, in pt-BR ("" when they are):
+    the one gate `detect` applies, which `explain` quotes."""
+    if not detection.keywords_enabled:
+        return "palavras-chave desligadas"
+    if channel not in detection.channels:
+        return f"palavras-chave não valem no canal {channel}"
+    return ""
+
+
 def detect(
     subject: str,
     first_message: str,
@@ -80,7 +90,7 @@ def detect(
     """A request, a maybe, or None (not a request: nothing is done)."""
     if cancellation_tag in tags:
         return DetectionResult(by_tag=True, tag=cancellation_tag)
-    if not detection.keywords_enabled or channel not in detection.channels:
+    if keywords_refused(channel, detection):
         return None
     texts: tuple[tuple[Where, str], ...] = (
         ("subject", normalize(subject)),
