@@ -14,6 +14,7 @@ from tests.world import World, person
 from worker.core.procedure.table import TABLE, Trigger
 from worker.core.state import Phase, StepKey, parse_marker
 from worker.explain import explain
+from worker.procedure_page import markdown
 
 MARIA = person("Maria Souza", "maria.souza@exemplo.com.br")
 STEP = re.compile(r"^  (\d+:[\w-]+) — ")
@@ -59,11 +60,14 @@ def agree(world: World, ticket: str) -> list[tuple[str, int, Phase, Phase]]:
         (key, row) for key, row, _, _ in announced
     ]
     notes = written(world, ticket)
+    page = markdown()
     for key, row, before, after in announced:
         assert notes[key] == (before, after), f"{key}: the note's phases are explain's"
         declared = TABLE[row - 1]
         assert declared.kind is StepKey.parse(key).kind, f"{key}: row {row} is another kind"
         assert before in declared.phases and declared.leads_to(before, after)
+        printed = [line for line in page.splitlines() if line.startswith(f"| {row} | ")]
+        assert printed and all(declared.guard in line for line in printed), "the page's row"
     return announced
 
 

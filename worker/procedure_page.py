@@ -20,6 +20,7 @@ from worker.core.procedure.table import (
     TABLE,
     Next,
     Transition,
+    row_number,
 )
 from worker.core.state import CONTACTING, NOT_STARTED, UNDER_WAY, WAITING_PHASES, Phase
 
@@ -46,8 +47,8 @@ PHASE_SETS = {
     UNDER_WAY: "em andamento",
 }
 HEADER = (
-    "| Fase | Quando | O que o worker faz | E-mail | Status | Depois | § |",
-    "|---|---|---|---|---|---|---|",
+    "| Linha | Fase | Quando | O que o worker faz | E-mail | Status | Depois | § |",
+    "|---|---|---|---|---|---|---|---|",
 )
 
 
@@ -55,7 +56,8 @@ def markdown() -> str:
     lines = [
         "Cada linha é um passo do worker: uma nota interna na ficha do ticket e, quando a coluna",
         "E-mail diz, um e-mail ao cliente. O worker recusa qualquer passo que não esteja nesta",
-        "tabela (o passo não é dado, e um agente é avisado no ticket).",
+        "tabela (o passo não é dado, e um agente é avisado no ticket). A coluna Linha é o número",
+        "que o `explain` e o log (`ticket.handled`) dão a cada passo.",
         "",
         "**Fases.** " + "; ".join(f"*{SHORT_PHASES[p]}*: {PHASE_LABELS[p]}" for p in Phase) + ".",
         "",
@@ -79,6 +81,7 @@ def _line(row: Transition) -> str:
     status = STATUS_LABELS[row.status] if row.status else "não muda"
     after = row.next.value if isinstance(row.next, Next) else SHORT_PHASES[row.next]
     cells = (
+        str(row_number(row)),
         PHASE_SETS.get(row.phases) or _phases(row.phases),
         f"{row.trigger.value}: {row.guard}",
         row.does,
