@@ -127,3 +127,18 @@ def test_while_nothing_is_due_explain_lists_the_commands_the_table_takes_in_that
     assert "nada agora: aguardando o cancelamento do contrato (#contrato-cancelado)" in pending
     assert "#contrato-cancelado" in pending.split("um agente pode:")[1]
     assert "#tentativa" not in pending.split("um agente pode:")[1]
+
+
+def test_a_strangers_message_is_doubted_in_explain_in_the_engines_own_words() -> None:
+    world = World()
+    world.pf(MARIA)
+    ticket = world.opens(MARIA)
+    world.poll()
+    world.customer_writes(ticket, person("João Lima", "joao.lima@outra.com.br"), "Cancelem já")
+    text = explain(world.worker, ticket, world.clock())
+    (listed,) = [line for line in text.splitlines() if line.startswith("  - de João Lima")]
+    assert listed.endswith(": j***@*** não é o solicitante nem uma pessoa da conta na ficha")
+    world.poll()
+    assert "joao.lima@outra.com.br não é o solicitante nem uma pessoa da conta" in "\n".join(
+        world.notes(ticket)
+    ), "the note the engine wrote says the same"

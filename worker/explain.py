@@ -28,6 +28,7 @@ from worker.core.procedure.table import (
     TABLE,
     Trigger,
 )
+from worker.core.procedure.trust import doubt
 from worker.core.situation import Identification, identify
 from worker.core.state import (
     MARKER_PREFIX,
@@ -208,14 +209,12 @@ class _View:
     def distrusted(self) -> list[str]:
         """Issue 14: the customers' messages the worker does not believe are from who they
         show, and why (they can stop or hold the procedure, never advance it)."""
-        people = set(account_people(self.ticket, self.identification))
+        people = account_people(self.ticket, self.identification)
         lines: list[str] = []
         for comment in self.ticket.comments:
             if comment.role is AuthorRole.WORKER:
                 continue
-            why = comment.doubt
-            if not why and comment.role is AuthorRole.END_USER and comment.author.key not in people:
-                why = "não é o solicitante nem uma pessoa da conta na ficha"
+            why = doubt(comment, people) if comment.role is AuthorRole.END_USER else comment.doubt
             if why:
                 who = _person(comment.author.name, comment.author.email)
                 lines.append(f"  - de {who} em {format_datetime(comment.created_at)}: {why}")

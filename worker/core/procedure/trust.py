@@ -23,9 +23,14 @@ def distrust(run: Run, comment: Comment) -> str:
     """Why `comment` cannot advance the procedure ("" when it can): the helpdesk's doubt, or
     an author who is neither the requester nor one of the account's people (a stranger may
     write, but never stands for the customer's answer)."""
+    return doubt(comment, run.account_people())
+
+
+def doubt(comment: Comment, people: tuple[str, ...]) -> str:
+    """`distrust` given the account's people: what `explain` lists, word for word."""
     if comment.doubt:
         return comment.doubt
-    if comment.author.key not in run.account_people():
+    if comment.author.key not in people:
         who = comment.author.key or comment.author.name or "quem escreveu"
         return f"{who} não é o solicitante nem uma pessoa da conta na ficha"
     return ""
