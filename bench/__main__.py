@@ -170,7 +170,10 @@ def main() -> None:
         summary.progress("zendesk adapter")
         zendesk.run(args.zendesk_tickets, 1_000 if quick else zendesk.OPEN_BACKLOG)
         summary.progress("freshdesk adapter")
-        freshdesk.run(min(freshdesk.TICKETS, args.zendesk_tickets))
+        freshdesk.run(
+            min(freshdesk.TICKETS, args.zendesk_tickets),
+            1_000 if quick else freshdesk.OPEN_BACKLOG,
+        )
     # after the sections above, so that their wall times are not shared with the drains
     if args.backlog_tickets > 0:
         summary.progress("backlog drains")

@@ -9,19 +9,57 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
+from datetime import timedelta
 
 from tests.backends.freshdesk import FreshdeskWorld
+from tests.backends.freshdesk_fake import PENDING
 from tests.world import person
+from worker.adapters.freshdesk.adapter import FreshdeskHelpdesk, _Cursor, _iso
 from worker.config import Config, Safety
+from worker.core.effects import FieldKey
 
 TICKETS = 200
+OPEN_BACKLOG = 10_000  # open cancellations waiting for their deadline, for the idle cost
 
 
 def family(method: str, path: str) -> str:
     return f"{method} " + re.sub(r"/\d+", "/{id}", path.removeprefix("/api/v2"))
 
 
-def run(tickets: int = TICKETS) -> None:
+def idle_hour(open_tickets: int) -> int:
+    """Requests in an idle hour at the default cadence (a poll every `poll_seconds`, a sweep
+    every `sweep_seconds`) while `open_tickets` cancellations wait for their deadline (in a
+    week): the worker has seen them all (its cursor is past them), nothing changes."""
+    world = FreshdeskWorld()
+    try:
+        adapter = world.hooked.adapter
+        assert isinstance(adapter, FreshdeskHelpdesk)
+        deadline = adapter.layout.fields[FieldKey.DEADLINE]
+        day = (world.clock.now + timedelta(days=7)).date().isoformat()
+        fake = world.fake
+        for n in range(open_tickets):
+            contact = fake.add_contact(f"Cliente {n}", f"cliente{n}@exemplo.com.br")
+            ticket = fake.create_ticket(contact, "Cancelamento", "Quero cancelar.")
+            fake.agent_updates(
+                ticket,
+                {"status": PENDING, "tags": ["cancelamento"], "custom_fields": {deadline: day}},
+            )
+        world.later(minutes=2)
+        world.worker.cursor = _Cursor(_iso(world.clock.now - timedelta(seconds=30)), 1, {}).render()
+        schedule = world.config.schedule
+        every = schedule.sweep_seconds // schedule.poll_seconds
+        mark = len(fake.requests)
+        for n in range(3600 // schedule.poll_seconds):
+            world.later(seconds=schedule.poll_seconds)
+            world.worker.poll(world.clock())
+            if n % every == 0:
+                world.worker.sweep(world.clock())
+        return len(fake.requests) - mark
+    finally:
+        world.close()
+
+
+def run(tickets: int = TICKETS, open_tickets: int = OPEN_BACKLOG) -> None:
     started = time.perf_counter()
     world = FreshdeskWorld(config=Config(safety=Safety(max_emails_per_run=100_000)))
     people = [person(f"Cliente {n}", f"cliente{n}@exemplo.com.br") for n in range(tickets)]
@@ -68,4 +106,12 @@ def run(tickets: int = TICKETS) -> None:
         "\nA step without e-mail is a note and an update (2 writes); with an e-mail, a reply, a"
         " note and an update (3). Each step re-reads its ticket first (1 read), since Freshdesk"
         f" cannot refuse a stale write. Wall time: {time.perf_counter() - started:.1f} s."
+    )
+    started = time.perf_counter()
+    idle = {count: idle_hour(count) for count in sorted({0, open_tickets})}
+    print(
+        "\nIdle hour at default settings (a poll a minute, a sweep every 5 min): "
+        + ", ".join(f"{n} requests with {count:,} open" for count, n in idle.items())
+        + f" ({time.perf_counter() - started:.0f} s wall). The sweep asks only for deadlines"
+        " up to yesterday, so an idle one is one request whatever waits."
     )

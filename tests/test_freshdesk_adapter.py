@@ -387,7 +387,7 @@ def test_the_sweep_filters_open_cancellations_and_compares_the_deadline(
     assert query(search) == {
         "query": [
             f"\"tag:'cancelamento' AND (status:2 OR status:3 OR status:{IN_PROGRESS}"
-            f' OR status:{WAITING})"'
+            f" OR status:{WAITING}) AND {deadline}:<'2026-12-08'\""
         ],
         "page": ["1"],
     }

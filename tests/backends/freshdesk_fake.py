@@ -22,7 +22,11 @@ through the API, as a new user's would be. It is stricter than Freshdesk, never 
   on contact and company fields too): how Freshdesk spells it is not documented, so the worker
   must read it back, never guess it;
 - new choices must carry a `position` within the list (1 to count + 1);
-- a filter query naming a field the object does not have is refused, not answered empty;
+- a filter query naming a field the object does not have is refused, not answered empty, and
+  so are a range (`:>`, `:<`) on other than numbers and dates, and a query over 512
+  characters; 30 results a page, page 10 at most, `total` said; a custom date field in a query
+  is taken unless `custom_date_queries` is off (not settled, fact 41), and a date bound on a
+  date-time is read the narrower way (up to that day's midnight, fact 42);
 - a ticket in the trash or marked as spam (`trash`, `mark_spam`) is still shown by id, with
   `deleted: true` or `spam: true` (both documented attributes), not a 404, so the worker must
   read the flags; the list leaves it out (documented), the filter query keeps it (not
@@ -265,38 +269,102 @@ def html_to_plain(markup: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-# --- the filter query language (`"tag:'x' AND (status:2 OR status:3)"`) -----------------------
+# --- the filter query language (`"tag:'x' AND (status:2 OR status:3) AND cf_d:<'2026-12-02'"`)
+# What DEV#filter_tickets documents (docs/freshdesk.md, facts 6 and 40-42): `field:value`,
+# `AND`, `OR`, parentheses, `:>` (greater than or equal to) and `:<` (less than or equal to) on
+# date and numeric fields only, dates as 'YYYY-MM-DD', the whole query in double quotes and at
+# most 512 characters. Anything else is refused.
 
-_TOKEN = re.compile(r"\s*(?:(?P<paren>[()])|(?P<op>AND|OR)\b|(?P<key>\w+):(?P<value>'[^']*'|\w+))")
-Matcher = Callable[[Json, str, str], bool]
+_TOKEN = re.compile(
+    r"\s*(?:(?P<paren>[()])|(?P<op>AND|OR)\b|(?P<key>\w+):(?P<rel>[<>])?(?P<value>'[^']*'|\w+))"
+)
+QUERY_LIMIT = 512
 
 
-def parse_query(query: str) -> list[tuple[str, str]]:
+class Term(NamedTuple):
+    """One token: `("paren", "(")`, `("op", "AND")`, or a condition `(field, value, "<"|">"|"")`."""
+
+    key: str
+    value: str
+    relation: str = ""
+
+
+Matcher = Callable[[Json, Term], bool]
+
+
+def parse_query(query: str) -> list[Term]:
     if len(query) < 2 or not (query.startswith('"') and query.endswith('"')):
         raise invalid("query", "query must be enclosed in double quotes", "invalid_value")
+    if len(query) - 2 > QUERY_LIMIT:
+        raise invalid("query", f"It should be at most {QUERY_LIMIT} characters", "invalid_value")
     text, tokens, position = query[1:-1], [], 0
     while position < len(text.rstrip()):
         match = _TOKEN.match(text, position)
         if match is None:
             raise invalid("query", f"cannot read the query at {text[position:]!r}")
         if match["paren"]:
-            tokens.append(("paren", match["paren"]))
+            tokens.append(Term("paren", match["paren"]))
         elif match["op"]:
-            tokens.append(("op", match["op"]))
+            tokens.append(Term("op", match["op"]))
         else:
-            tokens.append((match["key"], match["value"].strip("'")))
+            tokens.append(Term(match["key"], match["value"].strip("'"), match["rel"] or ""))
         position = match.end()
     return tokens
 
 
-def evaluate(tokens: list[tuple[str, str]], record: Json, matches: Matcher) -> bool:
+def conditions(tokens: Iterable[Term]) -> Iterator[Term]:
+    return (t for t in tokens if t.key not in ("paren", "op"))
+
+
+def compared(actual: object, term: Term, kind: str) -> bool:
+    """One condition on a value of `kind` ("integer", "date", "datetime", "string",
+    "boolean"). A range (`:>`, `:<`, both inclusive) is refused on other than numbers and
+    dates. A date bound is a day ('YYYY-MM-DD'); on a date-time (`created_at`) whether `:<`
+    takes the whole day is not documented, so the fake takes the narrower reading: up to
+    that day's midnight (UTC)."""
+    if term.relation and kind not in ("integer", "date", "datetime"):
+        raise invalid("query", f"'{term.key}' does not take :> or :<")
+    if term.value == "null":
+        return actual is None
+    if actual is None:
+        return False
+    if kind == "integer":
+        try:
+            wanted: Any = int(term.value)
+        except ValueError:
+            raise invalid("query", f"'{term.key}' should be a number") from None
+        have: Any = int(str(actual))
+    elif kind in ("date", "datetime"):
+        try:
+            day = date.fromisoformat(term.value)
+        except ValueError:
+            raise invalid("query", f"'{term.key}' should be a date (YYYY-MM-DD)") from None
+        if kind == "date":
+            wanted, have = day, date.fromisoformat(str(actual))
+        else:
+            wanted = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            have = parse_stamp(str(actual))
+            if not term.relation:  # `created_at:'2026-12-01'`: that day
+                return bool(have.date() == day)
+    elif kind == "boolean":
+        wanted, have = term.value.lower() == "true", bool(actual)
+    else:
+        return str(actual).lower() == term.value.lower()
+    if term.relation == ">":
+        return bool(have >= wanted)
+    if term.relation == "<":
+        return bool(have <= wanted)
+    return bool(have == wanted)
+
+
+def evaluate(tokens: list[Term], record: Json, matches: Matcher) -> bool:
     """OR of ANDs, with parentheses: enough for the queries the adapter sends."""
     position = 0
 
     def disjunction() -> bool:
         nonlocal position
         result = conjunction()
-        while position < len(tokens) and tokens[position] == ("op", "OR"):
+        while position < len(tokens) and tokens[position] == Term("op", "OR"):
             position += 1
             result = conjunction() or result
         return result
@@ -304,20 +372,20 @@ def evaluate(tokens: list[tuple[str, str]], record: Json, matches: Matcher) -> b
     def conjunction() -> bool:
         nonlocal position
         result = term()
-        while position < len(tokens) and tokens[position] == ("op", "AND"):
+        while position < len(tokens) and tokens[position] == Term("op", "AND"):
             position += 1
             result = term() and result
         return result
 
     def term() -> bool:
         nonlocal position
-        key, value = tokens[position]
+        token = tokens[position]
         position += 1
-        if (key, value) == ("paren", "("):
+        if token == Term("paren", "("):
             result = disjunction()
             position += 1  # the closing parenthesis
             return result
-        return matches(record, key, value)
+        return matches(record, token)
 
     return disjunction()
 
@@ -396,6 +464,9 @@ class FakeFreshdesk:
     )
     lost: list[Lost] = field(default_factory=list)
     reply_signature: str = ""  # HTML Freshdesk appends to the worker's replies, if any
+    # Whether filter queries take a custom date field (DEV's list of custom field types does
+    # not name it as quoted in 2020; docs/freshdesk.md, fact 41): off, they are refused (400).
+    custom_date_queries: bool = True
     _ids: dict[str, itertools.count[int]] = field(
         default_factory=lambda: {
             "ticket": itertools.count(1),
@@ -1001,32 +1072,63 @@ class FakeFreshdesk:
     # --- filter queries ---------------------------------------------------------------------
 
     def _search_tickets(self, query: Mapping[str, str], data: Json) -> Reply:
-        def matches(ticket: Json, key: str, value: str) -> bool:
-            if key == "tag":
-                return value.lower() in (t.lower() for t in ticket["tags"])
-            if key in ("status", "priority"):
-                return str(ticket[key]) == value
-            custom = ticket["custom_fields"].get(f"cf_{key}")
-            return custom is not None and str(custom).lower() == value.lower()
+        """Filter tickets: the documented fields, and custom fields by their `name` (`cf_...`)
+        of the documented types; any other field is refused, not answered empty."""
+        kinds = {
+            "status": "integer",
+            "priority": "integer",
+            "group_id": "integer",
+            "agent_id": "integer",
+            "tag": "string",
+            "type": "string",
+            "created_at": "datetime",
+            "updated_at": "datetime",
+            "due_by": "datetime",
+            "fr_due_by": "datetime",
+        }
+        custom_kinds = {
+            "custom_text": "string",
+            "custom_dropdown": "string",
+            "custom_number": "integer",
+            "custom_checkbox": "boolean",
+        }
+        if self.custom_date_queries:
+            custom_kinds["custom_date"] = "date"
+        for definition in self.fields:
+            if definition.type in custom_kinds:
+                kinds.setdefault(definition.name, custom_kinds[definition.type])
+        tokens = parse_query(query.get("query", ""))
+        for term in conditions(tokens):
+            if term.key not in kinds:
+                raise invalid("query", f"'{term.key}' is not a ticket field this query takes")
+            if term.relation and kinds[term.key] not in ("integer", "date", "datetime"):
+                raise invalid("query", f"'{term.key}' does not take :> or :<")
+
+        def matches(ticket: Json, term: Term) -> bool:
+            if term.key == "tag":
+                return term.value.lower() in (t.lower() for t in ticket["tags"])
+            source = "responder_id" if term.key == "agent_id" else term.key
+            value = ticket.get(source, ticket["custom_fields"].get(term.key))
+            return compared(value, term, kinds[term.key])
 
         found = [
             self._render(t, set(), description=False)
             for t in sorted(self.tickets.values(), key=lambda t: t["id"])
-            if evaluate(parse_query(query.get("query", "")), t, matches)
+            if evaluate(tokens, t, matches)
         ]
         return self._search_page(query, found)
 
     def _search_companies(self, query: Mapping[str, str], data: Json) -> Reply:
-        def matches(company: Json, key: str, value: str) -> bool:
-            if key == "name":
-                return str(company["name"]).lower() == value.lower()
-            return str(company["custom_fields"].get(key) or "").lower() == value.lower()
+        def matches(company: Json, term: Term) -> bool:
+            custom = company["custom_fields"]
+            value = company["name"] if term.key == "name" else custom.get(term.key)
+            return compared(value or "", term, "string")
 
         tokens = parse_query(query.get("query", ""))
         known = {"name", "domain", *self._custom_names("company")}
-        for key, _ in tokens:
-            if key not in ("paren", "op") and key not in known:
-                raise invalid("query", f"'{key}' is not a company field of this account")
+        for term in conditions(tokens):
+            if term.key not in known:
+                raise invalid("query", f"'{term.key}' is not a company field of this account")
         found = [
             {**c, "custom_fields": dict(c["custom_fields"])}
             for c in sorted(self.companies.values(), key=lambda c: c["id"])

@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,10 @@ PAGE_SIZE = 100  # the largest `per_page`
 MAX_PAGES = 300  # Freshdesk answers no page past this one
 OVERLAP = timedelta(seconds=60)  # each poll re-asks the last minute; seen changes are skipped
 CLOCK_SKEW = 300.0  # seconds: Freshdesk's clock against ours, when matching a reply to intent
-SEARCH_PAGES = 10  # filter/search: 30 results a page, 10 pages at most
+SEARCH_PAGE, SEARCH_PAGES = 30, 10  # filter/search: 30 results a page, 10 pages at most
+SEARCH_LIMIT = SEARCH_PAGE * SEARCH_PAGES
+OPEN_SPAN = timedelta(days=32)  # an open-ended range is first split this far back
+_DAY = timedelta(days=1)
 _SKEW = timedelta(seconds=CLOCK_SKEW)
 
 
@@ -83,6 +86,35 @@ class _Cursor:
             log.warning("freshdesk cursor out of range; rebuilding it from the look-back")
             return None
         return place
+
+
+@dataclass(frozen=True)
+class _Range:
+    """Days of one field for a filter query, both ends inclusive, `low` None for open.
+    `whole_days`: the field holds days (a custom date); for a date-time (`created_at`)
+    whether `:<'day'` takes that whole day is not documented, so the upper bound is written as
+    the next day (a ticket created at midnight may show in two parts; `found` is by id)."""
+
+    field: str
+    low: date | None
+    high: date
+    whole_days: bool = True
+    span: timedelta = OPEN_SPAN  # what an open range's next split peels off its end
+
+    def terms(self) -> str:
+        high = self.high if self.whole_days else self.high + _DAY
+        low = f" AND {self.field}:>'{self.low.isoformat()}'" if self.low is not None else ""
+        return f"{low} AND {self.field}:<'{high.isoformat()}'"
+
+    def halves(self) -> tuple[_Range, _Range] | None:
+        if self.low is None:  # the recent days first, each open remainder twice as far back
+            start = self.high - self.span + _DAY
+            older = replace(self, high=start - _DAY, span=self.span * 2)
+            return older, replace(self, low=start)
+        if self.low >= self.high:
+            return None
+        middle = self.low + (self.high - self.low) // 2
+        return replace(self, high=middle), replace(self, low=middle + _DAY)
 
 
 @dataclass
@@ -129,6 +161,7 @@ class FreshdeskHelpdesk:
         self._recovered = False
         self._written = OwnWrites(path=written)
         self._is_candidate = Candidates(config, mapping.first_message, mapping.channel_of)
+        self._deadline_ranges = True  # until Freshdesk refuses a range on the deadline field
 
     @property
     def layout(self) -> AccountLayout:
@@ -210,34 +243,77 @@ class FreshdeskHelpdesk:
         )
 
     def due_tickets(self, now: datetime) -> tuple[str, ...]:
-        """Cancellation tickets not resolved nor closed, through filter tickets (indexed a few
-        minutes late, 300 results at most); the deadline is compared here, on the page."""
+        """Open cancellation tickets whose deadline day is over, through filter tickets
+        (indexed a few minutes late). The query asks only for a deadline up to yesterday
+        (`:<` is "less than or equal to"), so an idle sweep is one request whatever the
+        backlog; the deadline is compared here too, on the page. If Freshdesk refuses a range
+        on the custom date field (its list of filterable custom field types does not name
+        dates, docs/freshdesk.md fact 41), every open cancellation is listed instead, for the
+        rest of the process. Either way a query matching more than the filter's 300 results is
+        split by day ranges (`_filtered`), so no due ticket is left past the 300th."""
         today = now.astimezone(SAO_PAULO).date()
         layout = self.layout
         deadline = layout.fields[FieldKey.DEADLINE]
         open_ids = sorted(i for i in layout.statuses if i not in (RESOLVED, CLOSED))
         statuses = " OR ".join(f"status:{i}" for i in open_ids)
-        query = f"\"tag:'{self.config.tags.cancellation}' AND ({statuses})\""
+        base = f"tag:'{self.config.tags.cancellation}' AND ({statuses})"
+        found: dict[str, Json] = {}
+        if self._deadline_ranges:
+            try:
+                self._filtered(base, _Range(deadline, None, today - _DAY), found)
+            except Invalid:
+                log.warning("freshdesk refused a range on the deadline field; listing every one")
+                self._deadline_ranges = False
+                found.clear()
+        if not self._deadline_ranges:
+            self._filtered(base, _Range("created_at", None, today, whole_days=False), found)
         due: list[str] = []
-        for ticket in self._search("/api/v2/search/tickets", query):
+        for ticket_id, ticket in found.items():
             if _discarded(ticket) is not None:
                 continue  # whether the filter leaves these out is not documented
             value = (ticket.get("custom_fields") or {}).get(deadline)
             day = day_of(str(value) if value else None)
             if day is not None and day < today:
-                due.append(str(ticket["id"]))
+                due.append(ticket_id)
         return tuple(due)
 
+    def _filtered(self, base: str, days: _Range, found: dict[str, Json]) -> None:
+        """Every ticket `base` matches within `days`, into `found` (by id). The filter answers
+        30 a page, 10 pages at most, and says its `total`: a part matching more than 300 is
+        split in two by day (an open start peels off its last `OPEN_SPAN` days, then twice as
+        many each time), down to single days. A part costs one request per page it fills, and
+        each split two first pages: parts over 300 at one level are disjoint, and 20 levels
+        reach one day from 22 years back, so M matches cost at most ceil(M/30) + 1 +
+        2 x 20 x floor(M/301) requests; nothing due costs one. A single day matching more
+        than 300 is read to its 300th (logged): those are handled and leave their wait, and
+        the rest come at the next sweep."""
+        query = f'"{base}{days.terms()}"'
+        first = self.client.get("/api/v2/search/tickets", {"query": query, "page": 1})
+        total, results = _results(first)
+        parts = days.halves() if total > SEARCH_LIMIT else None
+        if parts is not None:
+            for part in parts:
+                self._filtered(base, part, found)
+            return
+        if total > SEARCH_LIMIT:
+            log.warning("freshdesk filter: more than 300 in one day; the rest next sweep")
+        found.update((str(t["id"]), t) for t in results)
+        number = 1
+        while len(results) == SEARCH_PAGE and number < SEARCH_PAGES:
+            number += 1
+            answer = self.client.get("/api/v2/search/tickets", {"query": query, "page": number})
+            _, results = _results(answer)
+            found.update((str(t["id"]), t) for t in results)
+
     def _search(self, path: str, query: str) -> Iterator[Json]:
-        total = None
+        total = 0
         for number in range(1, SEARCH_PAGES + 1):
             answer = self.client.get(path, {"query": query, "page": number})
-            results = answer.get("results") or [] if isinstance(answer, dict) else []
-            total = answer.get("total") if isinstance(answer, dict) else None
+            total, results = _results(answer)
             yield from results
-            if len(results) < 30:
+            if len(results) < SEARCH_PAGE:
                 return
-        if isinstance(total, int) and total > 30 * SEARCH_PAGES:
+        if total > SEARCH_LIMIT:
             log.warning("freshdesk search truncated at 300 results", total=total)
 
     # --- reading ---------------------------------------------------------------------------
@@ -613,6 +689,15 @@ def _last_unnoted_reply(ticket: Ticket) -> Comment | None:
             continue
         found = comment if comment.public else None  # a note closes the step before it
     return found
+
+
+def _results(answer: Any) -> tuple[int, list[Json]]:
+    """A filter answer's `total` and `results` (a missing total counts as what the page holds)."""
+    if not isinstance(answer, dict):
+        return 0, []
+    results = list(answer.get("results") or [])
+    total = answer.get("total")
+    return (total if isinstance(total, int) else len(results)), results
 
 
 def _discarded(ticket: Json) -> str | None:
