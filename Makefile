@@ -28,7 +28,7 @@ unit: $(STAMP)
 	TZ=UTC $(BIN)/python -m pytest
 
 # The scenario suites again, through the real Zendesk and Freshdesk adapters against their
-# stateful fakes (tests/world.py, WORLD_BACKEND); tests marked memory_only are skipped there.
+# stateful fakes (tests/fakes/world.py, WORLD_BACKEND); tests marked memory_only are skipped there.
 SCENARIOS := tests/test_procedure_*.py
 scenarios: $(STAMP)
 	WORLD_BACKEND=zendesk TZ=UTC $(BIN)/python -m pytest $(SCENARIOS)

@@ -1,6 +1,6 @@
 """What the Freshdesk adapter costs: requests per ticket per poll and per step, through the real
 adapter over HTTP against the stateful Freshdesk fake the scenario suites use
-(`tests/backends/`), on a simulated clock. Freshdesk has no optimistic concurrency, so each step
+(`tests/fakes/`), on a simulated clock. Freshdesk has no optimistic concurrency, so each step
 re-reads its ticket before writing, and a step that e-mails is a reply, a note and an update
 (docs/freshdesk.md); the minimum is therefore not one write per step as on Zendesk."""
 
@@ -11,9 +11,9 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-from tests.backends.freshdesk import FreshdeskWorld
-from tests.backends.freshdesk_fake import PENDING
-from tests.world import person
+from tests.fakes.freshdesk import FreshdeskWorld
+from tests.fakes.freshdesk_fake import PENDING
+from tests.fakes.world import person
 from worker.adapters.freshdesk.adapter import FreshdeskHelpdesk, _Cursor, _iso
 from worker.config import Config, Safety
 from worker.core.effects import FieldKey

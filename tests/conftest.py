@@ -1,4 +1,4 @@
-"""Which helpdesk the scenario worlds run on (`WORLD_BACKEND`, see tests/world.py), the
+"""Which helpdesk the scenario worlds run on (`WORLD_BACKEND`, see tests/fakes/world.py), the
 checkout left as the tests found it, and no decision that needed a read `engine.reads` left out."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.world import backend
+from tests.fakes.world import backend
 from worker.core.case import MissingRead
 from worker.core.procedure import table
 
@@ -33,7 +33,7 @@ def _close_backend_worlds() -> Iterator[None]:
     """Each backend world serves its fake through a `responses` mock: stopped after the test."""
     yield
     if backend() != "memory":
-        from tests.backends.base import close_all
+        from tests.fakes.backend import close_all
 
         close_all()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.world import World, person
+from tests.fakes.world import World, person
 from worker.adapters.freshdesk.admin import FreshdeskAdmin
 from worker.adapters.zendesk.admin import READ_AHEAD, ZendeskAdmin
 from worker.bootstrap import bootstrap, connect

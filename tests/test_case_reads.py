@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.world import World, person
+from tests.fakes.world import World, person
 from worker.config import Config, ContractCancellation, ContractHttp
 from worker.core.case import CaseReads
 from worker.core.effects import RelatedQuery

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from tests.log_capture import logged
-from tests.world import World, person
+from tests.fakes.log_capture import logged
+from tests.fakes.world import World, person
 from worker.core.procedure.table import TABLE, Trigger
 from worker.core.state import Phase, StepKey, parse_marker
 from worker.explain import explain

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.world import CNPJ, CPF, World, person
+from tests.fakes.world import CNPJ, CPF, World, person
 from worker import logs
 from worker.core.model import StatusCategory
 from worker.explain import explain

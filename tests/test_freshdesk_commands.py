@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.backends.freshdesk_fake import FakeFreshdesk, fresh_account
+from tests.fakes.freshdesk_fake import FakeFreshdesk, fresh_account
 from worker.cli import main
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.backends.freshdesk import FreshdeskWorld
-from tests.world import person
+from tests.fakes.freshdesk import FreshdeskWorld
+from tests.fakes.world import person
 
 ANA = person("Ana Souza", "ana@cliente.com.br")
 

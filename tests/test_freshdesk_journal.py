@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 import responses
 
-from tests.test_freshdesk_adapter import (
+from tests.fakes.clock import Sleeps
+from tests.fakes.freshdesk_wire import (
     API,
     BASE,
     CUSTOMER_ID,
     WAITING,
     WORKER_ID,
-    Sleeps,
     account_fields,
     conversation,
     step,

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.backends.freshdesk import FreshdeskWorld
-from tests.backends.freshdesk_fake import Crash
-from tests.world import person
+from tests.fakes.freshdesk import FreshdeskWorld
+from tests.fakes.freshdesk_fake import Crash
+from tests.fakes.world import person
 from worker.adapters.freshdesk.adapter import FreshdeskHelpdesk
 from worker.adapters.freshdesk.http import FreshdeskClient
 from worker.adapters.freshdesk.journal import JournalUnusable

@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 import responses
 
-from tests.backends.freshdesk_fake import ATTRIBUTES, WORKER_ID, FakeFreshdesk, fresh_account
-from tests.test_freshdesk_adapter import (
+from tests.fakes.clock import Sleeps
+from tests.fakes.freshdesk_fake import ATTRIBUTES, WORKER_ID, FakeFreshdesk, fresh_account
+from tests.fakes.freshdesk_wire import (
     API,
     BASE,
     COMPANY_FIELDS,
     CONTACT_FIELDS,
     IN_PROGRESS,
     WAITING,
-    Sleeps,
     me,
     ticket_fields,
 )

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import responses
 
-from tests.backends.freshdesk import UNPACED, set_up
-from tests.backends.freshdesk_fake import PENDING, FakeFreshdesk, Refused
+from tests.fakes.freshdesk import UNPACED, set_up
+from tests.fakes.freshdesk_fake import PENDING, FakeFreshdesk, Refused
 from worker.adapters.freshdesk.adapter import FreshdeskHelpdesk
 from worker.adapters.freshdesk.http import Credentials, FreshdeskClient
 from worker.config import Config

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import structlog
 
-from tests.log_capture import Line, logged
-from tests.world import MemoryWorld, person
+from tests.fakes.log_capture import Line, logged
+from tests.fakes.world import MemoryWorld, person
 from worker.config import Config, Safety
 from worker.core.model import Ficha, Ticket
 from worker.ports import HelpdeskError, TicketGone

@@ -118,7 +118,7 @@ def test_a_secret_under_a_configured_name_is_hidden_too() -> None:
 
 def test_the_first_lines_about_a_ticket_name_the_situation_it_just_found() -> None:
     """An operator filtering the log by situation sees a ticket from its first line on."""
-    from tests.world import MemoryWorld, person
+    from tests.fakes.world import MemoryWorld, person
 
     world = MemoryWorld()
     maria = person("Maria Souza", "maria@exemplo.com.br")

@@ -13,22 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.fakes.clock import Clock
 from worker.metrics import Metrics, Server, serve, step_kind
 from worker.service import PollReport
 
 T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 MAX_AGE = timedelta(minutes=5)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += timedelta(**kwargs)
 
 
 def value(metrics: Metrics, name: str, **labels: str) -> float:

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.backends.base import HookedHelpdesk
-from tests.world import World, person, worker_comments
+from tests.fakes.backend import HookedHelpdesk
+from tests.fakes.world import World, person, worker_comments
 from worker.config import Config, ContractCancellation, ContractHttp
 from worker.contract.memory import in_memory
 from worker.core.effects import ContractAnswer, ContractRequest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.world import CNPJ_2, CNPJ_ALPHANUMERIC, World, person
+from tests.fakes.world import CNPJ_2, CNPJ_ALPHANUMERIC, World, person
 from worker.core.model import Member
 from worker.core.state import Phase, ReviewReason
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.world import CPF_2, World, person
+from tests.fakes.world import CPF_2, World, person
 from worker.core.calendar import SAO_PAULO
 from worker.core.procedure.run import Context, Run
 from worker.core.state import Phase

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.world import World, person
+from tests.fakes.world import World, person
 from worker.core.model import StatusCategory
 from worker.core.state import Phase, StepKind, parse_marker
 

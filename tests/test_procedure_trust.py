@@ -4,7 +4,7 @@ helpdesk (WORLD_BACKEND): Zendesk flags the comment, Freshdesk shows another sen
 
 from __future__ import annotations
 
-from tests.world import World, person
+from tests.fakes.world import World, person
 from worker.core.state import Phase, ReviewReason
 
 ANA = person("Ana Ribeiro", "ana@padaria.com.br")

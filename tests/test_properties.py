@@ -50,7 +50,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from tests.world import CNPJ, CPF, CPF_2, World, person
+from tests.fakes.world import CNPJ, CPF, CPF_2, World, person
 from worker.core.model import AuthorRole, Comment, Person, StatusCategory, Ticket
 from worker.core.state import Marker, Phase, ProcedureState, StepKey, parse_marker
 from worker.ports import RenderedStep, TicketHeader

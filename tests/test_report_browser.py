@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_report import MONDAY, WEEK, a_week, report_rows
+from tests.fakes.report import MONDAY, WEEK, a_week, report_rows
 from worker import logs
 from worker.config import DEFAULT_CONFIG_PATH, load_config
 from worker.demo import run_demo

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,23 +20,15 @@ from worker.adapters.zendesk.http import Credentials, ZendeskClient
 from worker.adapters.zendesk.provision import setup
 from worker.config import Config
 from worker.sandbox import FakeZendesk, RateLimits
+from worker.sandbox.clock import SandboxClock
 from worker.sandbox.server import SandboxServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class Clock:
-    """Real time, but tickets can be seeded in the past (the export hides the last minute)."""
-
-    offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-
 class Sandbox:
     def __init__(self) -> None:
-        self.clock = Clock()
+        self.clock = SandboxClock()
         self.in_flight = threading.Event()
         self.hold_puts = 0.0
         self.server = SandboxServer(

@@ -7,7 +7,7 @@ import itertools
 import threading
 from datetime import datetime
 
-from tests.world import World
+from tests.fakes.world import World
 from worker.config import Schedule
 from worker.ports import CredentialsRejected, HelpdeskError
 from worker.runner import MAX_BACKOFF, Runner

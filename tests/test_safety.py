@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.world import World, person
+from tests.fakes.world import World, person
 from worker import logs
 from worker.config import Config, Safety
 from worker.core.model import Ficha, Ticket

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.test_zendesk_adapter import comment, status, step, ticket, user
+from tests.fakes.zendesk_wire import comment, status, step, ticket, user
 from worker.adapters.zendesk.adapter import ZendeskHelpdesk
 from worker.adapters.zendesk.http import Credentials, Invalid, RateLimited, ZendeskClient
 from worker.adapters.zendesk.provision import setup

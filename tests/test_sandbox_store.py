@@ -8,20 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.clock import Clock
 from worker.sandbox import FakeZendesk, RateLimits
 from worker.sandbox.seed import Fixture, FixtureError, load_fixture, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "tests" / "fixtures" / "sandbox-demo.yaml"
 START = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def open_fake(clock: Clock, database: Path | str = ":memory:") -> FakeZendesk:
@@ -42,7 +35,7 @@ def busy_account(fake: FakeZendesk) -> tuple[int, int]:
 
 
 def test_a_file_database_restores_the_whole_account_after_a_restart(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = Clock(START)
     path = tmp_path / "sandbox.db"
     first = open_fake(clock, path)
     ticket, ana = busy_account(first)
@@ -68,7 +61,7 @@ def test_a_file_database_restores_the_whole_account_after_a_restart(tmp_path: Pa
 
 
 def test_the_default_database_is_in_memory_and_private_to_each_fake() -> None:
-    clock = Clock()
+    clock = Clock(START)
     one, two = open_fake(clock), open_fake(clock)
     busy_account(one)
     assert one.store.db.path == ":memory:"
@@ -76,7 +69,7 @@ def test_the_default_database_is_in_memory_and_private_to_each_fake() -> None:
 
 
 def test_a_refused_call_leaves_nothing_in_the_database(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = Clock(START)
     path = tmp_path / "sandbox.db"
     fake = open_fake(clock, path)
     ticket, _ = busy_account(fake)
@@ -103,7 +96,7 @@ def test_a_refused_call_leaves_nothing_in_the_database(tmp_path: Path) -> None:
 
 
 def test_a_snapshot_brings_the_account_back(tmp_path: Path) -> None:
-    fake = open_fake(Clock(), tmp_path / "sandbox.db")
+    fake = open_fake(Clock(START), tmp_path / "sandbox.db")
     ticket, _ = busy_account(fake)
     snapshot = fake.store.snapshot()
     fake.customer_replies(ticket, "Desisti, não cancelem.")
@@ -115,7 +108,7 @@ def test_a_snapshot_brings_the_account_back(tmp_path: Path) -> None:
 
 def test_the_demo_fixture_seeds_a_pf_a_pj_with_two_partners_and_a_third_party() -> None:
     fixture = load_fixture(DEMO)
-    fake = open_fake(Clock())
+    fake = open_fake(Clock(START))
     seeded = seed(fake, fixture)
     assert fixture.now == datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
     pf, pj = (fake.store.organizations[i] for i in seeded.organizations.values())
@@ -161,5 +154,5 @@ def test_a_bad_fixture_says_where(tmp_path: Path, text: str, problem: str) -> No
 def test_a_json_fixture_works_too(tmp_path: Path) -> None:
     path = tmp_path / "fixture.json"
     path.write_text('{"organizations": [{"name": "X", "fields": {"documento": "1"}}]}')
-    fake = open_fake(Clock())
+    fake = open_fake(Clock(START))
     assert list(seed(fake, load_fixture(path)).organizations) == ["X"]

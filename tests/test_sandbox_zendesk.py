@@ -10,22 +10,12 @@ import pytest
 import requests
 import responses
 
+from tests.fakes.clock import Clock
 from worker.sandbox import FakeZendesk, RateLimits
 from worker.sandbox.responses_binding import install
 
 API = "https://example.zendesk.com/api/v2"
 T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.world import MemoryWorld, person, worker_comments
+from tests.fakes.world import MemoryWorld, person, worker_comments
 from worker.core.model import Person
 from worker.core.state import Phase, parse_marker
 
@@ -22,13 +22,13 @@ MARIA = person("Maria Souza", "maria@exemplo.com.br")
 
 
 def _zendesk() -> MemoryWorld:
-    from tests.backends.zendesk import ZendeskWorld
+    from tests.fakes.zendesk import ZendeskWorld
 
     return ZendeskWorld()  # type: ignore[return-value]  # same public interface
 
 
 def _freshdesk() -> MemoryWorld:
-    from tests.backends.freshdesk import FreshdeskWorld
+    from tests.fakes.freshdesk import FreshdeskWorld
 
     return FreshdeskWorld()  # type: ignore[return-value]
 
@@ -42,7 +42,7 @@ WORLDS: dict[str, Callable[[], MemoryWorld]] = {
 
 @pytest.fixture(params=sorted(WORLDS))
 def world(request: pytest.FixtureRequest) -> Iterator[MemoryWorld]:
-    from tests.backends.base import close_all
+    from tests.fakes.backend import close_all
 
     made = WORLDS[request.param]()
     made.pf(MARIA)
@@ -208,7 +208,7 @@ def outcome(world: MemoryWorld, ticket_id: str) -> tuple[object, ...]:
 def test_steps_written_in_one_poll_leave_the_ticket_as_one_poll_each(
     backend: str, sequence: tuple[str, list[Event]]
 ) -> None:
-    from tests.backends.base import close_all
+    from tests.fakes.backend import close_all
 
     kind, events = sequence
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.world import World, person
+from tests.fakes.world import World, person
 from worker.core.effects import Email, FieldKey, Message, TargetStatus
 from worker.core.procedure import table
 from worker.core.procedure.table import RULES, TABLE, Change, UndeclaredStep, Where

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.backends.base import close_all
-from tests.backends.zendesk import ZendeskWorld
-from tests.world import person
+from tests.fakes.backend import close_all
+from tests.fakes.world import person
+from tests.fakes.zendesk import ZendeskWorld
 from worker.adapters.freshdesk import mapping as freshdesk
 from worker.adapters.zendesk import mapping as zendesk
 from worker.config import Config

@@ -8,7 +8,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.world import MemoryWorld, person
+from tests.fakes.world import MemoryWorld, person
 from worker.core.model import Person
 from worker.core.state import Phase
 

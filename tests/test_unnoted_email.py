@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from tests.world import MemoryWorld, person
+from tests.fakes.world import MemoryWorld, person
 from worker.config import Config
 from worker.core import messages as msg
 from worker.core.effects import Email, Message, Step, TargetStatus

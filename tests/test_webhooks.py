@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.world import World, person
+from tests.fakes.clock import Clock
+from tests.fakes.world import World, person
 from worker.config import Schedule, Webhooks
 from worker.metrics import Metrics, Server, serve
 from worker.runner import Runner
@@ -33,14 +34,6 @@ SECRET = "dGhlLXNpZ25pbmctc2VjcmV0LW9mLXRoZS13ZWJob29r"
 TOKEN = "token-do-freshdesk-0123456789"
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 MARIA = person("Maria Souza", "maria@exemplo.com.br")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def body(ticket_id: str = "42", updated_at: str = "2026-12-07T11:59:58Z") -> bytes:
@@ -67,7 +60,7 @@ def waiting(queue: WakeQueue) -> list[str]:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

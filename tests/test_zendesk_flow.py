@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.zendesk_world import CNPJ, ZendeskWorld
+from tests.fakes.zendesk_http_world import CNPJ, ZendeskWorld
 from worker.adapters.zendesk.check import check
 from worker.adapters.zendesk.provision import setup
 from worker.core.effects import FieldKey

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.zendesk_world import ZendeskWorld
+from tests.fakes.zendesk_http_world import ZendeskWorld
 from worker.adapters.zendesk.provision import setup
 from worker.config import Config, Schedule, Webhooks
 from worker.runner import Runner

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.zendesk_world import ZendeskWorld
+from tests.fakes.zendesk_http_world import ZendeskWorld
 from worker.adapters.zendesk import push
 from worker.adapters.zendesk.check import check
 from worker.adapters.zendesk.provision import setup

@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from tests.e2e.conftest import THIRD_CALL_STEPS, WAITING, Sandbox
+from tests.fakes.sandbox import THIRD_CALL_STEPS, WAITING, Sandbox
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import SENT_TAG, THIRD_CALL_STEPS, WAITING, PutTrap, Run, Sandbox, kill
+from tests.fakes.sandbox import SENT_TAG, THIRD_CALL_STEPS, WAITING, PutTrap, Run, Sandbox, kill
 
 pytestmark = pytest.mark.e2e
 

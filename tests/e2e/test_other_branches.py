@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import CPF_2, IN_PROGRESS, WAITING, Sandbox
+from tests.fakes.sandbox import CPF_2, IN_PROGRESS, WAITING, Sandbox
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ROOT, Sandbox
+from tests.fakes.sandbox import ROOT, Sandbox
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import IN_PROGRESS, THIRD_CALL_STEPS, WAITING, Sandbox
+from tests.fakes.sandbox import IN_PROGRESS, THIRD_CALL_STEPS, WAITING, Sandbox
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import CNPJ_2, WAITING, Sandbox
+from tests.fakes.sandbox import CNPJ_2, WAITING, Sandbox
 
 pytestmark = pytest.mark.e2e
 

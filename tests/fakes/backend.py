@@ -1,4 +1,4 @@
-"""What every helpdesk world shares: the public interface of `tests.world.MemoryWorld`, played
+"""What every helpdesk world shares: the public interface of `tests.fakes.world.MemoryWorld`, played
 against a real adapter under the real `Worker`, over HTTP through `responses`, on one simulated
 clock (the fake's stamps, the worker's decisions and the client's pacing).
 
@@ -16,7 +16,8 @@ from datetime import datetime
 
 import responses
 
-from tests.world import FichaSetup, worker_comments
+from tests.fakes.clock import Clock
+from tests.fakes.world import FichaSetup, worker_comments
 from worker.adapters.memory import SentEmail
 from worker.adapters.zendesk.http import RequestStats
 from worker.config import Config
@@ -40,7 +41,6 @@ from worker.ports import (
     TicketHeader,
     TicketPage,
 )
-from worker.sandbox.clock import SimulatedClock
 
 START = datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO)  # a Monday, as MemoryWorld's
 _OPEN: list[BackendWorld] = []
@@ -139,7 +139,7 @@ class BackendWorld(FichaSetup, abc.ABC):
     def __init__(self, config: Config | None = None, start: datetime = START) -> None:
         self.config = config or Config()
         self.start = start
-        self.clock = SimulatedClock(start)
+        self.clock = Clock(start)
         self.accounts: dict[str, Account] = {}
         self.mock = responses.RequestsMock(assert_all_requests_are_fired=False)
         self.mock.start()

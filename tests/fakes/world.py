@@ -5,8 +5,8 @@ Tests read like the procedure: `world.opens(...)`, `world.agent_says(...)`,
 
 `World` is the in-memory helpdesk (`MemoryWorld`) unless the environment variable
 `WORLD_BACKEND` names another: `zendesk` (the real adapter against the stateful `FakeZendesk`)
-or `freshdesk` (the real adapter against `tests/backends/freshdesk_fake.py`), both over HTTP
-through `responses` (`tests/backends/`). Every scenario suite runs unchanged on each; a test
+or `freshdesk` (the real adapter against `tests/fakes/freshdesk_fake.py`), both over HTTP
+through `responses` (`tests/fakes/`). Every scenario suite runs unchanged on each; a test
 that needs the in-memory helpdesk's internals is marked `memory_only`.
 """
 
@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from tests.fakes.clock import Clock
 from worker.adapters.memory import MemoryHelpdesk, SentEmail
 from worker.bootstrap import App, bootstrap
 from worker.config import Config
@@ -26,11 +27,10 @@ from worker.core.model import AuthorRole, Channel, Comment, Member, Person, Tick
 from worker.core.state import MARKER_PREFIX, History, read_history
 from worker.ports import ContractSystem, Helpdesk
 from worker.safety import Guard
-from worker.sandbox.clock import SimulatedClock
 from worker.service import PollReport, Worker
 from worker.state_dir import PollPlaceFile
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 # Fictitious, valid documents.
 CPF = "529.982.247-25"
@@ -94,7 +94,7 @@ class FichaSetup:
 
     # --- time and runs -----------------------------------------------------------------------
 
-    clock: SimulatedClock
+    clock: Clock
     config: Config
     app: App
 
@@ -125,7 +125,7 @@ class FichaSetup:
         )
 
     def later(self, **delta: float) -> None:
-        self.clock.now += timedelta(**delta)
+        self.clock.advance(**delta)
 
     def at(self, moment: datetime) -> None:
         self.clock.now = moment
@@ -199,7 +199,7 @@ class MemoryWorld(FichaSetup):
     helpdesk: MemoryHelpdesk = field(init=False)
 
     def __post_init__(self) -> None:
-        self.clock = SimulatedClock(self.start)
+        self.clock = Clock(self.start)
         self.helpdesk = MemoryHelpdesk(self.config, self.clock)
         self.app = self.wire()
 
@@ -253,11 +253,11 @@ def backend() -> str:
 def world_class() -> type[MemoryWorld]:
     name = backend()
     if name == "zendesk":
-        from tests.backends.zendesk import ZendeskWorld
+        from tests.fakes.zendesk import ZendeskWorld
 
         return ZendeskWorld  # type: ignore[return-value]  # same public interface
     if name == "freshdesk":
-        from tests.backends.freshdesk import FreshdeskWorld
+        from tests.fakes.freshdesk import FreshdeskWorld
 
         return FreshdeskWorld  # type: ignore[return-value]
     return MemoryWorld
@@ -268,7 +268,7 @@ if TYPE_CHECKING:
 else:
 
     def __getattr__(name: str) -> object:
-        # Resolved on first use (`from tests.world import World`), so the backends can import
+        # Resolved on first use (`from tests.fakes.world import World`), so the backends can import
         # this module's people and documents without a cycle.
         if name == "World":
             return world_class()

@@ -6,11 +6,12 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import responses
 
+from tests.fakes.clock import Clock
 from worker.adapters.zendesk.adapter import ZendeskHelpdesk
 from worker.adapters.zendesk.http import Credentials, ZendeskClient
 from worker.adapters.zendesk.provision import setup
@@ -19,7 +20,6 @@ from worker.config import Config
 from worker.core.calendar import SAO_PAULO
 from worker.core.state import MARKER_PREFIX
 from worker.sandbox import FakeZendesk, RateLimits
-from worker.sandbox.clock import SimulatedClock
 from worker.sandbox.responses_binding import install
 from worker.service import PollReport, Worker
 from worker.state_dir import PollPlaceFile
@@ -36,7 +36,7 @@ class ZendeskWorld:
     config: Config = field(default_factory=Config)
 
     def __post_init__(self) -> None:
-        self.clock = SimulatedClock(self.start)
+        self.clock = Clock(self.start)
         self.fake = FakeZendesk(clock=self.clock, limits=self.limits)
         self.mock = responses.RequestsMock(assert_all_requests_are_fired=False)
         self.mock.start()
@@ -115,7 +115,7 @@ class ZendeskWorld:
         self.fake.agent_comments(ticket_id, text)
 
     def later(self, **delta: float) -> None:
-        self.clock.now += timedelta(**delta)
+        self.clock.advance(**delta)
 
     def poll(self) -> PollReport:
         """What one run does: a poll and a sweep, after the export's one-minute horizon."""

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import responses
 
-from tests.backends.base import START, BackendWorld, HookedHelpdesk, marks_of
-from tests.backends.freshdesk_fake import CLOSED, OPEN, PENDING, RESOLVED, WORKER_ID, FakeFreshdesk
+from tests.fakes.backend import START, BackendWorld, HookedHelpdesk, marks_of
+from tests.fakes.freshdesk_fake import CLOSED, OPEN, PENDING, RESOLVED, WORKER_ID, FakeFreshdesk
 from worker.adapters.freshdesk import provision
 from worker.adapters.freshdesk.adapter import FreshdeskHelpdesk
 from worker.adapters.freshdesk.http import Credentials, FreshdeskClient

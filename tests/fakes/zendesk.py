@@ -1,6 +1,6 @@
 """The procedure's world on Zendesk: the real adapter (`ZendeskHelpdesk`) under the real
 `Worker`, over HTTP through `responses`, against the stateful `FakeZendesk`, set up by the real
-`setup` (as tests/zendesk_world.py does).
+`setup` (as tests/fakes/zendesk_http_world.py does).
 
 People are users found by e-mail; an account is an organization (its document and registered
 e-mail as organization fields) and its members are memberships; the holder and partner marks
@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 import responses
 
-from tests.backends.base import BackendWorld, marks_of
+from tests.fakes.backend import BackendWorld, marks_of
 from worker.adapters.zendesk.adapter import ZendeskHelpdesk
 from worker.adapters.zendesk.http import Credentials, RequestStats, ZendeskClient
 from worker.adapters.zendesk.layout import AccountLayout, to_zendesk

@@ -1,1 +1,0 @@
-"""The procedure's world on real helpdesk adapters (see `tests/world.py`, `WORLD_BACKEND`)."""

@@ -1,0 +1,1 @@
+"""What the tests share: clocks, worlds, builders, fakes and fault wrappers; no test lives here."""
