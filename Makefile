@@ -29,7 +29,7 @@ unit: $(STAMP)
 
 # The scenario suites again, through the real Zendesk and Freshdesk adapters against their
 # stateful fakes (tests/fakes/world.py, WORLD_BACKEND); tests marked memory_only are skipped there.
-SCENARIOS := tests/test_procedure_*.py
+SCENARIOS := tests/service/test_procedure_*.py
 scenarios: $(STAMP)
 	WORLD_BACKEND=zendesk TZ=UTC $(BIN)/python -m pytest $(SCENARIOS)
 	WORLD_BACKEND=freshdesk TZ=UTC $(BIN)/python -m pytest $(SCENARIOS)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes.sandbox import CPF_2, IN_PROGRESS, WAITING, Sandbox
+from tests.fakes.sandbox import IN_PROGRESS, WAITING, Sandbox
+from tests.fakes.world import CPF_2
 
 pytestmark = pytest.mark.e2e
 

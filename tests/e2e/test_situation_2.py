@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes.sandbox import CNPJ_2, WAITING, Sandbox
+from tests.fakes.sandbox import WAITING, Sandbox
+from tests.fakes.world import CNPJ_2
 
 pytestmark = pytest.mark.e2e
 

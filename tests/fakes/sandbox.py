@@ -28,6 +28,7 @@ from socketserver import StreamRequestHandler
 from typing import Any, cast
 
 from tests.fakes.clock import Clock
+from tests.fakes.world import CNPJ, CPF
 from worker.adapters.zendesk.http import Credentials, ZendeskClient
 from worker.adapters.zendesk.provision import setup
 from worker.config import Config
@@ -41,10 +42,6 @@ TOKEN = "e2e-token"  # the sandbox accepts any bearer token
 START = datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO)  # a Monday, no holiday near
 
 # Fictitious, valid documents.
-CPF = "529.982.247-25"
-CPF_2 = "111.444.777-35"
-CNPJ = "11.222.333/0001-81"
-CNPJ_2 = "45.723.174/0001-10"
 
 WAITING = "Aguardando retorno do cliente"
 IN_PROGRESS = "Em atendimento"

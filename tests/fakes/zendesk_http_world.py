@@ -12,6 +12,7 @@ from pathlib import Path
 import responses
 
 from tests.fakes.clock import Clock
+from tests.fakes.world import CNPJ, CPF
 from worker.adapters.zendesk.adapter import ZendeskHelpdesk
 from worker.adapters.zendesk.http import Credentials, ZendeskClient
 from worker.adapters.zendesk.provision import setup
@@ -23,9 +24,6 @@ from worker.sandbox import FakeZendesk, RateLimits
 from worker.sandbox.responses_binding import install
 from worker.service import PollReport, Worker
 from worker.state_dir import PollPlaceFile
-
-CPF = "529.982.247-25"
-CNPJ = "11.222.333/0001-81"
 
 
 @dataclass

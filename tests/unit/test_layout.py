@@ -1,13 +1,14 @@
-"""No test leans on another: a helper two tests share lives in `tests/fakes/`, so moving,
-renaming or deleting one test module never breaks another, and a reader finds every shared
-world, clock, fake and builder in one place."""
+"""The tests are laid out by layer, and no test leans on another: a helper two tests share lives in
+`tests/fakes/`, so moving, renaming or deleting one test module never breaks another, and a
+reader finds every shared world, clock, fake and builder in one place."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
+LAYERS = ("unit", "service", "contract", "e2e")
 SHARED = "tests.fakes"
 
 
@@ -53,6 +54,21 @@ def test_no_module_of_the_tests_imports_a_test_module() -> None:
         if (found := leaning_on_tests(path.read_text(encoding="utf-8"), _module(path)))
     }
     assert leaning == {}
+
+
+def test_every_test_file_lives_in_a_layer() -> None:
+    outside = [
+        str(path.relative_to(TESTS))
+        for path in TESTS.rglob("test_*.py")
+        if path.relative_to(TESTS).parts[0] not in LAYERS
+    ]
+    assert outside == []
+
+
+def test_every_layer_is_a_package() -> None:
+    """Two layers may hold modules of the same name (`test_report.py`): packages keep them apart."""
+    folders = {p.parent for p in TESTS.rglob("test_*.py")} | {TESTS / "fakes"}
+    assert sorted(str(f) for f in folders if not (f / "__init__.py").exists()) == []
 
 
 def test_the_check_itself_sees_a_test_importing_another() -> None:

@@ -12,7 +12,7 @@ from tests.fakes.clock import Clock
 from worker.sandbox import FakeZendesk, RateLimits
 from worker.sandbox.seed import Fixture, FixtureError, load_fixture, seed
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "tests" / "fixtures" / "sandbox-demo.yaml"
 START = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.zendesk_http_world import CNPJ, ZendeskWorld
+from tests.fakes.world import CNPJ, CNPJ_2
+from tests.fakes.zendesk_http_world import ZendeskWorld
 from worker.adapters.zendesk.check import check
 from worker.adapters.zendesk.provision import setup
 from worker.core.effects import FieldKey
@@ -21,7 +22,6 @@ from worker.ports import RenderedStep, TicketHeader
 from worker.sandbox import RateLimits
 
 HOLDER = ("Ana Souza", "ana@cliente.com.br")
-CNPJ_2 = "45.723.174/0001-10"
 
 
 @pytest.fixture

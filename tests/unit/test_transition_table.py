@@ -15,7 +15,7 @@ from worker.core.procedure import table
 from worker.core.procedure.table import RULES, TABLE, Change, UndeclaredStep, Where
 from worker.core.state import Phase, ProcedureState, StepKey, StepKind, parse_marker
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MARIA = person("Maria Souza", "maria@exemplo.com.br")
 
 # Every kind a worker ever wrote on a ticket, as written: markers, step keys and Zendesk's sent

@@ -18,7 +18,7 @@ from worker.config import Config, Schedule
 from worker.core.calendar import SAO_PAULO
 from worker.runner import Runner
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSITION_ROOT = ROOT / "worker" / "bootstrap.py"
 MARIA = person("Maria Souza", "maria@exemplo.com.br")
 

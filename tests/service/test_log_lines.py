@@ -17,7 +17,7 @@ from worker.core.model import Ficha, Ticket
 from worker.ports import HelpdeskError, TicketGone
 
 MARIA = person("Maria Souza", "maria.souza@exemplo.com.br")
-WORKER_SOURCE = Path(__file__).resolve().parent.parent / "worker"
+WORKER_SOURCE = Path(__file__).resolve().parents[2] / "worker"
 LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "msg"}
 HANDLED_FIELDS = {
     "event",

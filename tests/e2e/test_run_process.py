@@ -23,7 +23,7 @@ from worker.sandbox import FakeZendesk, RateLimits
 from worker.sandbox.clock import SandboxClock
 from worker.sandbox.server import SandboxServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Sandbox:

@@ -25,7 +25,7 @@ from worker.demo.world import EXPORT_LAG
 from worker.render import Renderer
 from worker.report import rows_of
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # requester -> (situation, outcome, e-mail kinds sent, status): every branch the demo shows.
 EXPECTED: dict[s.Customer, tuple[str, str, tuple[str, ...], str]] = {

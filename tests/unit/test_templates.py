@@ -19,7 +19,7 @@ from worker.core.effects import Message
 from worker.core.messages import EMAIL_TEMPLATES, Partner, TicketFacts
 from worker.render import RenderedEmail, Renderer, TemplateProblem, check_templates
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 
 FACTS = TicketFacts(

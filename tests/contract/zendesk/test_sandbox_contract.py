@@ -1,11 +1,11 @@
 """The adapter's contract, against the sandbox over real HTTP, so the two cannot drift apart.
 
 Two halves. First, every request the adapter makes (docs/zendesk.md, with the exact parameters
-`tests/test_zendesk_adapter.py` pins) is sent to a `SandboxServer`, and each answer must have
-the shape of the hand-written payload that contract test serves for it: every key, at every
-depth, with the same JSON type. Second, the real adapter runs the same operations against the
-sandbox (poll, sweep, read, ficha, related tickets, the note, the e-mail's two updates, 409,
-422, 429, a lost response) and must read what the account holds.
+`tests/contract/zendesk/test_zendesk_adapter.py` pins) is sent to a `SandboxServer`, and each
+answer must have the shape of the hand-written payload that contract test serves for it: every
+key, at every depth, with the same JSON type. Second, the real adapter runs the same operations
+against the sandbox (poll, sweep, read, ficha, related tickets, the note, the e-mail's two
+updates, 409, 422, 429, a lost response) and must read what the account holds.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.fakes.world import CNPJ, CPF
 from tests.fakes.zendesk_wire import comment, status, step, ticket, user
 from worker.adapters.zendesk.adapter import ZendeskHelpdesk
 from worker.adapters.zendesk.http import Credentials, Invalid, RateLimited, ZendeskClient
@@ -31,7 +32,6 @@ from worker.sandbox.clock import SandboxClock
 from worker.sandbox.server import SandboxServer
 
 START = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)  # 09:00 in São Paulo, a Monday
-CPF, CNPJ = "529.982.247-25", "11.222.333/0001-81"
 HOLDER = "ana.souza@exemplo.com.br"
 COMPANY = "contato@paodourado.exemplo.com.br"
 PARTNERS = ("bruno@paodourado.exemplo.com.br", "carla@paodourado.exemplo.com.br")

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from tests.fakes.freshdesk_fake import FakeFreshdesk, fresh_account
 from worker.cli import main
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 
 
 @pytest.fixture

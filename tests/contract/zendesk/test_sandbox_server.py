@@ -24,7 +24,7 @@ from worker.sandbox.clock import SandboxClock
 from worker.sandbox.faults import Faults
 from worker.sandbox.server import SandboxServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 AUTH = {"Authorization": "Bearer sandbox"}
 START = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 

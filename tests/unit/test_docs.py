@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from worker.cli import main
 from worker.procedure_page import REGENERATE, generated_part
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 # A file name as the docs write one: `templates/emails/x.txt.j2`, docs/zendesk.md, (procedure.md)
 MENTIONED = re.compile(r"[`(\s]((?:[\w.-]+/)*[\w-]+\.(?:md|txt|ya?ml|py|j2|toml|json))\b")
