@@ -17,6 +17,7 @@ from datetime import datetime
 import responses
 
 from tests.fakes.clock import Clock
+from tests.fakes.faults import Faults
 from tests.fakes.world import FichaSetup, worker_comments
 from worker.adapters.memory import SentEmail
 from worker.adapters.zendesk.http import RequestStats
@@ -35,7 +36,6 @@ from worker.core.model import (
 from worker.core.state import parse_marker
 from worker.ports import (
     Helpdesk,
-    HelpdeskError,
     HelpdeskStatus,
     RenderedStep,
     TicketHeader,
@@ -52,7 +52,7 @@ def close_all() -> None:
         _OPEN.pop().close()
 
 
-class HookedHelpdesk:
+class HookedHelpdesk(Faults):
     """The real adapter as the worker sees it, plus the hooks scenario tests use on
     `world.helpdesk`: `agent_sets`, `accounts`/`add_account`, `writes`, and the failure
     injection `fail_steps`/`fail_next_writes` (a write refused before it reaches the helpdesk,
@@ -62,8 +62,7 @@ class HookedHelpdesk:
         self.world = world
         self.adapter = adapter
         self.stats = stats
-        self.fail_steps: set[str] = set()
-        self.fail_next_writes = 0
+        Faults.__init__(self)
 
     # --- the port ----------------------------------------------------------------------------
 
@@ -85,13 +84,7 @@ class HookedHelpdesk:
         return self.adapter.related_tickets(emails, since, open_cancellations=open_cancellations)
 
     def apply_step(self, ticket: Ticket, step: RenderedStep) -> Ticket:
-        kind = step.key.split(":", 1)[-1]
-        if kind in self.fail_steps:
-            self.fail_steps.discard(kind)
-            raise HelpdeskError(f"simulated failure writing {step.key}")
-        if self.fail_next_writes > 0:
-            self.fail_next_writes -= 1
-            raise HelpdeskError("simulated helpdesk failure")
+        self.refuse(step)
         return self.adapter.apply_step(ticket, step)
 
     def list_statuses(self) -> tuple[HelpdeskStatus, ...]:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from tests.fakes.clock import Clock
-from worker.adapters.memory import MemoryHelpdesk, SentEmail
+from tests.fakes.faults import FaultyMemoryHelpdesk
+from worker.adapters.memory import SentEmail
 from worker.bootstrap import App, bootstrap
 from worker.config import Config
 from worker.core.calendar import SAO_PAULO
@@ -196,11 +197,11 @@ class MemoryWorld(FichaSetup):
     config: Config = field(default_factory=Config)
     start: datetime = datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO)  # a Monday
 
-    helpdesk: MemoryHelpdesk = field(init=False)
+    helpdesk: FaultyMemoryHelpdesk = field(init=False)
 
     def __post_init__(self) -> None:
         self.clock = Clock(self.start)
-        self.helpdesk = MemoryHelpdesk(self.config, self.clock)
+        self.helpdesk = FaultyMemoryHelpdesk(self.config, self.clock)
         self.app = self.wire()
 
     # --- what people do ----------------------------------------------------------------------

@@ -31,7 +31,6 @@ from worker.core.model import (
 )
 from worker.core.state import read_history
 from worker.ports import (
-    HelpdeskError,
     HelpdeskStatus,
     RenderedStep,
     StaleTicket,
@@ -69,8 +68,6 @@ class MemoryHelpdesk:
     outbox: list[SentEmail] = field(default_factory=list)
     writes: int = 0
     reads: int = 0
-    fail_next_writes: int = 0  # fault injection for tests: the next N writes raise
-    fail_steps: set[str] = field(default_factory=set)  # step kinds whose next write raises once
     _sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
     _accounts_by_email: dict[str, set[str]] = field(default_factory=dict)
@@ -288,13 +285,6 @@ class MemoryHelpdesk:
         )
 
     def apply_step(self, ticket: Ticket, step: RenderedStep) -> Ticket:
-        kind = step.key.split(":", 1)[-1]
-        if kind in self.fail_steps:
-            self.fail_steps.discard(kind)
-            raise HelpdeskError(f"simulated failure writing {step.key}")
-        if self.fail_next_writes > 0:
-            self.fail_next_writes -= 1
-            raise HelpdeskError("simulated helpdesk failure")
         current = self.tickets[ticket.id].ticket
         if current.version != ticket.version:
             raise StaleTicket(f"ticket {ticket.id} changed since it was read")
