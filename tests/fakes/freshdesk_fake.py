@@ -467,6 +467,9 @@ class FakeFreshdesk:
     # Whether filter queries take a custom date field (DEV's list of custom field types does
     # not name it as quoted in 2020; docs/freshdesk.md, fact 41): off, they are refused (400).
     custom_date_queries: bool = True
+    # A Freshdesk that takes a range on a custom date field and answers it wrong (matching
+    # nothing): what the sweep's daily check against the full listing is for.
+    custom_date_ranges_match_nothing: bool = False
     _ids: dict[str, itertools.count[int]] = field(
         default_factory=lambda: {
             "ticket": itertools.count(1),
@@ -1109,6 +1112,12 @@ class FakeFreshdesk:
                 return term.value.lower() in (t.lower() for t in ticket["tags"])
             source = "responder_id" if term.key == "agent_id" else term.key
             value = ticket.get(source, ticket["custom_fields"].get(term.key))
+            if (
+                term.relation
+                and term.key.startswith("cf_")
+                and self.custom_date_ranges_match_nothing
+            ):
+                return False
             return compared(value, term, kinds[term.key])
 
         found = [

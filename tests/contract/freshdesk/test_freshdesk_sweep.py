@@ -5,6 +5,7 @@ work: the deadline sweep")."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -16,7 +17,11 @@ import responses
 
 from tests.fakes.freshdesk import UNPACED, set_up
 from tests.fakes.freshdesk_fake import PENDING, FakeFreshdesk, Refused
-from worker.adapters.freshdesk.adapter import FreshdeskHelpdesk
+from worker.adapters.freshdesk.adapter import (
+    RANGE_CHECK_SECONDS,
+    RANGE_CHECKED,
+    FreshdeskHelpdesk,
+)
 from worker.adapters.freshdesk.http import Credentials, FreshdeskClient
 from worker.config import Config
 from worker.core.effects import FieldKey
@@ -83,6 +88,7 @@ def account() -> Iterator[Account]:
         client = FreshdeskClient(Credentials(fake.base_url, "worker-api-key"), UNPACED)
         helpdesk = FreshdeskHelpdesk(client, config, Path(":memory:"))
         _ = helpdesk.layout
+        helpdesk.journal.mark(RANGE_CHECKED)  # today's check of the range is made (below)
         yield Account(fake, helpdesk, clock)
 
 
@@ -170,3 +176,29 @@ def test_the_fake_compares_a_custom_date_by_day_both_ends_inclusive(account: Acc
     name = account.deadline
     status, body, _ = _filter(account.fake, f"\"{name}:>'2026-12-08' AND {name}:<'2026-12-09'\"")
     assert status == 200 and body["total"] == 2
+
+
+def test_a_range_freshdesk_answers_wrong_is_caught_by_the_daily_check(account: Account) -> None:
+    """Fact 41 is not settled: a Freshdesk that took the range on the deadline field and matched
+    nothing would hide every due ticket without an error. Once a day the sweep also lists every
+    open cancellation; a due ticket the range left out is swept now, and the range is not
+    trusted again."""
+    account.fake.custom_date_ranges_match_nothing = True
+    account.waiting(40, lambda n: TODAY - timedelta(days=1) if n % 10 == 9 else TODAY)
+    expected = {str(t) for n, t in enumerate(account.tickets) if n % 10 == 9}
+    assert account.sweep()[0] == set()  # within the day: the range is believed
+    account.helpdesk.journal.clock = lambda: time.time() + RANGE_CHECK_SECONDS
+    assert account.sweep()[0] == expected  # the day's check finds them
+    assert account.sweep()[0] == expected  # and the range is not asked again
+
+
+def test_a_range_that_agrees_with_the_listing_is_checked_once_a_day(account: Account) -> None:
+    account.waiting(40, lambda n: TODAY - timedelta(days=1) if n % 10 == 9 else TODAY)
+    expected = {str(t) for n, t in enumerate(account.tickets) if n % 10 == 9}
+    account.helpdesk.journal.clock = lambda: time.time() + RANGE_CHECK_SECONDS
+    due, checked = account.sweep()
+    assert due == expected
+    assert checked == 1 + 2  # the range's page (4 due), then the listing's two (40 open)
+    due, requests = account.sweep()
+    assert due == expected
+    assert requests == 1  # checked today: the range alone

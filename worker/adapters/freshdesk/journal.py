@@ -82,6 +82,10 @@ CREATE TABLE IF NOT EXISTS steps (
     PRIMARY KEY (ticket_id, step_key)
 )
 """
+# When something the adapter checks now and then was last found right (e.g. the sweep's range on
+# the deadline field, checked against the full listing once a day): kept here, not in memory, so
+# `run --once` under cron does not check at every run. Losing it costs one check, nothing more.
+_MARKS = "CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, at REAL NOT NULL)"
 _COLUMNS = "ticket_id, step_key, phase, email_hash, note_hash, plan, reply_id, note_id, started_at"
 
 
@@ -107,6 +111,7 @@ class Journal:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute(_SCHEMA)
+            self.db.execute(_MARKS)
             self.db.execute(f"SELECT {_COLUMNS} FROM steps LIMIT 1").fetchall()
         except (sqlite3.DatabaseError, OSError) as problem:
             raise JournalUnusable(path, problem) from None
@@ -209,6 +214,16 @@ class Journal:
             (ticket_id, other_than),
         )
         return {str(row[0]) for row in rows}
+
+    def marked_at(self, name: str) -> float | None:
+        row = self.db.execute("SELECT at FROM marks WHERE name = ?", (name,)).fetchone()
+        return float(row[0]) if row else None
+
+    def mark(self, name: str) -> None:
+        self.db.execute(
+            "INSERT INTO marks (name, at) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET at = ?",
+            (name, self.clock(), self.clock()),
+        )
 
     def prune(self, older_than: float = KEEP_DONE_SECONDS) -> int:
         """Finished rows older than a month go: by then no retry can be about them."""
