@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.fakes.world import CPF_2, World, person
+from worker.core import engine
 from worker.core.calendar import SAO_PAULO
-from worker.core.procedure.run import Context, Run
+from worker.core.effects import Step
+from worker.core.procedure.run import View
 from worker.core.state import Phase
 
 MARIA = person("Maria Souza", "maria@exemplo.com.br")
@@ -50,13 +52,13 @@ def test_a_new_holders_ticket_is_decided_in_one_run_of_the_procedure(
     world.pf(MARIA)
     ticket = world.opens(MARIA)
     runs: list[str] = []
-    start_run = Run.__init__
+    play = engine._play
 
-    def counted(run: Run, context: Context) -> None:
-        start_run(run, context)
-        runs.append(run.ticket.id)
+    def counted(view: View) -> tuple[Step, ...]:
+        runs.append(view.ticket.id)
+        return play(view)
 
-    monkeypatch.setattr(Run, "__init__", counted)
+    monkeypatch.setattr(engine, "_play", counted)
     world.poll()
     assert world.history(ticket).state.phase is Phase.CALLING
     assert runs.count(ticket) == 1

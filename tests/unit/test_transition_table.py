@@ -65,7 +65,7 @@ def test_every_step_kind_has_a_row() -> None:
 
 
 def test_rows_for_the_same_step_agree_on_its_status_and_e_mails() -> None:
-    """`Run.step` takes the status from whichever row matches: they must say the same."""
+    """The fold takes the status from whichever row matches: they must say the same."""
     for one, other in itertools.combinations(TABLE, 2):
         if one.kind is not other.kind:
             continue

@@ -1,5 +1,6 @@
-"""One decision in the making: the state as it evolves, the steps taken so far, and what every
-part of the procedure asks about the ticket, its people and the texts."""
+"""What every part of the procedure is handed and what it hands back: the read-only view of the
+case (`View`), where the decision stands (`At`), and the transitions a handler returns (`Move`,
+`Skip`), which the engine folds into steps."""
 
 from __future__ import annotations
 
@@ -12,16 +13,12 @@ from worker.core import messages as msg
 from worker.core.calendar import SAO_PAULO, BusinessCalendar, format_date, format_datetime
 from worker.core.case import CancellationCase, MissingRead
 from worker.core.commands import Command, InvalidCommand, parse_commands
-from worker.core.detection import DetectionResult
 from worker.core.effects import (
     ContractAnswer,
     ContractRequest,
     Email,
     FieldKey,
     Message,
-    Step,
-    StepRecord,
-    TargetStatus,
 )
 from worker.core.model import (
     AuthorRole,
@@ -32,18 +29,14 @@ from worker.core.model import (
     StatusCategory,
     Ticket,
 )
-from worker.core.procedure import table
 from worker.core.procedure.table import PHASE_LABELS, SITUATION_LABELS
 from worker.core.settings import ProcedureSettings
 from worker.core.situation import Identification, identify
 from worker.core.state import (
     UNDER_WAY,
-    Marker,
     Phase,
     ProcedureState,
-    StepKey,
     StepKind,
-    read_history,
 )
 from worker.core.text import normalize
 
@@ -135,109 +128,62 @@ def command_refusal(comment: Comment) -> str:
     return ""
 
 
-class Run:
-    """The state of one decision: read from the ticket's notes, then advanced step by step."""
+@dataclass(frozen=True)
+class Move:
+    """One transition a handler returns: the step it takes and the state after it. The engine's
+    fold (`engine.fold`) checks it against the table, amends it by the table's rules, numbers it
+    and records it; no handler writes anything itself."""
 
-    def __init__(self, context: Context) -> None:
-        self.context = context
-        self.settings = context.settings
-        self.case = context.case
-        self.ticket = context.case.ticket
-        history = read_history(self.ticket)
-        self.state = history.state
-        self.consumed = history.consumed
-        self.step_number = history.steps
-        self.skipped: list[str] = []
-        self.out: list[Step] = []
-        self.identification = identify(self.ticket.requester, context.case.ficha)
-        self.detection: DetectionResult | None = None
-        self.deadline_shown = self.ticket.fields.get(FieldKey.DEADLINE.value)
-        # Whether the ticket shows "waiting" now: the helpdesk moves a waiting ticket back to
-        # open when anyone of the customer's side writes, though the procedure may still wait.
-        self.shows_waiting = self.ticket.status is StatusCategory.PENDING
-        self.last_message: str | None = None
-        self.prior_messages: list[str] = []  # customers' messages before the first step
-        # What the engine is handling (set by `engine._play`): names the row a step's record
-        # cites where several rows declare the same step.
-        self.trigger: table.Trigger | None = None
+    kind: StepKind
+    note: Message
+    state: ProcedureState
+    ref: str | None = None
+    email: Email | None = None
+    fields: tuple[tuple[FieldKey, str | None], ...] = ()
+    add_tags: frozenset[str] = frozenset()
+    remove_tags: frozenset[str] = frozenset()
+    follow_ups: tuple[str, ...] = ()
 
-    def step(
-        self,
-        kind: StepKind,
-        note: Message,
-        state: ProcedureState,
-        *,
-        ref: str | None = None,
-        email: Email | None = None,
-        fields: tuple[tuple[FieldKey, str | None], ...] = (),
-        add_tags: frozenset[str] = frozenset(),
-        remove_tags: frozenset[str] = frozenset(),
-        follow_ups: tuple[str, ...] = (),
-    ) -> None:
-        """Takes one step the transition table declares (else `table.UndeclaredStep`): its
-        status comes from the table's row, and the table's rules amend what it changes."""
-        row = table.transition(self.state.phase, kind, state.phase, self.trigger)
-        table.check_email(row, email)
-        where = table.Where(
-            after=state,
-            deadline_shown=self.deadline_shown,
-            shows_waiting=self.shows_waiting,
-            under_review=self._needs_review(add_tags, remove_tags),
-            ticket_id=self.ticket.id,
-        )
-        change = table.apply_rules(table.Change(row.status, fields, follow_ups), where)
-        for name, value in change.fields:
-            if name is FieldKey.DEADLINE:
-                self.deadline_shown = value
-        if change.status is not None:
-            self.shows_waiting = change.status is TargetStatus.WAITING_CUSTOMER
-        self.step_number += 1
-        refs = [*self.skipped, *([ref] if ref else [])]
-        self.skipped = []
-        key = StepKey(self.step_number, kind)
-        why = StepRecord(
-            row=table.row_number(row),
-            trigger=row.trigger.value,
-            guard=row.guard,
-            section=row.section,
-            before=self.state.phase,
-            after=state.phase,
-            consumed=tuple(refs),
-        )
-        self.consumed = self.consumed | frozenset(refs)
-        self.state = state
-        self.out.append(
-            Step(
-                key=str(key),
-                note=note,
-                marker=Marker(key, tuple(refs), state).render(),
-                email=email,
-                status=change.status,
-                fields=change.fields,
-                add_tags=add_tags,
-                remove_tags=remove_tags,
-                follow_ups=change.follow_ups,
-                why=why,
-            )
-        )
 
-    def _needs_review(self, add_tags: frozenset[str], remove_tags: frozenset[str]) -> bool:
-        """Whether the review tag is on the ticket once this step's tags are applied, counting
-        what the earlier steps of this decision did."""
-        tags = set(self.ticket.tags)
-        for step in self.out:
-            tags = (tags - step.remove_tags) | step.add_tags
-        tags = (tags - remove_tags) | add_tags
-        return self.settings.tags.review in tags
+@dataclass(frozen=True)
+class Skip:
+    """An event handled by doing nothing: recorded with the next step, so it is never re-read."""
 
-    def skip(self, event: Event) -> None:
-        """Handled by doing nothing; recorded with the next step so it is never re-read."""
-        self.skipped.append(event.ref)
+    ref: str
 
-    def facts(self) -> msg.TicketFacts:
+
+Transitions = tuple[Move | Skip, ...]
+
+
+@dataclass(frozen=True)
+class View:
+    """What a decision reads and never changes: the case, the settings, the calendar, `now`, who
+    the requester is; the texts' facts, the partners, the deadline arithmetic."""
+
+    context: Context
+    identification: Identification
+
+    @staticmethod
+    def of(context: Context) -> View:
+        ticket = context.case.ticket
+        return View(context, identify(ticket.requester, context.case.ficha))
+
+    @property
+    def settings(self) -> ProcedureSettings:
+        return self.context.settings
+
+    @property
+    def case(self) -> CancellationCase:
+        return self.context.case
+
+    @property
+    def ticket(self) -> Ticket:
+        return self.context.case.ticket
+
+    def facts(self, state: ProcedureState) -> msg.TicketFacts:
         account = self.identification.account
         document = account.parsed_document if account else None
-        situation = self.situation()
+        situation = Situation(state.situation) if state.situation else None
         return msg.TicketFacts(
             protocol=self.ticket.id,
             subject=self.ticket.subject,
@@ -251,10 +197,6 @@ class Run:
             phone=self.settings.emails.phone,
             chat=self.settings.emails.chat,
         )
-
-    def situation(self) -> Situation | None:
-        value = self.state.situation
-        return Situation(value) if value else None
 
     def tag_set(self, *names: str) -> frozenset[str]:
         return frozenset(names)
@@ -299,9 +241,6 @@ class Run:
         """The last business day of a wait, as people read it."""
         return format_date(self.context.calendar.last_day(deadline))
 
-    def not_now(self) -> str:
-        return f"não se aplica na fase atual do ticket ({PHASE_LABELS[self.state.phase]})"
-
     def reason_field(self, reason: str) -> tuple[tuple[FieldKey, str | None], ...]:
         """The reason option the agent's text names, else `outro` (when configured), so reports
         never lose a case; the text itself is kept in the note either way."""
@@ -312,12 +251,6 @@ class Run:
                 return ((FieldKey.REASON, option.value),)
         fallback = [o.value for o in self.settings.reasons if o.value == OTHER_REASON]
         return ((FieldKey.REASON, fallback[0]),) if fallback else ()
-
-    def active(self) -> bool:
-        return self.state.phase in UNDER_WAY and self.situation() in (
-            Situation.HOLDER,
-            Situation.PARTNER,
-        )
 
     def agent(self, event: Event) -> str:
         return event.comment.author.name or "agente"
@@ -337,11 +270,6 @@ class Run:
         """The requester's tickets in the third-party window (CONTRACT 4)."""
         return _read(self.case.requester_tickets, "requester_tickets")
 
-    def contract_key(self) -> str:
-        """The idempotency key of a call decided by the next step: helpdesk, ticket and step
-        number, the same however often the decision is taken again."""
-        return f"{self.settings.helpdesk}-{self.ticket.id}-{self.step_number + 1}"
-
     def contract_answer(self) -> ContractAnswer:
         """What the company's system answered to the call the last note recorded."""
         return _read(self.case.contract, "contract")
@@ -354,6 +282,61 @@ class Run:
         return frozenset(
             {tags.linked, tags.retained, tags.cancelled, tags.not_cancelled, tags.third_party}
         )
+
+
+@dataclass(frozen=True)
+class At:
+    """Where the decision stands when a handler is asked: the read-only view, the state as the
+    steps so far left it, how many steps the ticket has and which events they consumed. A
+    handler that takes two steps asks the second one `then` its first."""
+
+    view: View
+    state: ProcedureState
+    steps: int
+    consumed: frozenset[str]
+
+    @property
+    def settings(self) -> ProcedureSettings:
+        return self.view.settings
+
+    @property
+    def ticket(self) -> Ticket:
+        return self.view.ticket
+
+    def then(self, transitions: Transitions) -> At:
+        """Where the decision stands once `transitions` are taken (as the fold will number
+        them; skipped events count as consumed with the step that records them)."""
+        state, steps, consumed = self.state, self.steps, self.consumed
+        pending: list[str] = []
+        for item in transitions:
+            if isinstance(item, Skip):
+                pending.append(item.ref)
+                continue
+            state, steps = item.state, steps + 1
+            consumed = consumed | frozenset([*pending, *([item.ref] if item.ref else [])])
+            pending = []
+        return At(self.view, state, steps, consumed)
+
+    def facts(self) -> msg.TicketFacts:
+        return self.view.facts(self.state)
+
+    def situation(self) -> Situation | None:
+        value = self.state.situation
+        return Situation(value) if value else None
+
+    def not_now(self) -> str:
+        return f"não se aplica na fase atual do ticket ({PHASE_LABELS[self.state.phase]})"
+
+    def active(self) -> bool:
+        return self.state.phase in UNDER_WAY and self.situation() in (
+            Situation.HOLDER,
+            Situation.PARTNER,
+        )
+
+    def contract_key(self) -> str:
+        """The idempotency key of a call decided by the next step: helpdesk, ticket and step
+        number, the same however often the decision is taken again."""
+        return f"{self.settings.helpdesk}-{self.ticket.id}-{self.steps + 1}"
 
 
 _T = TypeVar("_T")

@@ -15,8 +15,11 @@ from worker.core.procedure.run import (
     CHANNEL_LABELS,
     FINAL_STATUSES,
     OUTCOME_THIRD_PARTY,
+    At,
     Event,
-    Run,
+    Move,
+    Skip,
+    Transitions,
     numeric,
     ticket_events,
 )
@@ -24,82 +27,86 @@ from worker.core.settings import ProcedureSettings
 from worker.core.state import Phase, ProcedureState, ReviewReason, StepKind
 
 
-def start(run: Run) -> None:
-    assert run.detection is not None
-    detected_by = run.detection.describe()
-    tags = run.tag_set(run.settings.tags.cancellation)
+def start(at: At, detection: DetectionResult, *, skipped: tuple[str, ...] = ()) -> Transitions:
+    """The first step on a request (`skipped`: the command that started it, if any)."""
+    view = at.view
+    detected_by = detection.describe()
+    tags = view.tag_set(at.settings.tags.cancellation)
     # What the customer added before the worker came goes with the request when nobody will
     # act on it here (a third party's answer, a review, a linked ticket); a holder's or a
     # partner's procedure reads it as messages, so an early refusal or confirmation counts.
-    run.prior_messages = [
-        event.ref for event in ticket_events(run.ticket, run.consumed) if event.command is None
-    ]
-    run.skipped.extend(run.prior_messages)
-    evidence = agents_already_handling(run.ticket)
+    prior = tuple(
+        Skip(event.ref) for event in ticket_events(at.ticket, at.consumed) if event.command is None
+    )
+    before = (*(Skip(ref) for ref in skipped), *prior)
+    evidence = agents_already_handling(at.ticket)
     if evidence:
-        run.step(
-            StepKind.AGENTS_HANDLING,
-            msg.in_progress_note(run.facts(), evidence),
-            run.state.evolve(phase=Phase.REVIEW, review=ReviewReason.IN_PROGRESS),
-            add_tags=tags | {run.settings.tags.review},
+        return (
+            *before,
+            Move(
+                StepKind.AGENTS_HANDLING,
+                msg.in_progress_note(at.facts(), evidence),
+                at.state.evolve(phase=Phase.REVIEW, review=ReviewReason.IN_PROGRESS),
+                add_tags=tags | {at.settings.tags.review},
+            ),
         )
-        return
-    agent_choice = run.situation_field()
+    agent_choice = view.situation_field()
     if agent_choice is not None:
-        begin(run, agent_choice, detected_by, tags, by_agent=True)
-        return
-    identification = run.identification
+        return begin(at, agent_choice, detected_by, tags, by_agent=True, before=before, prior=prior)
+    identification = view.identification
     if identification.situation in (Situation.HOLDER, Situation.PARTNER):
-        main = open_cancellation_elsewhere(run)
+        main = open_cancellation_elsewhere(at)
         if main is not None:
-            link_to(run, main, tags)
-            return
+            return (*before, link_to(at, main, tags))
     if identification.situation is None:
-        run.step(
-            StepKind.REVIEW_DATA,
-            msg.review_note(run.facts(), list(identification.problems), detected_by),
-            run.state.evolve(phase=Phase.REVIEW, review=ReviewReason.MISSING_DATA),
-            add_tags=tags | {run.settings.tags.review},
+        return (
+            *before,
+            Move(
+                StepKind.REVIEW_DATA,
+                msg.review_note(at.facts(), list(identification.problems), detected_by),
+                at.state.evolve(phase=Phase.REVIEW, review=ReviewReason.MISSING_DATA),
+                add_tags=tags | {at.settings.tags.review},
+            ),
         )
-        return
-    begin(run, identification.situation, detected_by, tags, by_agent=False)
+    return begin(
+        at, identification.situation, detected_by, tags, by_agent=False, before=before, prior=prior
+    )
 
 
-def enter(run: Run) -> bool:
-    """Whether the procedure starts now on a ticket it has not started on. An agent's
-    #iniciar-cancelamento starts it whatever detection said; a request starts it; a maybe gets
-    one note (once) and waits for an agent; anything else is left alone."""
-    command = start_command(run.ticket, run.consumed)
+def enter(at: At) -> tuple[bool, Transitions]:
+    """Whether the procedure starts now on a ticket it has not started on, and its first
+    transitions. An agent's #iniciar-cancelamento starts it whatever detection said; a request
+    starts it; a maybe gets one note (once) and waits for an agent; anything else is left
+    alone."""
+    command = start_command(at.ticket, at.consumed)
     if command is not None:
-        run.detection = DetectionResult(by_tag=False, by_agent=run.agent(command))
-        run.skipped.append(command.ref)
-        start(run)
-        return True
-    detection = detect_request(run.ticket, run.settings)
-    if detection is None:
-        return False
-    if detection.outcome == "request" or _joins_open_cancellation(run):
+        detection = DetectionResult(by_tag=False, by_agent=at.view.agent(command))
+        return True, start(at, detection, skipped=(command.ref,))
+    found = detect_request(at.ticket, at.settings)
+    if found is None:
+        return False, ()
+    if found.outcome == "request" or _joins_open_cancellation(at):
         # A maybe from the account of a cancellation under way ("ainda aguardo o
         # cancelamento") is about that one: it joins it like any second request.
-        run.detection = detection
-        start(run)
-        return True
-    if run.state.phase is Phase.NEW:
-        run.step(
-            StepKind.POSSIBLE,
-            msg.possible_request_note(
-                run.facts(), detection.describe(), detection.doubt or "", run.settings.tags.possible
+        return True, start(at, found)
+    if at.state.phase is Phase.NEW:
+        return False, (
+            Move(
+                StepKind.POSSIBLE,
+                msg.possible_request_note(
+                    at.facts(), found.describe(), found.doubt or "", at.settings.tags.possible
+                ),
+                at.state.evolve(phase=Phase.POSSIBLE),
+                add_tags=at.view.tag_set(at.settings.tags.possible),
             ),
-            run.state.evolve(phase=Phase.POSSIBLE),
-            add_tags=run.tag_set(run.settings.tags.possible),
         )
-    return False
+    return False, ()
 
 
-def _joins_open_cancellation(run: Run) -> bool:
-    situation = run.identification.situation
+def _joins_open_cancellation(at: At) -> bool:
+    situation = at.view.identification.situation
     return situation in (Situation.HOLDER, Situation.PARTNER) and (
-        open_cancellation_elsewhere(run) is not None
+        open_cancellation_elsewhere(at) is not None
     )
 
 
@@ -136,31 +143,43 @@ def agents_already_handling(ticket: Ticket) -> str:
 
 
 def begin(
-    run: Run, situation: Situation, detected_by: str, tags: frozenset[str], *, by_agent: bool
-) -> None:
-    """The first step of a situation: the first ficha note, status, situation field, tags."""
-    identification = run.identification
-    base = run.state.evolve(
+    at: At,
+    situation: Situation,
+    detected_by: str,
+    tags: frozenset[str],
+    *,
+    by_agent: bool,
+    before: Transitions = (),
+    prior: Transitions = (),
+) -> Transitions:
+    """The first step of a situation: the first ficha note, status, situation field, tags.
+    `before`: the events consumed with it; `prior`: those of them that are customers' messages
+    sent before the worker came, which a holder's or a partner's procedure does not consume but
+    reads next, as messages."""
+    view = at.view
+    identification = view.identification
+    base = at.state.evolve(
         situation=situation.value,
         review=None,
         from_registered_email=identification.from_registered_email,
     )
     if situation is Situation.THIRD_PARTY:
-        answer_third_party(run, base, detected_by, tags, first=True)
-        return
-    if situation is Situation.PARTNER and not run.partners():
+        return (*before, *answer_third_party(at, base, detected_by, tags, first=True))
+    if situation is Situation.PARTNER and not view.partners():
         problems = [*identification.problems, "Situação 2 sem sócios-administradores na ficha"]
-        run.step(
-            StepKind.REVIEW_DATA,
-            msg.review_note(run.facts(), problems, detected_by),
-            base.evolve(phase=Phase.REVIEW, review=ReviewReason.MISSING_DATA),
-            add_tags=tags | {run.settings.tags.review},
-            fields=((FieldKey.SITUATION, situation.value),),
+        return (
+            *before,
+            Move(
+                StepKind.REVIEW_DATA,
+                msg.review_note(at.facts(), problems, detected_by),
+                base.evolve(phase=Phase.REVIEW, review=ReviewReason.MISSING_DATA),
+                add_tags=tags | {at.settings.tags.review},
+                fields=((FieldKey.SITUATION, situation.value),),
+            ),
         )
-        return
-    run.skipped = [ref for ref in run.skipped if ref not in run.prior_messages]
-    requester = run.partner_by_email(run.ticket.requester.email)
-    doubt = trust.request_doubt(run)
+    kept = tuple(item for item in before if item not in prior)
+    requester = view.partner_by_email(at.ticket.requester.email)
+    doubt = trust.request_doubt(at)
     confirmed = (
         (requester.person.key,)
         if requester and situation is Situation.PARTNER and not doubt
@@ -171,9 +190,9 @@ def begin(
         confirmed=confirmed,
         from_registered_email=base.from_registered_email and not doubt,
     )
-    run.state = run.state.evolve(situation=situation.value)  # so the texts see the situation
-    _, pending = run.partner_lists(state)
-    max_attempts = run.settings.procedure.max_call_attempts
+    facts = view.facts(at.state.evolve(situation=situation.value))  # the texts see the situation
+    _, pending = view.partner_lists(state)
+    max_attempts = at.settings.procedure.max_call_attempts
     if situation is Situation.PARTNER:
         next_steps = (
             f"ligar para o solicitante (até {max_attempts} tentativas, registre cada uma com "
@@ -185,128 +204,145 @@ def begin(
             "#tentativa) para entender o motivo e tentar a reversão"
         )
     note = (
-        msg.situation_set_by_agent_note(run.facts(), next_steps)
+        msg.situation_set_by_agent_note(facts, next_steps)
         if by_agent
         else msg.start_note(
-            run.facts(),
+            facts,
             detected_by,
-            CHANNEL_LABELS.get(run.ticket.channel, run.ticket.channel),
+            CHANNEL_LABELS.get(at.ticket.channel, at.ticket.channel),
             next_steps,
-            [run.as_partner(p) for p in run.partners()] if situation is Situation.PARTNER else [],
+            [view.as_partner(p) for p in view.partners()] if situation is Situation.PARTNER else [],
             pending if situation is Situation.PARTNER else [],
             max_attempts,
         )
     )
-    run.step(
-        StepKind.START,
-        note,
-        state,
-        fields=((FieldKey.SITUATION, situation.value), (FieldKey.ATTEMPTS, "0")),
-        add_tags=tags,
-        remove_tags=run.tag_set(run.settings.tags.review),
+    started: Transitions = (
+        *kept,
+        Move(
+            StepKind.START,
+            note,
+            state,
+            fields=((FieldKey.SITUATION, situation.value), (FieldKey.ATTEMPTS, "0")),
+            add_tags=tags,
+            remove_tags=view.tag_set(at.settings.tags.review),
+        ),
     )
-    if doubt:
-        first = run.ticket.comments[0]
-        trust.hold_for_agent(run, "", first.author, first.body, doubt, hold=False, request=True)
+    if not doubt:
+        return started
+    first = at.ticket.comments[0]
+    return (
+        *started,
+        trust.hold_for_agent(
+            at.then(started), "", first.author, first.body, doubt, hold=False, request=True
+        ),
+    )
 
 
-def follow_situation_field(run: Run) -> None:
+def follow_situation_field(at: At) -> Transitions:
     """§2: an agent who sets the situation field by hand is followed from then on."""
-    chosen = run.situation_field()
-    state = run.state
+    chosen = at.view.situation_field()
+    state = at.state
     if chosen is None or chosen.value == state.situation:
-        return
+        return ()
     if state.phase is Phase.REVIEW and state.review is ReviewReason.MISSING_DATA:
-        begin(run, chosen, "situação definida por um agente", frozenset(), by_agent=True)
+        return begin(at, chosen, "situação definida por um agente", frozenset(), by_agent=True)
+    return ()
 
 
-def adopt(run: Run, event: Event) -> str | None:
+def adopt(at: At, event: Event) -> Transitions | str:
     """#retomar on a ticket the worker had not started: begin from the ficha as it is now."""
-    identification = run.identification
-    situation = run.situation_field() or identification.situation
+    identification = at.view.identification
+    situation = at.view.situation_field() or identification.situation
     if situation is None:
         return "a ficha ainda não permite identificar o solicitante: " + "; ".join(
             identification.problems
         )
-    run.skipped.append(event.ref)
-    begin(run, situation, "retomado por #retomar", frozenset(), by_agent=True)
-    return None
+    return begin(
+        at,
+        situation,
+        "retomado por #retomar",
+        frozenset(),
+        by_agent=True,
+        before=(Skip(event.ref),),
+    )
 
 
-def linked_tag(run: Run, main_ticket: str) -> str:
+def linked_tag(settings: ProcedureSettings, main_ticket: str) -> str:
     """Names the ticket a linked one belongs to, so only that ticket takes its message."""
-    return f"{run.settings.tags.linked}-{main_ticket}"
+    return f"{settings.tags.linked}-{main_ticket}"
 
 
-def open_cancellation_elsewhere(run: Run) -> RelatedTicket | None:
+def open_cancellation_elsewhere(at: At) -> RelatedTicket | None:
     """The first older, unresolved cancellation ticket of the same account: this one joins it."""
-    return next(iter(open_cancellations_before(run)), None)
+    return next(iter(open_cancellations_before(at)), None)
 
 
-def open_cancellations_before(run: Run) -> list[RelatedTicket]:
+def open_cancellations_before(at: At) -> list[RelatedTicket]:
     """The account's unresolved cancellation tickets older than this one, oldest first."""
+    view = at.view
     candidates = [
         t
-        for t in run.open_cancellations()
-        if t.id != run.ticket.id
-        and run.settings.tags.cancellation in t.tags
-        and not t.tags & run.finished_tags()
+        for t in view.open_cancellations()
+        if t.id != at.ticket.id
+        and at.settings.tags.cancellation in t.tags
+        and not t.tags & view.finished_tags()
         and t.status not in FINAL_STATUSES
-        and (t.created_at, numeric(t.id)) < (run.ticket.created_at, numeric(run.ticket.id))
+        and (t.created_at, numeric(t.id)) < (at.ticket.created_at, numeric(at.ticket.id))
     ]
     return sorted(candidates, key=lambda t: (t.created_at, numeric(t.id)))
 
 
-def link_to(run: Run, main: RelatedTicket, tags: frozenset[str]) -> None:
+def link_to(at: At, main: RelatedTicket, tags: frozenset[str]) -> Move:
     """§4.5: a new ticket about an account whose cancellation is under way is handled on
     the first ticket (a partner's confirmation, a customer writing again): noted on both. Every
     open cancellation of the account is handled right after, not only the first: two can be
     under way at once (an older one reopened after a newer one started), and a refusal in the
     new ticket must stop each of them."""
-    situation = run.identification.situation
+    situation = at.view.identification.situation
     assert situation is not None
-    run.step(
+    return Move(
         StepKind.LINKED,
-        msg.linked_note(run.facts(), main.id, main.subject),
-        run.state.evolve(phase=Phase.DONE, situation=situation.value),
-        add_tags=tags | {run.settings.tags.linked, linked_tag(run, main.id)},
-        follow_ups=tuple(t.id for t in open_cancellations_before(run)),
+        msg.linked_note(at.facts(), main.id, main.subject),
+        at.state.evolve(phase=Phase.DONE, situation=situation.value),
+        add_tags=tags | {at.settings.tags.linked, linked_tag(at.settings, main.id)},
+        follow_ups=tuple(t.id for t in open_cancellations_before(at)),
     )
 
 
-def third_party_answered_before(run: Run) -> int:
+def third_party_answered_before(at: At) -> int:
     """E-mails already sent to this requester as a third party in the window (CONTRACT 4)."""
     others = sum(
         1
-        for ticket in run.requester_tickets()
-        if ticket.id != run.ticket.id and run.settings.tags.third_party in ticket.tags
+        for ticket in at.view.requester_tickets()
+        if ticket.id != at.ticket.id and at.settings.tags.third_party in ticket.tags
     )
-    return others + run.state.third_party_replies
+    return others + at.state.third_party_replies
 
 
 def answer_third_party(
-    run: Run,
+    at: At,
     base: ProcedureState,
     detected_by: str,
     tags: frozenset[str],
     *,
     first: bool,
     ref: str | None = None,
-) -> None:
-    limit = run.settings.procedure.third_party_max_replies
-    answered = third_party_answered_before(run)
-    facts = run.facts()
-    review_tags = run.tag_set(run.settings.tags.review, run.settings.tags.third_party)
+) -> Transitions:
+    limit = at.settings.procedure.third_party_max_replies
+    answered = third_party_answered_before(at)
+    facts = at.facts()
+    review_tags = at.view.tag_set(at.settings.tags.review, at.settings.tags.third_party)
     if answered > limit:
-        run.step(
-            StepKind.THIRD_PARTY_LOOP,
-            msg.third_party_loop_note(facts, limit),
-            base.evolve(phase=Phase.REVIEW, review=ReviewReason.THIRD_PARTY_LOOP),
-            ref=ref,
-            fields=((FieldKey.SITUATION, Situation.THIRD_PARTY.value),),
-            add_tags=tags | review_tags,
+        return (
+            Move(
+                StepKind.THIRD_PARTY_LOOP,
+                msg.third_party_loop_note(facts, limit),
+                base.evolve(phase=Phase.REVIEW, review=ReviewReason.THIRD_PARTY_LOOP),
+                ref=ref,
+                fields=((FieldKey.SITUATION, Situation.THIRD_PARTY.value),),
+                add_tags=tags | review_tags,
+            ),
         )
-        return
     state = base.evolve(phase=Phase.DONE, third_party_replies=base.third_party_replies + 1)
     if first and answered == 0:
         email = msg.third_party_email(facts)
@@ -314,15 +350,17 @@ def answer_third_party(
     else:
         email = msg.third_party_reinforcement_email(facts)
         note = msg.third_party_reinforced_note(facts, max(answered, 1), limit)
-    run.step(
-        StepKind.THIRD_PARTY if first else StepKind.THIRD_PARTY_AGAIN,
-        note,
-        state,
-        ref=ref,
-        email=Email(email),
-        fields=(
-            (FieldKey.SITUATION, Situation.THIRD_PARTY.value),
-            (FieldKey.OUTCOME, OUTCOME_THIRD_PARTY),
+    return (
+        Move(
+            StepKind.THIRD_PARTY if first else StepKind.THIRD_PARTY_AGAIN,
+            note,
+            state,
+            ref=ref,
+            email=Email(email),
+            fields=(
+                (FieldKey.SITUATION, Situation.THIRD_PARTY.value),
+                (FieldKey.OUTCOME, OUTCOME_THIRD_PARTY),
+            ),
+            add_tags=tags | {at.settings.tags.third_party},
         ),
-        add_tags=tags | {run.settings.tags.third_party},
     )

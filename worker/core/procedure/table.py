@@ -3,7 +3,7 @@
 Each row says when the worker takes a step: in which phases, on which trigger, under which
 condition (its guard, a pt-BR label a support lead can check against the written procedure),
 which step, which phase follows, which e-mail goes out, which status the ticket gets, and the
-section of `docs/procedure.md` it carries out. The handlers in this package decide; `Run.step`
+section of `docs/procedure.md` it carries out. The handlers in this package decide; `engine.fold`
 looks up the row of every step they take and refuses one the table does not declare, so every
 scenario and property test also checks the engine against this table, and the page a support
 lead reads (`python -m worker procedure`, `docs/procedure.md`) is printed from it.

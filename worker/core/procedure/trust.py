@@ -14,16 +14,16 @@ from __future__ import annotations
 from worker.core import messages as msg
 from worker.core.effects import FieldKey
 from worker.core.model import Comment, Person, Situation
-from worker.core.procedure.run import Run
+from worker.core.procedure.run import At, Move
 from worker.core.replies import excerpt
 from worker.core.state import Phase, StepKind
 
 
-def distrust(run: Run, comment: Comment) -> str:
+def distrust(at: At, comment: Comment) -> str:
     """Why `comment` cannot advance the procedure ("" when it can): the helpdesk's doubt, or
     an author who is neither the requester nor one of the account's people (a stranger may
     write, but never stands for the customer's answer)."""
-    return doubt(comment, run.account_people())
+    return doubt(comment, at.view.account_people())
 
 
 def doubt(comment: Comment, people: tuple[str, ...]) -> str:
@@ -36,28 +36,30 @@ def doubt(comment: Comment, people: tuple[str, ...]) -> str:
     return ""
 
 
-def request_doubt(run: Run) -> str:
+def request_doubt(at: At) -> str:
     """The request is the ticket's first message; a doubted one makes nobody's confirmation
     count by itself (a web form where anyone can type a partner's address)."""
-    return run.ticket.comments[0].doubt if run.ticket.comments else ""
+    return at.ticket.comments[0].doubt if at.ticket.comments else ""
 
 
 def hold_for_agent(
-    run: Run, ref: str, author: Person, body: str, why: str, *, hold: bool, request: bool = False
-) -> None:
+    at: At, ref: str, author: Person, body: str, why: str, *, hold: bool, request: bool = False
+) -> Move:
     """One note quoting the message and why it was not believed; review tag; nothing sent.
     `hold`: the message would have held a wait (a reply before the deadline), so it does."""
-    state = run.state
+    state = at.state
     held = hold and state.phase is Phase.WAITING_CUSTOMER
     fields: tuple[tuple[FieldKey, str | None], ...] = ()
     if held:
         state = state.evolve(phase=Phase.CALLING, deadline=None, waiting_since=None)
         fields = ((FieldKey.DEADLINE, None),)
-    partner = run.situation() is Situation.PARTNER and run.partner_by_email(author.key) is not None
-    run.step(
+    partner = (
+        at.situation() is Situation.PARTNER and at.view.partner_by_email(author.key) is not None
+    )
+    return Move(
         StepKind.UNTRUSTED_REQUEST if request else StepKind.UNTRUSTED_MESSAGE,
         msg.untrusted_message_note(
-            run.facts(),
+            at.facts(),
             {"nome": author.name or author.key, "email": author.key},
             excerpt(body),
             why,
@@ -68,5 +70,5 @@ def hold_for_agent(
         state,
         ref=ref,
         fields=fields,
-        add_tags=run.tag_set(run.settings.tags.review),
+        add_tags=at.view.tag_set(at.settings.tags.review),
     )
