@@ -9,7 +9,15 @@ from worker.core.model import Member, RelatedTicket, Situation
 from worker.core.procedure import outcomes, start, trust
 from worker.core.procedure.run import At, Event, Move, Skip, Transitions, numeric
 from worker.core.replies import classify_confirmation, excerpt, is_auto_reply, read_answer
-from worker.core.state import CONTACTING, UNDER_WAY, WAITING_PHASES, Phase, ReviewReason, StepKind
+from worker.core.state import (
+    CONTACTING,
+    UNDER_WAY,
+    WAITING_PHASES,
+    Phase,
+    ProcedureState,
+    ReviewReason,
+    StepKind,
+)
 
 
 def on_message(at: At, event: Event, last_message: str | None) -> Transitions:
@@ -216,8 +224,15 @@ def on_other_tickets(at: At) -> Transitions:
             state.evolve(
                 phase=Phase.REVIEW,
                 review=ReviewReason.RELATED_TICKETS,
-                resume_phase=state.phase,
+                resume_phase=resume_after_review(state),
             ),
             add_tags=view.tag_set(at.settings.tags.review),
         ),
     )
+
+
+def resume_after_review(state: ProcedureState) -> Phase | None:
+    """Where #retomar goes back to once an agent has looked. A ticket already in review (a
+    refusal earlier in the same batch) keeps the way back its review recorded: the phase it
+    stopped, not the review itself, so one #retomar resumes it."""
+    return state.resume_phase if state.phase is Phase.REVIEW else state.phase
