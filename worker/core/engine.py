@@ -138,7 +138,7 @@ def _take(progress: Progress, trigger: Trigger, move: Move) -> Progress:
         ),
     )
     return Progress(
-        at=At(at.view, move.state, at.steps + 1, at.consumed | frozenset(refs)),
+        at=at.then((*map(Skip, progress.skipped), move)),
         skipped=(),
         steps=(*progress.steps, step),
         deadline_shown=deadline_shown,

@@ -304,8 +304,9 @@ class At:
         return self.view.ticket
 
     def then(self, transitions: Transitions) -> At:
-        """Where the decision stands once `transitions` are taken (as the fold will number
-        them; skipped events count as consumed with the step that records them)."""
+        """Where the decision stands once `transitions` are taken: the fold's own bookkeeping
+        (skipped events count as consumed with the step that records them), so a handler's
+        second step is decided exactly where the fold will take it."""
         state, steps, consumed = self.state, self.steps, self.consumed
         pending: list[str] = []
         for item in transitions:
