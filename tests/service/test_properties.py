@@ -919,3 +919,22 @@ def test_a_refusal_reaches_every_cancellation_of_the_account() -> None:
         lambda: machine.someone_writes_a_new_ticket(Writer.REQUESTER, REFUSE),
         machine.poll,
     )
+
+
+def test_retomar_adopting_a_ticket_agents_were_handling_reads_the_account_tickets() -> None:
+    """Found (MissingRead on face1d9): an agent's public reply came before the worker's first
+    step, so that step sends the ticket to review, and the #retomar typed meanwhile adopts it in
+    the same decision; the holder's procedure then needed the account's newer tickets, which
+    `reads` had not asked for (it followed a review only when a note had left one)."""
+    machine = Procedure()
+    machine.open_the_four_tickets(partners=2)
+    then(
+        machine,
+        lambda: machine.customer_writes(Kind.HOLDER_REGISTERED, Writer.REQUESTER, AFFIRM),
+        lambda: machine.customer_writes(Kind.HOLDER_REGISTERED, Writer.REQUESTER, AFFIRM),
+        lambda: machine.agent_note(Kind.HOLDER_REGISTERED, ("#retomar",)),
+        lambda: machine.agent_changes(Kind.HOLDER_REGISTERED, AgentPublicReply()),
+        lambda: machine.poll_while_an_agent_changes_the_ticket(
+            Kind.HOLDER_REGISTERED, 0, CustomerMail(Writer.REQUESTER, AFFIRM)
+        ),
+    )

@@ -3,14 +3,18 @@ in the states whose decision can use them, and no more than the procedure asks o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from tests.fakes.world import World, person
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.fakes.world import CNPJ, World, person
 from worker.config import Config, ContractCancellation, ContractHttp
-from worker.core.case import CaseReads
+from worker.core.case import CaseReads, MissingRead
 from worker.core.effects import RelatedQuery
 from worker.core.engine import reads
-from worker.core.model import StatusCategory
+from worker.core.model import Person, StatusCategory
 
 MARIA = person("Maria Souza", "maria@exemplo.com.br")
 ANA = person("Ana Ribeiro", "ana@padaria.com.br")
@@ -127,3 +131,84 @@ def test_a_query_another_covers_is_answered_from_it_not_read_again() -> None:
     assert needs.queries() == (open_only, longer), "open cancellations never answer all tickets"
     both = CaseReads(open_cancellations=RelatedQuery(people, now, True), account_tickets=longer)
     assert both.queries() == (longer,), "every ticket since earlier answers the open ones"
+
+
+def test_retomar_on_a_ticket_its_first_step_sends_to_review_reads_the_account_tickets() -> None:
+    """Found by the property machine: an agent had replied in public before the worker came, so
+    the first step goes to review (agents were handling it), and the #retomar typed meanwhile
+    adopts it in the same decision; the holder's procedure then looks at the account's newer
+    tickets, which `reads` had not asked for (it walked a review only from a note)."""
+    world = World()
+    world.pf(MARIA)
+    ticket = world.opens(MARIA)
+    world.customer_writes(ticket, MARIA, "Confirmo o cancelamento.")
+    world.agent_says(ticket, "#retomar")
+    world.agent_says(ticket, "Olá, vamos ligar para você hoje.", public=True)
+    assert reads_now(world, ticket).account_tickets is not None
+    world.worker.decide(world.ticket(ticket), world.clock())  # no MissingRead
+
+
+# --- the property: whatever the snapshot, the decision finds what `reads` asked for ----------
+
+TEXTS = ("Confirmo o cancelamento.", "Não autorizo.", "Vou pensar.", "Quero cancelar o contrato.")
+NOTES = (
+    "#retomar",
+    "#manual",
+    "#tentativa",
+    "#cancelar motivo: preço",
+    "#contrato-cancelado",
+    "#iniciar-cancelamento",
+    "#identidade-confirmada",
+    "#socio-confirmou bruno@padaria.com.br",
+    "#revertido motivo: preço",
+)
+Action = Callable[[World, str, Person], None]
+
+
+def _public_reply(world: World, ticket: str, requester: Person) -> None:
+    world.agent_says(ticket, "Olá, vamos ligar para você hoje.", public=True)
+
+
+def _situation_set(situation: str) -> Action:
+    return lambda world, ticket, _: world.helpdesk.agent_sets(
+        ticket, fields={"situation": situation}
+    )
+
+
+ACTIONS: st.SearchStrategy[Action] = st.one_of(
+    st.sampled_from(TEXTS).map(lambda t: lambda w, i, who: w.customer_writes(i, who, t)),
+    st.sampled_from(NOTES).map(lambda n: lambda w, i, _: w.agent_says(i, n)),
+    st.just(_public_reply),
+    st.sampled_from(("titular", "socio", "terceiro")).map(_situation_set),
+    st.just(lambda w, i, _: w.helpdesk.agent_sets(i, status=StatusCategory.PENDING)),
+    st.just(lambda w, i, _: w.later(days=3)),
+    st.just(lambda w, i, _: w.opens(ANA, "Re: Cancelamento do contrato", "Confirmo.")),
+    st.just(lambda w, i, _: w.poll()),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from((MARIA, ANA, CARLOS, FERNANDA)),
+    st.sampled_from(("Cancelamento do contrato", "Dúvida sobre o contrato")),
+    st.sampled_from((("cancelamento",), ())),
+    st.lists(ACTIONS, max_size=10),
+)
+def test_a_decision_never_needs_what_reads_did_not_ask_for(
+    requester: Person, subject: str, tags: tuple[str, ...], actions: list[Action]
+) -> None:
+    """Whatever agents, customers and the clock did, on a holder's, a partner's or a third
+    party's ticket, with or without the worker's earlier steps: deciding on what `reads` asked
+    for never raises `MissingRead` (the shell's `Worker.decide` answers only those queries)."""
+    world = World()
+    world.pf(MARIA)
+    world.pj("Padaria", [ANA, BRUNO], registered="contato@padaria.com.br", document=CNPJ)
+    world.pj("TechNova", [CARLOS], others=[FERNANDA], document=None)
+    ticket = world.opens(requester, subject, "Quero cancelar o meu contrato.", tags=tags)
+    for action in actions:
+        action(world, ticket, requester)
+        world.later(minutes=1)
+    try:
+        world.worker.decide(world.ticket(ticket), world.clock())
+    except MissingRead as missing:  # pragma: no cover - the failure this test looks for
+        raise AssertionError(str(missing)) from missing

@@ -5,8 +5,11 @@ ficha says is asking, the events not handled yet and whether the ticket is a req
 query is asked only in the states whose decision can use its answer; where the answer itself
 decides whether another is used (an open cancellation elsewhere links a new request, and a
 linked ticket does not look at the account's newer tickets), both are read, so the decision
-never has to stop and ask. The engine raises `MissingRead` if a decision ever needs more: a
-bug here, which the scenario and property suites would show.
+never has to stop and ask. The walk follows the engine's order within one decision: a first
+step that sends a ticket to review is followed, like a review a note left, by what agents
+typed meanwhile (#retomar adopts it and a procedure begins). The engine raises `MissingRead`
+if a decision ever needs more: a bug here, which the scenario and property suites, and a
+property over random snapshots (tests/unit/test_case_reads.py), would show.
 """
 
 from __future__ import annotations
@@ -65,16 +68,18 @@ def reads(ticket: Ticket, ficha: Ficha, settings: ProcedureSettings, now: dateti
             return CaseReads()  # not a request: the procedure does not start
         speaks = identification.situation in SPEAKS_FOR_ACCOUNT
         agents = bool(agents_already_handling(ticket))
-        if detection is not None and detection.outcome != "request":
-            # A maybe starts only by joining a cancellation under way (`start.enter`).
-            if not speaks:
-                return CaseReads()
-            joins = True
-            begins.update([field] if field is not None and not agents else [])
-        elif not agents:
-            joins = speaks and field is None
-            begins.add(field or identification.situation)
-    elif state.review in RESTART_REVIEWS and (
+        maybe = detection is not None and detection.outcome != "request"
+        if maybe and not speaks:
+            return CaseReads()  # a maybe starts only by joining a cancellation under way
+        joins = maybe or (speaks and field is None and not agents)
+        begun, review = _first_step(identification.situation, field, agents=agents, maybe=maybe)
+        if begun is not None:
+            begins.add(begun)
+        if review is not None:
+            state = state.evolve(phase=Phase.REVIEW, review=review)
+    # Then, in the same decision, what an agent does with a review the ticket is (or was just
+    # sent) to: the situation field followed, or #retomar adopting the ticket (`start.adopt`).
+    if state.review in RESTART_REVIEWS and (
         state.phase is Phase.REVIEW
         or (state.phase is Phase.MANUAL and state.resume_phase is Phase.REVIEW)
     ):
@@ -109,6 +114,25 @@ def reads(ticket: Ticket, ficha: Ficha, settings: ProcedureSettings, now: dateti
         ),
         contract=contract_request(ticket, identification, state),
     )
+
+
+def _first_step(
+    situation: Situation | None, field: Situation | None, *, agents: bool, maybe: bool
+) -> tuple[Situation | None, ReviewReason | None]:
+    """The situation `start.start` may begin on a ticket it enters, or the review it sends the
+    ticket to instead; the decision goes on from there with the ticket's commands, so a review
+    that #retomar restarts is walked on like one a note had left. A maybe enters only by
+    joining, so it begins nothing unless an agent chose the situation; a request from the
+    holder or a partner may join instead of beginning, which reading both covers."""
+    if agents:
+        return None, ReviewReason.IN_PROGRESS
+    if field is not None:
+        return field, None
+    if maybe:
+        return None, None
+    if situation is None:
+        return None, ReviewReason.MISSING_DATA
+    return situation, None
 
 
 def _still_watching(state: ProcedureState, events: list[Event]) -> bool:
