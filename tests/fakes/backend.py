@@ -21,6 +21,7 @@ from tests.fakes.faults import Faults
 from tests.fakes.world import FichaSetup, worker_comments
 from worker.adapters.memory import SentEmail
 from worker.adapters.zendesk.http import RequestStats
+from worker.bootstrap import App
 from worker.config import Config
 from worker.core.calendar import SAO_PAULO
 from worker.core.model import (
@@ -41,6 +42,7 @@ from worker.ports import (
     TicketHeader,
     TicketPage,
 )
+from worker.state_dir import PollPlaceFile
 
 START = datetime(2026, 12, 7, 9, 0, tzinfo=SAO_PAULO)  # a Monday, as MemoryWorld's
 _OPEN: list[BackendWorld] = []
@@ -49,7 +51,7 @@ _OPEN: list[BackendWorld] = []
 def close_all() -> None:
     """Stops every world's `responses` mock (tests/conftest.py, after each test)."""
     while _OPEN:
-        _OPEN.pop().close()
+        _OPEN[-1].close()
 
 
 class HookedHelpdesk(Faults):
@@ -138,14 +140,25 @@ class BackendWorld(FichaSetup, abc.ABC):
         self.mock.start()
         _OPEN.append(self)
         self.serve(self.mock)
-        adapter, stats = self.new_adapter()
-        self.helpdesk = HookedHelpdesk(self, adapter, stats)
         self.reader, _ = self.new_adapter()  # what tests look at: its own caches
-        self.app = self.wire()
+        self.app = self.new_app()
+
+    def new_app(self, *, dry_run: bool = False) -> App:
+        """The application as a new process wires it (a restart): a new adapter, nothing in
+        memory, only what the backend keeps in its state directory (`place_file`)."""
+        self.helpdesk = HookedHelpdesk(self, *self.new_adapter())
+        return self.wire(place_file=self.place_file(), dry_run=dry_run)
+
+    def place_file(self) -> PollPlaceFile | None:
+        """Where the poll's place outlives the process: nowhere unless a backend says."""
+        return None
 
     def close(self) -> None:
-        self.mock.stop()
-        self.mock.reset()
+        """Stops the mock once, whether a test's fixture or `close_all` asks first."""
+        if self in _OPEN:
+            _OPEN.remove(self)
+            self.mock.stop()
+            self.mock.reset()
 
     # --- what a backend provides -------------------------------------------------------------
 

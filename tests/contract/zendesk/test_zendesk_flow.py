@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.world import CNPJ, CNPJ_2
-from tests.fakes.zendesk_http_world import ZendeskWorld
+from tests.fakes.zendesk import ZendeskWorld
 from worker.adapters.zendesk.check import check
 from worker.adapters.zendesk.provision import setup
 from worker.core.effects import FieldKey
@@ -26,7 +26,7 @@ HOLDER = ("Ana Souza", "ana@cliente.com.br")
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[ZendeskWorld]:
-    world = ZendeskWorld(place=tmp_path / "state" / "zendesk-poll.json")
+    world = ZendeskWorld(paced=True, place=tmp_path / "state" / "zendesk-poll.json")
     yield world
     world.close()
 
@@ -46,11 +46,11 @@ def test_a_holders_request_gets_the_first_ficha_note_and_em_atendimento(
     ticket = world.opens(world.holder(*HOLDER))
     world.poll()
     assert world.steps(ticket) == ["1:inicio"]
-    assert "Situação 1" in world.notes(ticket)[0]
-    assert world.status(ticket) == "Em atendimento"
+    assert "Situação 1" in world.note_bodies(ticket)[0]
+    assert world.status_label(ticket) == "Em atendimento"
     snapshot = world.worker.helpdesk.read_ticket(str(ticket))
     assert snapshot.fields["situation"] == "titular"
-    assert world.emails(ticket) == []
+    assert world.email_bodies(ticket) == []
 
 
 def test_the_third_failed_call_sends_the_contact_email_once(world: ZendeskWorld) -> None:
@@ -60,9 +60,9 @@ def test_the_third_failed_call_sends_the_contact_email_once(world: ZendeskWorld)
         world.agent_says(ticket, "#tentativa")
     world.poll()
     world.poll()  # nothing new: deciding again decides nothing
-    assert len(world.emails(ticket)) == 1
-    assert world.status(ticket) == "Aguardando retorno do cliente"
-    assert len(world.notes(ticket)) == len(set(world.steps(ticket))) == 5
+    assert len(world.email_bodies(ticket)) == 1
+    assert world.status_label(ticket) == "Aguardando retorno do cliente"
+    assert len(world.note_bodies(ticket)) == len(set(world.steps(ticket))) == 5
     assert "cancelamento-enviado-5" not in world.fake.ticket(ticket)["tags"]
 
 
@@ -85,8 +85,8 @@ def test_an_email_whose_note_never_followed_and_a_step_decided_differently_go_to
     assert world.steps(ticket) == ["1:inicio", "2:manual"]
     after = world.fake.ticket(ticket)["tags"]
     assert "cancelamento-revisar" in after and "cancelamento-enviado-2" not in after
-    assert "um e-mail deste passo já tinha sido enviado" in world.notes(ticket)[-1]
-    assert world.emails(ticket) == []
+    assert "um e-mail deste passo já tinha sido enviado" in world.note_bodies(ticket)[-1]
+    assert world.email_bodies(ticket) == []
 
 
 def test_the_customers_answer_reopens_the_ticket_and_is_read(world: ZendeskWorld) -> None:
@@ -97,7 +97,7 @@ def test_the_customers_answer_reopens_the_ticket_and_is_read(world: ZendeskWorld
     world.poll()
     world.fake.customer_replies(ticket, "Recebi, podem me ligar amanhã.")
     world.poll()
-    assert world.status(ticket) == "Em atendimento"
+    assert world.status_label(ticket) == "Em atendimento"
     assert world.steps(ticket)[-1] == "6:cliente-respondeu"
 
 
@@ -120,7 +120,7 @@ def waiting_with_a_deadline_typed_past_the_calendars_end(world: ZendeskWorld) ->
     for _ in range(3):
         world.agent_says(ticket, "#tentativa")
     world.poll()
-    deadline = world.worker.helpdesk.layout.fields[FieldKey.DEADLINE]  # type: ignore[attr-defined]
+    deadline = world.adapter.layout.fields[FieldKey.DEADLINE]
     world.fake.agent_updates(ticket, custom_fields=[{"id": deadline, "value": "9999-12-31"}])
     return ticket
 
@@ -188,8 +188,8 @@ def test_a_lost_response_never_posts_a_comment_twice(world: ZendeskWorld, lost: 
     world.poll()
     world.poll()
     assert getattr(world, "lost_once", False)
-    assert len(world.emails(ticket)) == 1
-    assert len(world.notes(ticket)) == len(set(world.steps(ticket))) == 5
+    assert len(world.email_bodies(ticket)) == 1
+    assert len(world.note_bodies(ticket)) == len(set(world.steps(ticket))) == 5
 
 
 def test_a_restart_resumes_from_the_kept_cursor(world: ZendeskWorld) -> None:
@@ -211,7 +211,7 @@ def test_a_dry_run_decides_and_writes_nothing(world: ZendeskWorld) -> None:
     report = world.poll()
     assert report.steps == 1
     assert list(world.writes()) == []
-    assert world.notes(ticket) == []
+    assert world.note_bodies(ticket) == []
 
 
 def test_requests_per_poll_and_per_step(world: ZendeskWorld) -> None:
@@ -246,20 +246,20 @@ def test_a_second_request_of_the_same_account_is_linked_without_a_ticket_search(
     world.fake.requests.clear()
     world.poll()
     assert world.steps(second) == ["1:vinculado"]
-    assert str(first) in world.notes(second)[0]
+    assert str(first) in world.note_bodies(second)[0]
     searches = [p for _, p in world.fake.requests if p.endswith("/search.json")]
     assert len(searches) == 1  # the accounts registered to the e-mail; no ticket search
 
 
 def test_a_429_storm_is_waited_out_without_losing_or_doubling(tmp_path: Path) -> None:
-    world = ZendeskWorld(limits=RateLimits())
+    world = ZendeskWorld(paced=True, limits=RateLimits())
     try:
         ticket = world.opens(world.holder(*HOLDER))
         world.fake.fail_next(429, times=3, retry_after=2)
         world.poll()
         assert world.steps(ticket) == ["1:inicio"]
         assert world.client.stats.throttled == 0  # setup's client; the worker has its own
-        assert world.worker.helpdesk.client.stats.throttled == 3  # type: ignore[attr-defined]
+        assert world.adapter.client.stats.throttled == 3
     finally:
         world.close()
 
@@ -301,7 +301,7 @@ def test_a_long_running_worker_keeps_only_a_polls_worth_of_people(world: Zendesk
     for n in range(3):
         world.opens(world.holder(f"Cliente {n}", f"cliente{n}@exemplo.com.br"))
     world.poll()
-    cache = world.worker.helpdesk.cache  # type: ignore[attr-defined]
+    cache = world.adapter.cache
     assert len(cache.requesters) == 3
     world.later(minutes=5)
     world.poll()
@@ -417,6 +417,6 @@ def test_a_partner_of_two_companies_asking_in_one_poll_has_their_accounts_counte
     world.fake.requests.clear()
     world.poll()
     for ticket in tickets:
-        assert "pertence a mais de uma conta" in world.notes(ticket)[0]
+        assert "pertence a mais de uma conta" in world.note_bodies(ticket)[0]
     counted = [p for _, p in world.fake.requests if p.endswith("/organization_memberships.json")]
     assert len(counted) == 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.fakes.zendesk_http_world import ZendeskWorld
+from tests.fakes.zendesk import ZendeskWorld
 from worker.adapters.zendesk.provision import setup
 from worker.config import Config, Schedule, Webhooks
 from worker.runner import Runner
@@ -43,7 +43,7 @@ class Push:
 
 @pytest.fixture
 def push() -> Iterator[Push]:
-    world = ZendeskWorld(config=CONFIG)  # its setup creates the webhook and the trigger
+    world = ZendeskWorld(CONFIG, paced=True)  # its setup creates the webhook and the trigger
     [hook] = world.fake.store.webhooks
     receiver = Receiver(WakeQueue(100), {"zendesk": hook["_secret"]}, world.clock)
     answers: list[int] = []

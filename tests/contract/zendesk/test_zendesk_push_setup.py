@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.fakes.zendesk_http_world import ZendeskWorld
+from tests.fakes.zendesk import ZendeskWorld
 from worker.adapters.zendesk import push
 from worker.adapters.zendesk.check import check
 from worker.adapters.zendesk.provision import setup
@@ -27,7 +27,7 @@ def push_config(url: str = URL) -> Config:
 
 @pytest.fixture
 def world() -> Iterator[ZendeskWorld]:
-    world = ZendeskWorld()  # set up without push, as an account before this feature
+    world = ZendeskWorld(paced=True)  # set up without push, as an account before this feature
     yield world
     world.close()
 
