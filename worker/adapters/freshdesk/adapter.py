@@ -273,8 +273,13 @@ class FreshdeskHelpdesk:
             else:
                 self._check_range(base, today, deadline, found)
         if not self._deadline_ranges:
-            self._filtered(base, _Range("created_at", None, today, whole_days=False), found)
+            self._every_open(base, today, found)
         return tuple(_due(found, deadline, today))
+
+    def _every_open(self, base: str, today: date, found: dict[str, Json]) -> None:
+        """Every open cancellation, split by `created_at` (a documented date field) where the
+        filter's 300 results are not enough: the fallback and the daily check's listing."""
+        self._filtered(base, _Range("created_at", None, today, whole_days=False), found)
 
     def _check_range(self, base: str, today: date, deadline: str, found: dict[str, Json]) -> None:
         """Once a day, the full listing too: if it shows a due ticket the range left out, the
@@ -284,7 +289,7 @@ class FreshdeskHelpdesk:
         if last is not None and self.journal.clock() - last < RANGE_CHECK_SECONDS:
             return
         listed: dict[str, Json] = {}
-        self._filtered(base, _Range("created_at", None, today, whole_days=False), listed)
+        self._every_open(base, today, listed)
         missed = set(_due(listed, deadline, today)) - set(found)
         if missed:
             log.error(
